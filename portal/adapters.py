@@ -1,0 +1,101 @@
+"""allauth, customised through its adapter (never by forking its views)."""
+
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
+
+from allauth.account.adapter import DefaultAccountAdapter
+
+from notifications.sms import send_sms
+from portal.models import User
+
+PHONE_REGION = "CN"  # numbers typed without a country code are mainland numbers
+
+
+def phone_normalise(raw: str) -> str:
+    """Return the E.164 form of a phone number, or raise ValidationError with a human message."""
+    try:
+        number = phonenumbers.parse(raw, PHONE_REGION)
+    except phonenumbers.NumberParseException as exc:
+        raise forms.ValidationError(
+            _("Enter a mobile number, e.g. 138 1234 5678 or +44 7700 900123."),
+            code="invalid_phone",
+        ) from exc
+    if not phonenumbers.is_valid_number(number):
+        raise forms.ValidationError(
+            _("This is not a valid mobile number. Check the digits and the country code."),
+            code="invalid_phone",
+        )
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PhoneField(forms.CharField):
+    """Accepts 13812345678, 138 1234 5678 and +8613812345678 alike; cleans to E.164."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("label", _("Mobile phone"))
+        kwargs.setdefault(
+            "widget",
+            forms.TextInput(
+                attrs={
+                    "type": "tel",
+                    "autocomplete": "tel",
+                    "inputmode": "tel",
+                    "placeholder": _("e.g. 138 1234 5678"),
+                }
+            ),
+        )
+        super().__init__(**kwargs)
+
+    def clean(self, value):
+        value = super().clean(value)
+        return phone_normalise(value) if value else value
+
+
+class AccountAdapter(DefaultAccountAdapter):
+    def phone_form_field(self, **kwargs) -> forms.Field:
+        return PhoneField(**kwargs)
+
+    def clean_phone(self, phone: str) -> str:
+        return phone_normalise(phone)
+
+    def send_verification_code_sms(
+        self, user: AbstractBaseUser, phone: str, code: str, **kwargs
+    ) -> None:
+        send_sms(
+            phone=phone,
+            text=str(
+                _("Your Cloud Hospital verification code is %(code)s. It expires in 15 minutes.")
+                % {"code": code}
+            ),
+        )
+
+    def send_account_already_exists_sms(self, phone: str) -> None:
+        send_sms(
+            phone=phone,
+            text=str(
+                _(
+                    "Someone tried to register this number at Cloud Hospital, but it already "
+                    "belongs to an account. If that was you, sign in instead."
+                )
+            ),
+        )
+
+    def set_phone(self, user: User, phone: str, verified: bool) -> None:
+        user.phone = phone
+        user.phone_verified = verified
+        user.save(update_fields=["phone", "phone_verified"])
+
+    def get_phone(self, user: User) -> tuple[str, bool] | None:
+        if not user.phone:
+            return None
+        return user.phone, user.phone_verified
+
+    def set_phone_verified(self, user: User, phone: str) -> None:
+        self.set_phone(user, phone, True)
+
+    def get_user_by_phone(self, phone: str) -> User | None:
+        return User.objects.filter(phone=phone, phone_verified=True).first()

@@ -1,0 +1,70 @@
+"""Demo data for `make run`: idempotent, safe to run on every start.
+
+Until the directory issue fills in hospitals and doctors, the demo is a few accounts.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from allauth.account.models import EmailAddress
+from django.core.management.base import BaseCommand
+from django.db import transaction
+
+from portal.models import User
+
+DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for local demos; never in production
+
+
+@dataclass(frozen=True)
+class DemoAccount:
+    email: str
+    name: str
+    phone: str
+    role: str
+    is_staff: bool = False
+    is_superuser: bool = False
+
+
+DEMO_ACCOUNTS = (
+    DemoAccount("patient@demo.test", "王芳 Wang Fang", "+8613800000001", "patient, parent of a child"),
+    DemoAccount("family@demo.test", "李明 Li Ming", "+8613800000002", "patient, books for a parent"),
+    DemoAccount(
+        "admin@demo.test",
+        "平台管理员 Platform Admin",
+        "+8613800000009",
+        "platform admin (asked to set up two-factor authentication at first sign-in)",
+        is_staff=True,
+        is_superuser=True,
+    ),
+)
+
+
+class Command(BaseCommand):
+    help = "Create the demo accounts (idempotent) and print them."
+
+    def handle(self, *args, **options) -> None:
+        created = 0
+        with transaction.atomic():
+            for account in DEMO_ACCOUNTS:
+                user, was_created = User.objects.get_or_create(
+                    email=account.email,
+                    defaults={
+                        "name": account.name,
+                        "phone": account.phone,
+                        "phone_verified": True,
+                        "is_staff": account.is_staff,
+                        "is_superuser": account.is_superuser,
+                    },
+                )
+                if was_created:
+                    user.set_password(DEMO_PASSWORD)
+                    user.save(update_fields=["password"])
+                    created += 1
+                EmailAddress.objects.get_or_create(
+                    user=user, email=account.email, defaults={"verified": True, "primary": True}
+                )
+        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new accounts)."))
+        self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
+        for account in DEMO_ACCOUNTS:
+            self.stdout.write(f"  {account.email:<22} {account.role}")
