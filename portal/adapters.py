@@ -2,12 +2,16 @@
 
 from __future__ import annotations
 
+import time
+
 import phonenumbers
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.utils.translation import gettext_lazy as _
 
+from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.authentication import get_authentication_records
 
 from notifications.sms import send_sms
 from portal.models import User
@@ -56,7 +60,27 @@ class PhoneField(forms.CharField):
 
 
 class AccountAdapter(DefaultAccountAdapter):
+    def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
+        """A sign-in moments ago counts as a recent authentication.
+
+        allauth asks for the password again before any MFA change. Staff forced into MFA set-up
+        straight after signing in would type it twice in a row; a sign-in within the same
+        window that a reauthentication lasts proves just as much.
+        """
+        if not super().is_reauthentication_required(app=app, **kwargs):
+            return False
+        request = self.request
+        if request is None or not request.user.is_authenticated:
+            return True
+        records = get_authentication_records(request, request.user)
+        if not records:
+            return True
+        age = time.time() - records[-1]["at"]
+        return age >= account_settings.REAUTHENTICATION_TIMEOUT
+
     def phone_form_field(self, **kwargs) -> forms.Field:
+        # "Mobile phone", not allauth's "Phone": only a mobile number can receive the code.
+        kwargs["label"] = _("Mobile phone")
         return PhoneField(**kwargs)
 
     def clean_phone(self, phone: str) -> str:

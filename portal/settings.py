@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "whitenoise.runserver_nostatic",
     "django.contrib.staticfiles",
     "django.contrib.humanize",
+    "django.forms",  # its widget templates, for the project-wide form templates below
     "channels",
     "allauth",
     "allauth.account",
@@ -99,6 +100,9 @@ TEMPLATES = [
         },
     },
 ]
+
+# Forms render through templates/django/forms/, the site's own field layout.
+FORM_RENDERER = "django.forms.renderers.TemplatesSetting"
 
 # --- Database -------------------------------------------------------------------------------
 if DATABASE_URL:
@@ -214,6 +218,8 @@ ACCOUNT_LOGOUT_ON_PASSWORD_CHANGE = True
 ACCOUNT_SESSION_REMEMBER = None
 ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
+# Six digits, as every SMS code in China looks; typed on a phone's number pad.
+ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.

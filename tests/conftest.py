@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+import os
+import socket
+from urllib.parse import urlparse
+
+import pytest
+from django.core import mail
+
+from notifications import sms
+from tests.factories import PASSWORD, StaffFactory, UserFactory
+
+IN_CI = os.environ.get("CI") == "true"
+
+
+def require_service(name: str, url: str) -> None:
+    """Skip when a service this test needs is unreachable; under CI=true that is a failure."""
+    reason = None
+    if not url:
+        reason = f"{name} is not configured (set its URL in the environment)"
+    else:
+        parsed = urlparse(url)
+        try:
+            socket.create_connection((parsed.hostname, parsed.port), timeout=2).close()
+        except OSError as exc:
+            reason = f"{name} at {parsed.hostname}:{parsed.port} is unreachable: {exc}"
+    if reason:
+        if IN_CI:
+            pytest.fail(f"CI needs {reason}")
+        pytest.skip(reason)
+
+
+@pytest.fixture
+def redis_url() -> str:
+    url = os.environ.get("REDIS_URL", "")
+    require_service("Redis", url)
+    return url
+
+
+@pytest.fixture(autouse=True)
+def _clean_outboxes():
+    sms.outbox.clear()
+    mail.outbox = []
+    yield
+    sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_cache():
+    # allauth's rate limits count in the cache: one test's sign-ins must not throttle another's.
+    from django.core.cache import cache
+
+    cache.clear()
+
+
+@pytest.fixture
+def password() -> str:
+    return PASSWORD
+
+
+@pytest.fixture
+def alice(db):
+    """A verified patient account."""
+    return UserFactory(email="alice@example.com", name="Alice")
+
+
+@pytest.fixture
+def staff(db):
+    """A platform admin who has not set up a second factor yet."""
+    return StaffFactory(email="staff@example.com", name="Staff")

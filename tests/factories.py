@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import factory
+from allauth.account.models import EmailAddress
+
+from portal.models import User
+
+PASSWORD = "correct horse battery"  # noqa: S105
+
+
+class UserFactory(factory.django.DjangoModelFactory):
+    """A verified patient account that can sign in with PASSWORD."""
+
+    class Meta:
+        model = User
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"person{n}@example.com")
+    name = factory.Faker("name")
+    phone = factory.Sequence(lambda n: f"+86138{n:08d}")
+    phone_verified = True
+
+    @factory.post_generation
+    def password(self, create: bool, extracted: str | None, **kwargs) -> None:
+        self.set_password(extracted or PASSWORD)
+        if create:
+            self.save(update_fields=["password"])
+
+    @factory.post_generation
+    def verified_email(self, create: bool, extracted: bool | None, **kwargs) -> None:
+        if create and extracted is not False:
+            EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+
+
+class StaffFactory(UserFactory):
+    is_staff = True
+    is_superuser = True

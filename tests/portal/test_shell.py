@@ -1,0 +1,62 @@
+"""The site shell: both languages, navigation that fits who is signed in."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+pytestmark = pytest.mark.django_db
+
+
+def test_switching_to_chinese_renders_the_site_in_chinese(client):
+    switched = client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+    assert switched.status_code == 302
+
+    page = client.get("/")
+
+    html = page.content.decode()
+    assert '<html lang="zh-hans">' in html
+    assert "云医院" in html
+    assert "注册" in html  # "Register"
+    assert "Register" not in html
+
+
+def test_a_chinese_browser_gets_chinese_without_choosing(client):
+    page = client.get("/", HTTP_ACCEPT_LANGUAGE="zh-CN,zh;q=0.9")
+
+    assert '<html lang="zh-hans">' in page.content.decode()
+
+
+def test_allauth_pages_render_inside_the_site_shell_in_chinese(client):
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+
+    page = client.get(reverse("account_signup"))
+
+    html = page.content.decode()
+    assert 'class="site-header"' in html
+    assert "手机号码" in html  # our phone field's label, translated
+    assert "注册" in html
+
+
+def test_anonymous_navigation_offers_sign_in_and_register(client):
+    html = client.get("/").content.decode()
+
+    assert reverse("account_login") in html
+    assert reverse("account_signup") in html
+    assert reverse("admin:index") not in html
+
+
+def test_patient_navigation_has_no_staff_entries(client, alice):
+    client.force_login(alice)
+
+    html = client.get("/").content.decode()
+
+    assert reverse("admin:index") not in html
+    assert reverse("account_login") not in html
+
+
+def test_static_assets_are_served_locally(client):
+    html = client.get("/").content.decode()
+
+    assert "/static/vendor/htmx-2.0.11/htmx.min.js" in html
+    assert "//cdn" not in html and "https://" not in html

@@ -1,0 +1,37 @@
+"""Test settings: the real settings plus test-only speed-ups and capture backends.
+
+The database and Redis come from the environment as in production (CI exports DATABASE_URL and
+REDIS_URL); with neither set the suite runs on the embedded default.
+"""
+
+import os
+
+# CI exports DATABASE_URL, which turns DEBUG off; the suite supplies its own throwaway key.
+os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
+
+# Each test process gets a Redis database of its own (1 without xdist, 2, 3, … for gw0, gw1,
+# …), so a test that clears the cache never wipes another worker's rate-limit counters.
+_worker = os.environ.get("PYTEST_XDIST_WORKER", "") or "main"
+_redis_db = int(_worker[2:]) + 2 if _worker.startswith("gw") else 1
+if os.environ.get("REDIS_URL"):
+    from urllib.parse import urlparse
+
+    _redis = urlparse(os.environ["REDIS_URL"])
+    os.environ["REDIS_URL"] = _redis._replace(path=f"/{_redis_db % 16}").geturl()
+
+from portal.settings import *  # noqa: E402, F403
+from portal.settings import DATABASES  # noqa: E402
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+SMS_BACKEND = "notifications.sms.LocmemBackend"
+STORAGES = {
+    "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
+    "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+SECURE_SSL_REDIRECT = False
+LANGUAGE_CODE = "en"  # tests read English unless they switch; the site's default stays zh-hans
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
+    # A file, not memory: live-server and thread tests need a database other threads can see.
+    DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_worker}.sqlite3")}  # noqa: F405
