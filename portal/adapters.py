@@ -5,13 +5,12 @@ from __future__ import annotations
 import time
 
 import phonenumbers
-from django import forms
-from django.contrib.auth.base_user import AbstractBaseUser
-from django.utils.translation import gettext_lazy as _
-
 from allauth.account import app_settings as account_settings
 from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
+from django import forms
+from django.contrib.auth.base_user import AbstractBaseUser
+from django.utils.translation import gettext_lazy as _
 
 from notifications.sms import send_sms
 from portal.models import User

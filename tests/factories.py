@@ -5,7 +5,7 @@ from allauth.account.models import EmailAddress
 
 from portal.models import User
 
-PASSWORD = "correct horse battery"  # noqa: S105
+PASSWORD = "correct horse battery"
 
 
 class UserFactory(factory.django.DjangoModelFactory):

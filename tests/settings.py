@@ -35,3 +35,7 @@ LANGUAGE_CODE = "en"  # tests read English unless they switch; the site's defaul
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: live-server and thread tests need a database other threads can see.
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_worker}.sqlite3")}  # noqa: F405
+
+# Serve static files from the apps' folders, as in development: no collectstatic before tests.
+WHITENOISE_USE_FINDERS = True
+WHITENOISE_AUTOREFRESH = True

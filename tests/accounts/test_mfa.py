@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import time
 
-
 import pytest
 import time_machine
 from allauth.mfa.models import Authenticator

@@ -1,4 +1,4 @@
-"""/healthz: 200 when the database, the cache and the channel layer answer; 503 naming what is down."""
+"""/healthz: 200 when database, cache and channel layer answer; 503 naming what is down."""
 
 from __future__ import annotations
 
@@ -16,6 +16,20 @@ def _closed_port() -> int:
         return probe.getsockname()[1]  # nothing listens here once the probe closes
 
 
+def _redis_everywhere(url: str) -> override_settings:
+    return override_settings(
+        CACHES={
+            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
+        },
+        CHANNEL_LAYERS={
+            "default": {
+                "BACKEND": "channels_redis.core.RedisChannelLayer",
+                "CONFIG": {"hosts": [url]},
+            }
+        },
+    )
+
+
 def test_healthz_is_200_when_every_part_is_up(client):
     page = client.get("/healthz")
 
@@ -27,15 +41,7 @@ def test_healthz_is_200_when_every_part_is_up(client):
 
 
 def test_healthz_is_200_against_real_redis(client, redis_url):
-    with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": redis_url}},
-        CHANNEL_LAYERS={
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [redis_url]},
-            }
-        },
-    ):
+    with _redis_everywhere(redis_url):
         page = client.get("/healthz")
 
     assert page.status_code == 200, page.json()
@@ -43,15 +49,7 @@ def test_healthz_is_200_against_real_redis(client, redis_url):
 
 def test_healthz_is_503_and_names_cache_and_channel_layer_when_redis_is_unreachable(client):
     dead = f"redis://127.0.0.1:{_closed_port()}/0"
-    with override_settings(
-        CACHES={"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": dead}},
-        CHANNEL_LAYERS={
-            "default": {
-                "BACKEND": "channels_redis.core.RedisChannelLayer",
-                "CONFIG": {"hosts": [dead]},
-            }
-        },
-    ):
+    with _redis_everywhere(dead):
         page = client.get("/healthz")
 
     assert page.status_code == 503

@@ -27,8 +27,12 @@ class DemoAccount:
 
 
 DEMO_ACCOUNTS = (
-    DemoAccount("patient@demo.test", "王芳 Wang Fang", "+8613800000001", "patient, parent of a child"),
-    DemoAccount("family@demo.test", "李明 Li Ming", "+8613800000002", "patient, books for a parent"),
+    DemoAccount(
+        "patient@demo.test", "王芳 Wang Fang", "+8613800000001", "patient, parent of a child"
+    ),
+    DemoAccount(
+        "family@demo.test", "李明 Li Ming", "+8613800000002", "patient, books for a parent"
+    ),
     DemoAccount(
         "admin@demo.test",
         "平台管理员 Platform Admin",

@@ -1,0 +1,50 @@
+# Two commands: `make run` serves the portal, `make test` checks it. Both start from nothing
+# but Python: they create .venv and install the pinned versions of requirements.lock.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
+
+.PHONY: install run test lint unit browser lock messages
+
+$(STAMP): requirements.lock pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -c requirements.lock -e ".[dev]"
+	rm -f $(VENV)/.installed-*
+	touch $(STAMP)
+
+install: $(STAMP)
+
+run: install
+	$(BIN)/python manage.py migrate --noinput
+	$(BIN)/python manage.py seed_demo
+	@echo "Serving on http://127.0.0.1:8000 (web and Celery worker with beat; Ctrl-C stops all)"
+	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+
+test: install lint unit browser
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+# Unit tests on both cores; then the tests that start servers, browsers or cut services, alone.
+unit: install
+	$(BIN)/pytest -n 2 --dist loadgroup --ignore=tests/e2e --ignore=tests/integration
+
+browser: install
+	$(BIN)/pytest tests/e2e tests/integration; status=$$?; \
+	  if [ $$status -eq 5 ]; then echo "no browser or integration tests collected"; exit 0; fi; \
+	  exit $$status
+
+# Re-pin every dependency to the newest versions pyproject.toml allows.
+lock:
+	rm -rf /tmp/portal-lock && $(PYTHON) -m venv /tmp/portal-lock
+	/tmp/portal-lock/bin/pip install --quiet --upgrade pip
+	/tmp/portal-lock/bin/pip install --quiet -e ".[dev]"
+	( echo "# Exact versions for every install (pip constraints). Regenerate with: make lock"; \
+	  /tmp/portal-lock/bin/pip freeze --exclude-editable ) > requirements.lock
+
+messages: install
+	$(BIN)/python manage.py makemessages -l zh_Hans --ignore=.venv --ignore=tests --ignore=staticfiles
+	$(BIN)/python manage.py compilemessages -l zh_Hans --ignore=.venv
