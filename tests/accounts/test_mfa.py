@@ -25,6 +25,9 @@ def test_staff_signed_in_without_a_second_factor_is_sent_to_set_one_up(client, s
         assert page.status_code == 302, path
         assert page["Location"] == reverse("mfa_activate_totp")
 
+    told = client.get("/", follow=True)
+    assert "Staff accounts need two-factor authentication" in told.content.decode()
+
 
 def test_staff_who_sets_up_totp_then_reaches_the_admin(client, staff, password):
     signed_in = client.post(reverse("account_login"), {"login": staff.email, "password": password})

@@ -60,3 +60,21 @@ def test_static_assets_are_served_locally(client):
 
     assert "/static/vendor/htmx-2.0.11/htmx.min.js" in html
     assert "//cdn" not in html and "https://" not in html
+
+
+def test_form_errors_reach_chinese_users_in_chinese(client):
+    client.post(reverse("set_language"), {"language": "zh-hans", "next": "/"})
+
+    page = client.post(
+        reverse("account_signup"),
+        {
+            "email": "x@example.com",
+            "phone": "13800138000",
+            "password1": "short",
+            "password2": "short",
+        },
+    )
+
+    html = page.content.decode()
+    assert "密码太短，至少需要 10 个字符。" in html
+    assert "too short" not in html
