@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from typing import Any
+
+from django.contrib.contenttypes.models import ContentType
+from django.db import models
+from django.http import HttpRequest
+
+from audit.models import AuditEvent
+
+
+def audit_record(
+    *,
+    actor: Any | None,
+    action: str,
+    target: models.Model | None = None,
+    on_behalf_of: models.Model | None = None,
+    result: str = AuditEvent.Result.SUCCESS,
+    data: dict[str, Any] | None = None,
+    request: HttpRequest | None = None,
+) -> AuditEvent:
+    """Append one event to the trail, in the caller's transaction.
+
+    `action` is `<entity>.<verb>` (`consent.revoke`, `slot.close`). `data` carries the facts of
+    the change (from/to, reason) and never clinical content or an unmasked identifier.
+    """
+    if actor is not None and not actor.is_authenticated:
+        actor = None
+    event = AuditEvent(
+        actor=actor,
+        actor_label=actor.get_username() if actor is not None else "system",
+        action=action,
+        result=result,
+        data=data or {},
+        ip_address=request.META.get("REMOTE_ADDR") if request is not None else None,
+    )
+    if target is not None:
+        event.target_type = ContentType.objects.get_for_model(target)
+        event.target_id = str(target.pk)
+    if on_behalf_of is not None:
+        event.on_behalf_type = ContentType.objects.get_for_model(on_behalf_of)
+        event.on_behalf_id = str(on_behalf_of.pk)
+    event.save()
+    return event
