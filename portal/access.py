@@ -5,10 +5,12 @@ from __future__ import annotations
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.contrib.auth.models import AnonymousUser
 
+from hospitals.selectors import user_is_hospital_staff
+
 
 def requires_mfa(user: AbstractBaseUser | AnonymousUser) -> bool:
-    """Staff must hold a second factor before they reach any page but MFA set-up itself.
-
-    The directory issue widens this to doctors, front desk and hospital admins.
-    """
-    return bool(user.is_authenticated and (user.is_staff or user.is_superuser))
+    """Platform staff and every hospital staff member (doctor, front desk, hospital admin) must
+    hold a second factor before they reach any page but MFA set-up itself."""
+    if not user.is_authenticated:
+        return False
+    return bool(user.is_staff or user.is_superuser or user_is_hospital_staff(user=user))

@@ -35,3 +35,45 @@ class UserFactory(factory.django.DjangoModelFactory):
 class StaffFactory(UserFactory):
     is_staff = True
     is_superuser = True
+
+
+class HospitalFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hospitals.Hospital"
+
+    name = factory.Sequence(lambda n: f"第{n}人民医院")
+    name_en = factory.Sequence(lambda n: f"No. {n} People's Hospital")
+    slug = factory.Sequence(lambda n: f"hospital-{n}")
+    kind = "hospital"
+    district = "海曙区"
+    district_en = "Haishu"
+
+
+class DepartmentFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hospitals.Department"
+
+    hospital = factory.SubFactory(HospitalFactory)
+    name = "皮肤科"
+    name_en = "Dermatology"
+    slug = factory.Sequence(lambda n: f"department-{n}")
+
+
+class DoctorFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hospitals.Doctor"
+
+    department = factory.SubFactory(DepartmentFactory)
+    hospital = factory.SelfAttribute("department.hospital")
+    name = factory.Sequence(lambda n: f"医生{n}")
+    name_en = factory.Sequence(lambda n: f"Doctor {n}")
+    title = "attending"
+
+
+class StaffMembershipFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "hospitals.StaffMembership"
+
+    user = factory.SubFactory(UserFactory)
+    hospital = factory.SubFactory(HospitalFactory)
+    role = "hospital_admin"
