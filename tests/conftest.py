@@ -53,6 +53,14 @@ def _fresh_cache():
     cache.clear()
 
 
+def with_totp(user):
+    """Give an account a TOTP authenticator, as staff must have before any staff page."""
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(user, generate_totp_secret())
+    return user
+
+
 @pytest.fixture
 def password() -> str:
     return PASSWORD
@@ -68,3 +76,9 @@ def alice(db):
 def staff(db):
     """A platform admin who has not set up a second factor yet."""
     return StaffFactory(email="staff@example.com", name="Staff")
+
+
+@pytest.fixture
+def platform_admin(db):
+    """A platform admin with a second factor: reaches every staff page."""
+    return with_totp(StaffFactory(email="root@example.com", name="Root"))

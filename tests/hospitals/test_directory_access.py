@@ -71,3 +71,14 @@ def test_names_show_in_the_active_language_with_chinese_as_fallback():
         assert clinic.display_name == "白云社区卫生服务中心"
     with translation.override("zh-hans"):
         assert hospital.display_name == "鄞州人民医院"
+
+
+def test_hospital_staff_with_totp_reach_pages_and_without_are_sent_to_set_it_up(client):
+    from tests.conftest import with_totp
+
+    member = StaffMembershipFactory(role=StaffMembership.Role.DOCTOR).user
+    client.force_login(member)
+    assert client.get("/")["Location"] == "/accounts/2fa/totp/activate/"
+
+    with_totp(member)
+    assert client.get("/").status_code == 200
