@@ -141,3 +141,16 @@ def test_password_reset_mail_lets_the_person_choose_a_new_password(client, alice
     assert done.status_code == 302
     alice.refresh_from_db()
     assert alice.check_password("a brand new passphrase")
+
+
+def test_repeated_wrong_passwords_are_rate_limited_even_before_the_right_one(
+    client, alice, password
+):
+    for _ in range(5):
+        wrong = client.post(reverse("account_login"), {"login": alice.email, "password": "nope"})
+        assert "Too many failed login attempts" not in wrong.content.decode()
+
+    locked = client.post(reverse("account_login"), {"login": alice.email, "password": password})
+
+    assert "Too many failed login attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
