@@ -6,6 +6,7 @@ import socket
 
 import pytest
 from django.test import override_settings
+from django.urls import reverse
 
 pytestmark = pytest.mark.django_db
 
@@ -18,9 +19,7 @@ def _closed_port() -> int:
 
 def _redis_everywhere(url: str) -> override_settings:
     return override_settings(
-        CACHES={
-            "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": url}
-        },
+        CACHES={"default": {"BACKEND": "portal.cache.DegradingRedisCache", "LOCATION": url}},
         CHANNEL_LAYERS={
             "default": {
                 "BACKEND": "channels_redis.core.RedisChannelLayer",
@@ -58,3 +57,23 @@ def test_healthz_is_503_and_names_cache_and_channel_layer_when_redis_is_unreacha
     assert body["down"] == ["cache", "channel_layer"]
     assert body["checks"]["database"] == {"status": "up"}
     assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_sign_in_still_works_while_redis_is_down(client, alice, password):
+    with _redis_everywhere(f"redis://127.0.0.1:{_closed_port()}/0"):
+        page = client.post(reverse("account_login"), {"login": alice.email, "password": password})
+        health = client.get("/healthz")
+
+    assert page.status_code == 302
+    assert int(client.session["_auth_user_id"]) == alice.pk
+    assert "cache" in health.json()["down"]
+
+
+def test_rate_limits_keep_counting_while_redis_is_down(client, alice, password):
+    with _redis_everywhere(f"redis://127.0.0.1:{_closed_port()}/0"):
+        for _ in range(5):
+            client.post(reverse("account_login"), {"login": alice.email, "password": "nope"})
+        locked = client.post(reverse("account_login"), {"login": alice.email, "password": password})
+
+    assert "Too many failed login attempts" in locked.content.decode()
+    assert "_auth_user_id" not in client.session
