@@ -1,0 +1,46 @@
+"""The family list: a fixed number of queries however many people are on it."""
+
+from __future__ import annotations
+
+import pytest
+from django.urls import reverse
+
+from tests.factories import PatientLinkFactory
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.mark.parametrize("people", [1, 6])
+def test_the_list_page_keeps_a_fixed_number_of_queries(
+    client, alice, people, django_assert_num_queries
+):
+    links = PatientLinkFactory.create_batch(people, account=alice)
+    client.force_login(alice)
+
+    # session, account, the people with their links
+    with django_assert_num_queries(3):
+        response = client.get(reverse("patient_list"))
+
+    html = response.content.decode()
+    for link in links:
+        assert link.patient.name in html
+        assert link.patient.id_number_masked in html
+
+
+def test_the_list_shows_only_the_accounts_own_people(client, alice, bob):
+    mine = PatientLinkFactory(account=alice)
+    theirs = PatientLinkFactory(account=bob)
+    client.force_login(alice)
+
+    html = client.get(reverse("patient_list")).content.decode()
+
+    assert mine.patient.name in html
+    assert theirs.patient.name not in html
+
+
+def test_the_site_navigation_links_to_the_family_list(client, alice):
+    client.force_login(alice)
+
+    html = client.get("/").content.decode()
+
+    assert f'href="{reverse("patient_list")}"' in html
