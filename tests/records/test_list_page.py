@@ -44,3 +44,15 @@ def test_the_site_navigation_links_to_the_family_list(client, alice):
     html = client.get("/").content.decode()
 
     assert f'href="{reverse("patient_list")}"' in html
+
+
+def test_the_family_pages_speak_chinese(client, alice):
+    link = PatientLinkFactory(account=alice)
+    client.force_login(alice)
+    client.cookies["django_language"] = "zh-hans"
+
+    listing = client.get(reverse("patient_list")).content.decode()
+    detail = client.get(link.patient.get_absolute_url()).content.decode()
+
+    assert "添加就诊人" in listing and "身份证号" in listing
+    assert "授权同意" in detail and "处理身份证号和健康信息" in detail
