@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import logging
 import secrets
 from typing import Any
 
@@ -41,8 +40,6 @@ from records.models import (
     age_on,
     today_in_city,
 )
-
-logger = logging.getLogger(__name__)
 
 # The one answer for every mismatch, so that an ID that exists on the platform under other
 # details reads exactly like a typing mistake.

@@ -104,3 +104,28 @@ def test_the_audit_trail_never_holds_the_full_number(client, alice, child_form):
 
     for event in AuditEvent.objects.all():
         assert child_form["id_number"] not in str(event.data)
+
+
+def test_the_platform_admin_sees_people_masked_too(client, staff, alices_child):
+    from allauth.mfa.models import Authenticator
+    from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret
+
+    TOTP.activate(staff, generate_totp_secret())
+    assert Authenticator.objects.filter(user=staff).exists()
+    client.force_login(staff)
+
+    pages = {
+        url: client.get(url)
+        for url in (
+            reverse("admin:records_patient_changelist"),
+            reverse("admin:records_patient_change", args=[alices_child.pk]),
+            reverse("admin:records_consent_changelist"),
+        )
+    }
+
+    for url, response in pages.items():
+        html = response.content.decode()
+        assert response.status_code == 200, url
+        assert alices_child.id_number not in html, url
+        assert alices_child.id_number_encrypted not in html, url
+        assert alices_child.id_number_masked in html, url
