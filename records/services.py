@@ -17,6 +17,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.db import IntegrityError, models, transaction
+from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
@@ -117,7 +118,7 @@ def patient_add(
     relationship: str,
     phone: str = "",
     consent_id_and_health_data: bool,
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Patient:
     """Register a person, link the account as their manager and record the consent."""
     number = _check_details(name=name, sex=sex, birth_date=birth_date, id_number=id_number)
@@ -199,7 +200,7 @@ def patient_update(
     birth_date: dt.date,
     id_number: str,
     phone: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> Patient:
     """Correct a person's details (their manager only); refused while appointments are ahead.
 
@@ -252,7 +253,7 @@ def patient_update(
     return locked
 
 
-def patient_remove(*, patient: Patient, account: User, request=None) -> None:
+def patient_remove(*, patient: Patient, account: User, request: HttpRequest | None = None) -> None:
     """Take a person off the account's list. The person and their record stay on the platform;
     the next manager is the longest-linked remaining account, if any."""
     with transaction.atomic():
@@ -304,7 +305,7 @@ def _require_manager(*, patient: Patient, account: User) -> PatientLink:
     return link
 
 
-def link_revoke(*, link: PatientLink, by: User, request=None) -> None:
+def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
     """The manager withdraws another account's access; it ends at that account's next request."""
     with transaction.atomic():
         locked = PatientLink.objects.select_for_update().get(pk=link.pk)
@@ -330,7 +331,12 @@ def link_revoke(*, link: PatientLink, by: User, request=None) -> None:
 
 
 def _consent_create(
-    *, patient: Patient, account: User, kind: str, relationship: str, request=None
+    *,
+    patient: Patient,
+    account: User,
+    kind: str,
+    relationship: str,
+    request: HttpRequest | None = None,
 ) -> Consent:
     consent = Consent.objects.create(
         patient=patient,
@@ -361,7 +367,9 @@ def _require_consent_holder(*, patient: Patient, account: User) -> PatientLink:
     return link
 
 
-def consent_give(*, patient: Patient, account: User, kind: str, request=None) -> Consent:
+def consent_give(
+    *, patient: Patient, account: User, kind: str, request: HttpRequest | None = None
+) -> Consent:
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         link = _require_consent_holder(patient=patient, account=account)
@@ -376,7 +384,9 @@ def consent_give(*, patient: Patient, account: User, kind: str, request=None) ->
         )
 
 
-def consent_revoke(*, consent: Consent, account: User, request=None) -> Consent:
+def consent_revoke(
+    *, consent: Consent, account: User, request: HttpRequest | None = None
+) -> Consent:
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         _require_consent_holder(patient=locked.patient, account=account)
@@ -438,7 +448,7 @@ def invitation_create(
     can_book: bool = True,
     can_read_record: bool = True,
     base_url: str = "",
-    request=None,
+    request: HttpRequest | None = None,
 ) -> tuple[GuardianInvitation, str]:
     """Invite a second guardian by e-mail. Returns the invitation and its one-time token."""
     email = email.strip().lower()
@@ -502,7 +512,7 @@ def _has_verified_email(account: User, email: str) -> bool:
 
 
 def invitation_accept(
-    *, invitation: GuardianInvitation, account: User, request=None
+    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
 ) -> PatientLink:
     with transaction.atomic():
         _lock_account(account)
@@ -550,7 +560,9 @@ def invitation_accept(
     return link
 
 
-def invitation_decline(*, invitation: GuardianInvitation, account: User, request=None) -> None:
+def invitation_decline(
+    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
         locked = _open_invitation(invitation)
         locked.status = GuardianInvitation.Status.DECLINED
@@ -565,7 +577,9 @@ def invitation_decline(*, invitation: GuardianInvitation, account: User, request
         )
 
 
-def invitation_revoke(*, invitation: GuardianInvitation, by: User, request=None) -> None:
+def invitation_revoke(
+    *, invitation: GuardianInvitation, by: User, request: HttpRequest | None = None
+) -> None:
     with transaction.atomic():
         locked = GuardianInvitation.objects.select_for_update().get(pk=invitation.pk)
         _require_manager(patient=locked.patient, account=by)
@@ -586,7 +600,7 @@ def invitation_revoke(*, invitation: GuardianInvitation, by: User, request=None)
 
 
 def patient_claim_self(
-    *, patient: Patient, account: User, verified_by: User, request=None
+    *, patient: Patient, account: User, verified_by: User, request: HttpRequest | None = None
 ) -> PatientLink:
     """An adult takes over their own record after staff checked their ID card in person.
 
@@ -624,6 +638,10 @@ def patient_claim_self(
             .exclude(account=account)
         )
         PatientLink.objects.filter(pk__in=[p.pk for p in previous]).update(is_manager=False)
+        # Invitations the earlier manager sent are theirs to make no longer.
+        GuardianInvitation.objects.filter(
+            patient=locked, status=GuardianInvitation.Status.PENDING
+        ).update(status=GuardianInvitation.Status.REVOKED, responded_at=timezone.now())
         if own is None:
             own = PatientLink(patient=locked, account=account)
         own.relationship = Relationship.SELF

@@ -201,3 +201,32 @@ def test_another_name_with_a_registered_id_gets_the_generic_answer_and_nothing_e
     assert _error_block(mismatch) == _error_block(typo)
     assert mismatch.status_code == typo.status_code
     assert mismatch.context["form"].errors.keys() == typo.context["form"].errors.keys()
+
+
+def test_an_account_adds_itself_only_once(client, alice, child_form):
+    PatientLinkFactory(account=alice, relationship="self")
+    client.force_login(alice)
+    birth = dt.date(1991, 2, 3)
+
+    response = client.post(
+        ADD,
+        {
+            **child_form,
+            "relationship": "self",
+            "sex": "female",
+            "birth_date": birth.isoformat(),
+            "id_number": make_id_number(birth_date=birth, sex="female", sequence=5),
+        },
+    )
+
+    assert "You have already added yourself." in response.content.decode()
+    assert PatientLink.objects.filter(account=alice).count() == 1
+
+
+def test_the_database_holds_one_live_manager_per_person(alice, bob):
+    from django.db import IntegrityError
+
+    link = PatientLinkFactory(account=alice)
+
+    with pytest.raises(IntegrityError):
+        PatientLinkFactory(account=bob, patient=link.patient, is_manager=True)

@@ -72,3 +72,23 @@ def test_an_account_that_already_has_its_own_record_cannot_claim_another(alice, 
         patient_claim_self(patient=other, account=alice, verified_by=desk)
 
     assert refused.value.code == "self_taken"
+
+
+def test_the_earlier_managers_pending_invitations_end_with_the_takeover(alice, desk):
+    from django.utils import timezone
+
+    from records.models import GuardianInvitation
+
+    patient = PatientLinkFactory(account=alice, patient__birth_date=dt.date(1999, 1, 1)).patient
+    GuardianInvitation.objects.create(
+        patient=patient,
+        invited_by=alice,
+        email="x@example.com",
+        relationship="other",
+        token_hash="2" * 64,
+        expires_at=timezone.now() + GuardianInvitation.VALID_FOR,
+    )
+
+    patient_claim_self(patient=patient, account=UserFactory(), verified_by=desk)
+
+    assert GuardianInvitation.objects.get().status == "revoked"

@@ -143,3 +143,21 @@ def test_when_the_manager_leaves_the_longest_linked_guardian_takes_over(client, 
     assert PatientLink.objects.live().get(patient=link.patient).account == bob
     assert PatientLink.objects.live().get(patient=link.patient).is_manager
     assert GuardianInvitation.objects.get().status == "revoked"
+
+
+def test_correcting_the_id_number_re_encrypts_and_rehashes_it(client, alice, link):
+    from records.idnumbers import make_id_number
+
+    client.force_login(alice)
+    patient = link.patient
+    corrected = make_id_number(birth_date=patient.birth_date, sex=patient.sex, sequence=321)
+
+    client.post(
+        reverse("patient_edit", args=[patient.public_id]),
+        _edit_data(patient, id_number=corrected),
+    )
+
+    patient.refresh_from_db()
+    assert patient.id_number == corrected
+    assert patient.id_number_masked == corrected[:6] + "********" + corrected[-4:]
+    assert "id_number" in AuditEvent.objects.get(action="patient.update").data["fields"]
