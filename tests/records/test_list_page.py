@@ -56,3 +56,25 @@ def test_the_family_pages_speak_chinese(client, alice):
 
     assert "添加就诊人" in listing and "身份证号" in listing
     assert "授权同意" in detail and "处理身份证号和健康信息" in detail
+
+
+@pytest.mark.parametrize("others", [0, 4])
+def test_a_persons_page_keeps_a_fixed_number_of_queries(
+    client, alice, others, django_assert_num_queries
+):
+    from django.utils import timezone
+
+    from tests.factories import ConsentFactory
+
+    patient = PatientLinkFactory(account=alice).patient
+    for _ in range(others):
+        PatientLinkFactory(patient=patient, is_manager=False)
+        ConsentFactory(patient=patient, given_by=alice, revoked_at=timezone.now())
+    ConsentFactory(patient=patient, given_by=alice)
+    client.force_login(alice)
+
+    # session, account, the link with its person, the links, the consents, the invitations
+    with django_assert_num_queries(6):
+        response = client.get(patient.get_absolute_url())
+
+    assert response.status_code == 200
