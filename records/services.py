@@ -132,9 +132,15 @@ def patient_add(
             _("A child under 14 is added by a guardian, not as their own account."),
             code="child_as_self",
         )
-    existing = Patient.objects.filter(id_number_hash=crypto.id_number_hash(number)).first()
+    number_hash = crypto.id_number_hash(number)
+    existing = Patient.objects.filter(id_number_hash=number_hash).first()
     if existing is not None:
         try:
+            if PatientLink.objects.live().filter(patient=existing, account=account).exists():
+                # Nothing to hide from an account that already acts for the person.
+                raise ValidationError(
+                    _("This person is already on your list."), code="already_yours"
+                )
             _refuse_existing(existing, name=name, birth_date=birth_date, id_number=number)
         except ValidationError as refusal:
             # Outside any transaction, so the refusal stays on the trail.
@@ -163,8 +169,12 @@ def patient_add(
             with transaction.atomic():
                 patient.save()
         except IntegrityError:
-            # Another account registered the same number a moment ago.
-            raise ValidationError(ALREADY_REGISTERED, code="already_registered") from None
+            # Another account registered the same number a moment ago: the same answer as if
+            # it had been there before (the savepoint is gone; their row is now visible).
+            winner = Patient.objects.filter(id_number_hash=number_hash).first()
+            if winner is None:
+                raise
+            _refuse_existing(winner, name=name, birth_date=birth_date, id_number=number)
         PatientLink.objects.create(
             patient=patient,
             account=account,

@@ -230,3 +230,15 @@ def test_the_database_holds_one_live_manager_per_person(alice, bob):
 
     with pytest.raises(IntegrityError):
         PatientLinkFactory(account=bob, patient=link.patient, is_manager=True)
+
+
+def test_adding_someone_already_on_the_accounts_own_list_says_so(client, alice, child_form):
+    patient = PatientFactory(
+        name="王小明", sex="male", birth_date=dt.date(2019, 6, 1), id_number=CHILD_ID
+    )
+    PatientLinkFactory(patient=patient, account=alice)
+    client.force_login(alice)
+
+    response = client.post(ADD, child_form)
+
+    assert "This person is already on your list." in response.content.decode()
