@@ -8,9 +8,12 @@ lists them.
 
 from __future__ import annotations
 
+import base64
+import hashlib
 from pathlib import Path
 
 import environ
+from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -33,6 +36,37 @@ if not SECRET_KEY:
             "print(secrets.token_urlsafe(50))')."
         )
     SECRET_KEY = "django-insecure-embedded-default-for-local-development-only"  # noqa: S105
+
+# ID numbers at rest (records/crypto.py). RECORDS_ENCRYPTION_KEYS: comma-separated Fernet
+# keys, newest first (the first encrypts, all decrypt; put a new key in front to rotate, then run
+# `manage.py records_rotate_key`). RECORDS_HASH_KEY: the HMAC key of the platform-unique hash.
+RECORDS_ENCRYPTION_KEYS = env.list("RECORDS_ENCRYPTION_KEYS", default=[])
+RECORDS_HASH_KEY = env.str("RECORDS_HASH_KEY", default="")
+if not RECORDS_ENCRYPTION_KEYS or not RECORDS_HASH_KEY:
+    if not DEBUG:
+        raise ImproperlyConfigured(
+            "RECORDS_ENCRYPTION_KEYS and RECORDS_HASH_KEY must both be set with DEBUG off: they "
+            "protect patients' ID numbers. Make a Fernet key with python -c 'from "
+            "cryptography.fernet import Fernet; print(Fernet.generate_key().decode())' and a "
+            "hash key with python -c 'import secrets; print(secrets.token_urlsafe(50))'. Never "
+            "change the hash key of a live database."
+        )
+    # Development only: stable keys derived from SECRET_KEY, so `make run` needs no setup.
+    _derived = hashlib.sha256(b"records-encryption:" + SECRET_KEY.encode()).digest()
+    RECORDS_ENCRYPTION_KEYS = RECORDS_ENCRYPTION_KEYS or [
+        base64.urlsafe_b64encode(_derived).decode()
+    ]
+    RECORDS_HASH_KEY = (
+        RECORDS_HASH_KEY or hashlib.sha256(b"records-hash:" + SECRET_KEY.encode()).hexdigest()
+    )
+for _key in RECORDS_ENCRYPTION_KEYS:
+    try:
+        Fernet(_key)
+    except ValueError:
+        raise ImproperlyConfigured(
+            "RECORDS_ENCRYPTION_KEYS holds a value that is not a Fernet key (32 url-safe "
+            "base64-encoded bytes)."
+        ) from None
 
 ALLOWED_HOSTS = env.list("ALLOWED_HOSTS", default=["127.0.0.1", "localhost", "[::1]"])
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])

@@ -8,6 +8,9 @@ import os
 
 # CI exports DATABASE_URL, which turns DEBUG off; the suite supplies its own throwaway key.
 os.environ.setdefault("SECRET_KEY", "tests-only-" + "x" * 50)
+# Likewise the ID-number keys (records/crypto.py); tests that rotate keys override the setting.
+os.environ.setdefault("RECORDS_ENCRYPTION_KEYS", "dGVzdHMtb25seS1rZXktZm9yLWlkLW51bWJlcnMtMzI=")
+os.environ.setdefault("RECORDS_HASH_KEY", "tests-only-hash-" + "y" * 40)
 
 # Each test process gets a Redis database of its own (1 without xdist, 2, 3, … for gw0, gw1,
 # …), so a test that clears the cache never wipes another worker's rate-limit counters.

@@ -22,6 +22,8 @@ PRODUCTION_ENV = {
     "SECRET_KEY": "k3y-" + "p" * 60,
     "ALLOWED_HOSTS": "portal.example.cn",
     "TRUSTED_PROXY_COUNT": "1",
+    "RECORDS_ENCRYPTION_KEYS": "ZmDfcTF7_60GrrY167zsiPd67pEvs0aGOv2oasOM1Pg=",
+    "RECORDS_HASH_KEY": "h4sh-" + "q" * 60,
 }
 
 
@@ -55,6 +57,25 @@ def test_production_without_secret_key_refuses_to_start_with_a_clear_message():
 
     assert result.returncode != 0
     assert "SECRET_KEY is not set" in result.stderr
+
+
+@pytest.mark.parametrize("variable", ["RECORDS_ENCRYPTION_KEYS", "RECORDS_HASH_KEY"])
+def test_production_without_id_number_keys_refuses_to_start_with_a_clear_message(variable):
+    env = {**PRODUCTION_ENV, variable: ""}
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "RECORDS_ENCRYPTION_KEYS and RECORDS_HASH_KEY must both be set" in result.stderr
+
+
+def test_production_with_a_malformed_encryption_key_refuses_to_start():
+    env = {**PRODUCTION_ENV, "RECORDS_ENCRYPTION_KEYS": "not-a-fernet-key"}
+
+    result = _manage("check", env=env)
+
+    assert result.returncode != 0
+    assert "not a Fernet key" in result.stderr
 
 
 def test_embedded_default_needs_no_environment_at_all():

@@ -1,0 +1,121 @@
+from __future__ import annotations
+
+import phonenumbers
+from django import forms
+from django.core.exceptions import ValidationError
+from django.utils.translation import gettext_lazy as _
+
+from records.idnumbers import parse_id_number
+from records.models import GuardianInvitation, Relationship, Sex
+
+
+class DateInput(forms.DateInput):
+    input_type = "date"
+
+    def format_value(self, value):
+        return value.isoformat() if hasattr(value, "isoformat") else value
+
+
+def clean_cn_mobile(value: str) -> str:
+    """A mainland mobile number in E.164 (+8613812345678), or empty."""
+    value = value.strip()
+    if not value:
+        return ""
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        number = None
+    if number is None or not phonenumbers.is_valid_number(number):
+        raise ValidationError(_("Enter a valid mobile number, such as 138 1234 5678."))
+    return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+
+
+class PatientDetailsForm(forms.Form):
+    name = forms.CharField(
+        label=_("Real name"),
+        max_length=60,
+        help_text=_("As printed on the ID card."),
+        widget=forms.TextInput(attrs={"autocomplete": "off"}),
+    )
+    id_number = forms.CharField(
+        label=_("ID number"),
+        max_length=24,
+        help_text=_("The 18-character number of the mainland resident ID card."),
+        widget=forms.TextInput(
+            attrs={"autocomplete": "off", "inputmode": "text", "spellcheck": "false"}
+        ),
+    )
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices, widget=forms.RadioSelect)
+    birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
+    phone = forms.CharField(
+        label=_("Mobile phone"),
+        required=False,
+        max_length=20,
+        help_text=_("Optional; for a young child leave it empty."),
+        widget=forms.TextInput(attrs={"type": "tel", "autocomplete": "off"}),
+    )
+
+    def clean_id_number(self) -> str:
+        # Format and check digit are the number's own business: say exactly what is wrong.
+        return parse_id_number(self.cleaned_data["id_number"]).number
+
+    def clean_phone(self) -> str:
+        return clean_cn_mobile(self.cleaned_data.get("phone", ""))
+
+
+class PatientAddForm(PatientDetailsForm):
+    relationship = forms.ChoiceField(
+        label=_("This person is"), choices=Relationship.choices, initial=Relationship.CHILD
+    )
+    consent_id_and_health_data = forms.BooleanField(
+        label=_(
+            "I consent (for a child under 14, as their guardian) to the platform processing this "
+            "person's ID number and health data to book and provide care."
+        ),
+        required=True,
+        error_messages={
+            "required": _("Without this consent the platform cannot register the person.")
+        },
+    )
+
+    field_order = [
+        "relationship",
+        "name",
+        "id_number",
+        "sex",
+        "birth_date",
+        "phone",
+        "consent_id_and_health_data",
+    ]
+
+
+class PatientEditForm(PatientDetailsForm):
+    """The number is never filled in (it would be rendered); empty keeps the stored one."""
+
+    def __init__(self, *args, masked_id: str, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["id_number"]
+        field.required = False
+        field.help_text = _(
+            "Leave empty to keep %(masked)s; type the full number only to correct it."
+        ) % {"masked": masked_id}
+
+    def clean_id_number(self) -> str:
+        if not self.cleaned_data.get("id_number", "").strip():
+            return ""
+        return super().clean_id_number()
+
+
+class InvitationForm(forms.Form):
+    email = forms.EmailField(
+        label=_("Their e-mail address"),
+        help_text=_("They accept with an account that uses this address."),
+    )
+    relationship = forms.ChoiceField(
+        label=_("For them, this person is"),
+        choices=GuardianInvitation._meta.get_field("relationship").choices,
+    )
+    can_book = forms.BooleanField(label=_("May book appointments"), required=False, initial=True)
+    can_read_record = forms.BooleanField(
+        label=_("May read the record"), required=False, initial=True
+    )

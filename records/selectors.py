@@ -1,0 +1,77 @@
+"""Reads about people. Every read is scoped to the asking account's live links, so a revoked
+link stops working at the very next request."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db.models import QuerySet
+from django.utils import timezone
+
+from portal.models import User
+from records.models import (
+    CareRelationship,
+    Consent,
+    GuardianInvitation,
+    Patient,
+    PatientLink,
+)
+
+
+def patient_links_for_account(*, account: User) -> QuerySet[PatientLink]:
+    """The people an account acts for, with each person loaded in the same query."""
+    return (
+        PatientLink.objects.live()
+        .filter(account=account)
+        .select_related("patient")
+        .order_by("created_at", "id")
+    )
+
+
+def patient_link_for_account(*, account: User, public_id) -> PatientLink | None:
+    """The account's live link to one person, or None when it has none (show a 404)."""
+    if not account.is_authenticated:
+        return None
+    return patient_links_for_account(account=account).filter(patient__public_id=public_id).first()
+
+
+def patient_links(*, patient: Patient) -> QuerySet[PatientLink]:
+    return (
+        PatientLink.objects.live()
+        .filter(patient=patient)
+        .select_related("account")
+        .order_by("-is_manager", "created_at", "id")
+    )
+
+
+def patient_consents(*, patient: Patient) -> QuerySet[Consent]:
+    return Consent.objects.filter(patient=patient).select_related("given_by")
+
+
+def patient_has_consent(*, patient: Patient, kind: str) -> bool:
+    return Consent.objects.filter(patient=patient, kind=kind, revoked_at__isnull=True).exists()
+
+
+def patient_open_invitations(*, patient: Patient) -> QuerySet[GuardianInvitation]:
+    return GuardianInvitation.objects.filter(
+        patient=patient,
+        status=GuardianInvitation.Status.PENDING,
+        expires_at__gt=timezone.now(),
+    )
+
+
+def care_relationship_live(
+    *, patient: Patient, user: User, at: dt.datetime | None = None
+) -> CareRelationship | None:
+    at = at or timezone.now()
+    return (
+        CareRelationship.objects.filter(
+            patient=patient,
+            user=user,
+            revoked_at__isnull=True,
+            starts_at__lte=at,
+            ends_at__gt=at,
+        )
+        .order_by("-ends_at")
+        .first()
+    )
