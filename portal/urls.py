@@ -14,4 +14,6 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("manage/", include("hospitals.urls_console")),
+    path("", include("hospitals.urls")),
 ]
