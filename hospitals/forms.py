@@ -111,9 +111,9 @@ class HospitalFilterForm(forms.Form):
     kind = forms.ChoiceField(
         label=_("Kind"),
         required=False,
-        choices=[("", _("All kinds"))] + list(Hospital.Kind.choices),
+        choices=[("", _("All kinds")), *list(Hospital.Kind.choices)],
     )
 
     def __init__(self, *args, districts: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
-        self.fields["district"].choices = [("", _("All districts"))] + districts
+        self.fields["district"].choices = [("", _("All districts")), *districts]
