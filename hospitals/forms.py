@@ -3,6 +3,7 @@ from __future__ import annotations
 from allauth.account.adapter import get_adapter
 from django import forms
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from hospitals.models import Department, Doctor, Hospital
 
@@ -20,6 +21,7 @@ class DepartmentForm(forms.ModelForm):
             "max_age_years",
             "sex",
         ]
+        labels = {"name": _("Name")}
         help_texts = {
             "slug": _("Used in the address, e.g. dermatology. Letters, digits and hyphens."),
             "min_age_years": _("Leave empty when patients of any age may book."),
@@ -33,6 +35,7 @@ class DepartmentForm(forms.ModelForm):
     def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.instance.hospital = hospital
+        self.fields["sex"].choices = [("", _("everyone")), *Department.Sex.choices]
 
     def clean(self):
         cleaned = super().clean()
@@ -60,6 +63,7 @@ class DoctorForm(forms.ModelForm):
             "bio_en",
             "offers_online",
         ]
+        labels = {"name": pgettext_lazy("person", "Name")}
         help_texts = {
             "specialties": _("Separate them with commas, e.g. 湿疹, 痤疮."),
         }

@@ -64,7 +64,12 @@ def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital
         hospitals = hospitals.filter(district=district)
     if kind:
         hospitals = hospitals.filter(kind=kind)
-    return hospitals.order_by("kind", "name")
+    # The cloud hospital first (anyone can reach it), then hospitals, then community clinics.
+    kind_order = Case(
+        *[When(kind=kind, then=rank) for rank, kind in enumerate(KIND_ORDER)],
+        default=len(KIND_ORDER),
+    )
+    return hospitals.order_by(kind_order, "name")
 
 
 def hospital_districts() -> list[tuple[str, str]]:
@@ -99,6 +104,7 @@ def doctors_public(*, department: Department) -> QuerySet[Doctor]:
     return department.doctors.filter(is_active=True).order_by(order, "name")
 
 
+KIND_ORDER = [Hospital.Kind.CLOUD, Hospital.Kind.HOSPITAL, Hospital.Kind.CLINIC]
 TITLE_ORDER = [
     Doctor.Title.CHIEF,
     Doctor.Title.ASSOCIATE_CHIEF,

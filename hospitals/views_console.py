@@ -11,7 +11,7 @@ from functools import wraps
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import ValidationError
+from django.core.exceptions import FieldDoesNotExist, ValidationError
 from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -240,7 +240,9 @@ def doctor_detail(request: HttpRequest, hospital: Hospital, doctor_id: int) -> H
     history = doctor_history(doctor=doctor)
     for event in history:
         event.label = ACTION_LABELS.get(event.action, event.action)
-        event.changed_fields = sorted((event.data or {}).get("changes", {}))
+        event.changed_fields = [
+            _field_label(name) for name in sorted((event.data or {}).get("changes", {}))
+        ]
     return render(
         request,
         "hospitals/console/doctor_detail.html",
@@ -251,6 +253,13 @@ def doctor_detail(request: HttpRequest, hospital: Hospital, doctor_id: int) -> H
             "invite_form": DoctorInviteForm() if doctor.user_id is None else None,
         },
     )
+
+
+def _field_label(name: str) -> str:
+    try:
+        return str(Doctor._meta.get_field(name).verbose_name)
+    except FieldDoesNotExist:
+        return name
 
 
 @console_view

@@ -128,7 +128,7 @@ def test_admin_adds_and_edits_a_doctor_and_the_doctors_page_shows_the_history(co
     assert doctor.offers_online
     assert "added" in page
     assert "edited" in page
-    assert "offers_online, title" in page
+    assert "offers online consults, title" in page
     assert page.count("schedule_rule.create") == 1
     assert "Invite to an account" in page
 
