@@ -7,6 +7,7 @@ import re
 import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
+from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
@@ -194,3 +195,19 @@ def test_a_new_account_needs_the_doctors_mobile_number(admin_client):
     assert "mobile number" in response.content.decode()
     assert not User.objects.filter(email="nophone@example.com").exists()
     assert mail.outbox == []
+
+
+def test_a_doctor_who_already_has_an_account_is_not_invited_again():
+    doctor = DoctorFactory(user=UserFactory())
+    admin = StaffMembershipFactory(hospital=doctor.hospital).user
+
+    with pytest.raises(ValidationError, match="already has an account"):
+        services.doctor_invite(
+            hospital=doctor.hospital,
+            email="other@example.com",
+            invited_by=admin,
+            request=RequestFactory().post("/"),
+            doctor=doctor,
+        )
+
+    assert not User.objects.filter(email="other@example.com").exists()
