@@ -1,9 +1,12 @@
 from __future__ import annotations
 
-from django.db.models import QuerySet
+from django.db.models import Case, Count, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
+from django.utils.translation import get_language
 
-from hospitals.models import Hospital, StaffMembership
+from audit.models import AuditEvent
+from audit.selectors import audit_events_for
+from hospitals.models import Department, Doctor, Hospital, StaffMembership
 
 
 def hospitals_managed_by(*, user) -> QuerySet[Hospital]:
@@ -32,3 +35,79 @@ def user_is_hospital_staff(*, user) -> bool:
         cached = StaffMembership.objects.filter(user=user).exists()
         user._is_hospital_staff = cached
     return cached
+
+
+def doctor_history(*, doctor, limit: int = 100) -> list:
+    """The doctor's console history, newest first: events whose target is the doctor, and
+    events about things of theirs (a rota line, a closure) that name them with
+    `data["doctor_id"]`."""
+    events = audit_events_for(target=doctor) | AuditEvent.objects.filter(data__doctor_id=doctor.pk)
+    return list(events.select_related("actor")[:limit])
+
+
+def departments_for_console(*, hospital: Hospital) -> QuerySet[Department]:
+    active = Count("doctors", filter=Q(doctors__is_active=True))
+    return hospital.departments.annotate(active_doctors=active).order_by("-is_active", "name")
+
+
+def doctors_for_console(*, hospital: Hospital) -> QuerySet[Doctor]:
+    return hospital.doctors.select_related("department", "user").order_by(
+        "-is_active", "department__name", "name"
+    )
+
+
+def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital]:
+    hospitals = Hospital.objects.filter(is_active=True).annotate(
+        department_count=Count("departments", filter=Q(departments__is_active=True))
+    )
+    if district:
+        hospitals = hospitals.filter(district=district)
+    if kind:
+        hospitals = hospitals.filter(kind=kind)
+    # The cloud hospital first (anyone can reach it), then hospitals, then community clinics.
+    kind_order = Case(
+        *[When(kind=kind, then=rank) for rank, kind in enumerate(KIND_ORDER)],
+        default=len(KIND_ORDER),
+    )
+    return hospitals.order_by(kind_order, "name")
+
+
+def hospital_districts() -> list[tuple[str, str]]:
+    """(district, its name in the active language) of every active hospital, once each."""
+    rows = (
+        Hospital.objects.filter(is_active=True)
+        .exclude(district="")
+        .values_list("district", "district_en")
+        .distinct()
+        .order_by("district")
+    )
+    language = get_language() or ""
+    seen: dict[str, str] = {}
+    for district, district_en in rows:
+        label = district_en if language.startswith("en") and district_en else district
+        seen.setdefault(district, label)
+    return sorted(seen.items(), key=lambda item: item[1])
+
+
+def departments_public(*, hospital: Hospital) -> QuerySet[Department]:
+    active = Count("doctors", filter=Q(doctors__is_active=True))
+    return (
+        hospital.departments.filter(is_active=True).annotate(doctor_count=active).order_by("name")
+    )
+
+
+def doctors_public(*, department: Department) -> QuerySet[Doctor]:
+    order = Case(
+        *[When(title=title, then=rank) for rank, title in enumerate(TITLE_ORDER)],
+        default=len(TITLE_ORDER),
+    )
+    return department.doctors.filter(is_active=True).order_by(order, "name")
+
+
+KIND_ORDER = [Hospital.Kind.CLOUD, Hospital.Kind.HOSPITAL, Hospital.Kind.CLINIC]
+TITLE_ORDER = [
+    Doctor.Title.CHIEF,
+    Doctor.Title.ASSOCIATE_CHIEF,
+    Doctor.Title.ATTENDING,
+    Doctor.Title.RESIDENT,
+]

@@ -7,6 +7,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
+from hospitals.selectors import user_is_hospital_staff
+
 
 @dataclass(frozen=True)
 class NavItem:
@@ -39,6 +41,9 @@ def _visible(item: NavItem, user) -> bool:
         return False
     if item.audience == "account":
         return True
+    if item.audience == "staff":
+        # Hospital staff are not Django staff; the MFA middleware has already cached this.
+        return bool(user.is_staff) or user_is_hospital_staff(user=user)
     return bool(user.is_staff)
 
 

@@ -15,4 +15,6 @@ urlpatterns = [
     path("me/patients/", include("records.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
+    path("manage/", include("hospitals.urls_console")),
+    path("", include("hospitals.urls")),
 ]

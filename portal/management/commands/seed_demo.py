@@ -1,6 +1,7 @@
 """Demo data for `make run`: idempotent, safe to run on every start.
 
-Until the directory issue fills in hospitals and doctors, the demo is a few accounts.
+The patient and platform accounts live here; the city's hospitals, departments, doctors, staff
+accounts and holiday calendar come from `hospitals.demo.seed_directory`.
 """
 
 from __future__ import annotations
@@ -11,9 +12,8 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from hospitals.demo import DEMO_PASSWORD, seed_directory
 from portal.models import User
-
-DEMO_PASSWORD = "demo-pass-2026"  # noqa: S105 - printed for local demos; never in production
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ DEMO_ACCOUNTS = (
 
 
 class Command(BaseCommand):
-    help = "Create the demo accounts (idempotent) and print them."
+    help = "Create the demo city and accounts (idempotent) and print the accounts."
 
     def handle(self, *args, **options) -> None:
         created = 0
@@ -68,7 +68,17 @@ class Command(BaseCommand):
                 EmailAddress.objects.get_or_create(
                     user=user, email=account.email, defaults={"verified": True, "primary": True}
                 )
-        self.stdout.write(self.style.SUCCESS(f"Demo data ready ({created} new accounts)."))
+            directory = seed_directory(password=DEMO_PASSWORD)
+        self.stdout.write(
+            self.style.SUCCESS(
+                f"Demo data ready: {len(directory['hospitals'])} hospitals, "
+                f"{len(directory['departments'])} departments, {len(directory['doctors'])} "
+                f"doctors ({created} new patient/platform accounts)."
+            )
+        )
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
-        for account in DEMO_ACCOUNTS:
-            self.stdout.write(f"  {account.email:<22} {account.role}")
+        accounts = [(account.email, account.role) for account in DEMO_ACCOUNTS]
+        accounts += directory["accounts"]
+        for email, role in accounts:
+            self.stdout.write(f"  {email:<26} {role}")
+        self.stdout.write("Staff accounts set up two-factor authentication at first sign-in.")

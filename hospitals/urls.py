@@ -1,0 +1,14 @@
+from django.urls import path
+
+from hospitals import views
+
+urlpatterns = [
+    path("hospitals/", views.hospital_list, name="hospital_list"),
+    path("hospitals/<slug:slug>/", views.hospital_detail, name="hospital_detail"),
+    path(
+        "hospitals/<slug:slug>/<slug:department_slug>/",
+        views.department_detail,
+        name="department_detail",
+    ),
+    path("doctors/<int:pk>/", views.doctor_detail, name="doctor_detail"),
+]
