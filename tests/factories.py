@@ -77,3 +77,51 @@ class StaffMembershipFactory(factory.django.DjangoModelFactory):
     user = factory.SubFactory(UserFactory)
     hospital = factory.SubFactory(HospitalFactory)
     role = "hospital_admin"
+
+
+# Appointments (issue 4, schedules): imports kept with the factories that use them.
+import datetime as _dt  # noqa: E402
+from decimal import Decimal as _Decimal  # noqa: E402
+
+from django.utils import timezone as _timezone  # noqa: E402
+
+
+class ScheduleRuleFactory(factory.django.DjangoModelFactory):
+    """A Monday morning session, 08:00–12:00 in 30-minute slots, valid from 2026-01-01."""
+
+    class Meta:
+        model = "appointments.ScheduleRule"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    site = factory.SelfAttribute("doctor.hospital")
+    weekday = 0
+    start_time = _dt.time(8, 0)
+    end_time = _dt.time(12, 0)
+    slot_minutes = 30
+    public_places = 3
+    referral_places = 0
+    mode = "in_person"
+    fee = _Decimal("25.00")
+    valid_from = _dt.date(2026, 1, 1)
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    """A released, open 30-minute slot three days from now with three public places."""
+
+    class Meta:
+        model = "appointments.Slot"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    site = factory.SelfAttribute("doctor.hospital")
+    department = factory.SelfAttribute("doctor.department")
+    start = factory.LazyFunction(
+        lambda: _timezone.now().replace(minute=0, second=0, microsecond=0) + _dt.timedelta(days=3)
+    )
+    end = factory.LazyAttribute(lambda o: o.start + _dt.timedelta(minutes=30))
+    mode = "in_person"
+    capacity = 3
+    referral_capacity = 0
+    fee = _Decimal("25.00")
+    release_at = factory.LazyAttribute(lambda o: o.start - _dt.timedelta(days=7))
+    referral_release_at = factory.LazyAttribute(lambda o: o.release_at - _dt.timedelta(days=7))
+    referral_merge_at = factory.LazyAttribute(lambda o: o.start - _dt.timedelta(hours=24))

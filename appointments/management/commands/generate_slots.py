@@ -19,4 +19,4 @@ class Command(BaseCommand):
             raise CommandError("--days must be between 1 and 366.")
         today = timezone.localdate()
         created = slots_generate(start=today, end=today + dt.timedelta(days=days - 1))
-        self.stdout.write(f"Created {created} slots for {today} to {days} days ahead.")
+        self.stdout.write(f"Created {created} slots for the {days} days from {today}.")
