@@ -327,7 +327,7 @@ def closure_create(
     if scope not in targets:
         raise ValidationError({"scope": _("Choose what to close.")})
     if targets[scope] is None or sum(t is not None for t in targets.values()) != 1:
-        raise ValidationError({scope: _("Choose the %(scope)s to close.") % {"scope": scope}})
+        raise ValidationError({scope: _("Choose which one to close.")})
     if ends_at <= starts_at:
         raise ValidationError({"ends_at": _("The closure must end after it starts.")})
     if not reason.strip():
