@@ -6,6 +6,7 @@ from decimal import Decimal
 from django import forms
 from django.core.exceptions import ValidationError
 from django.db.models import Q
+from django.utils.text import capfirst
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Closure, Mode, ScheduleRule, Weekday
@@ -17,32 +18,38 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 class ScheduleRuleForm(forms.Form):
     """A rota line; the service does the checks that need the database (overlaps, sites)."""
 
-    weekday = forms.TypedChoiceField(label=_("weekday"), choices=Weekday.choices, coerce=int)
+    weekday = forms.TypedChoiceField(
+        label=capfirst(_("weekday")), choices=Weekday.choices, coerce=int
+    )
     start_time = forms.TimeField(
-        label=_("starts at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=capfirst(_("starts at")),
+        widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M"),
     )
     end_time = forms.TimeField(
-        label=_("ends at"), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
+        label=capfirst(_("ends at")), widget=forms.TimeInput(attrs={"type": "time"}, format="%H:%M")
     )
     slot_minutes = forms.IntegerField(
-        label=_("slot length (minutes)"), min_value=5, max_value=240, initial=30
+        label=capfirst(_("slot length (minutes)")), min_value=5, max_value=240, initial=30
     )
     public_places = forms.IntegerField(
-        label=_("public places per slot"), min_value=0, max_value=500, initial=3
+        label=capfirst(_("public places per slot")), min_value=0, max_value=500, initial=3
     )
     referral_places = forms.IntegerField(
-        label=_("referral places per slot"), min_value=0, max_value=500, initial=0
+        label=capfirst(_("referral places per slot")), min_value=0, max_value=500, initial=0
     )
-    site = forms.ModelChoiceField(label=_("site"), queryset=Hospital.objects.none())
-    mode = forms.ChoiceField(label=_("mode"), choices=Mode.choices, initial=Mode.IN_PERSON)
+    site = forms.ModelChoiceField(label=capfirst(_("site")), queryset=Hospital.objects.none())
+    mode = forms.ChoiceField(
+        label=capfirst(_("mode")), choices=Mode.choices, initial=Mode.IN_PERSON
+    )
     fee = forms.DecimalField(
-        label=_("fee (yuan)"), min_value=Decimal(0), max_digits=8, decimal_places=2
+        label=capfirst(_("fee (yuan)")), min_value=Decimal(0), max_digits=8, decimal_places=2
     )
     valid_from = forms.DateField(
-        label=_("valid from"), widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+        label=capfirst(_("valid from")),
+        widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
     )
     valid_until = forms.DateField(
-        label=_("valid until"),
+        label=capfirst(_("valid until")),
         required=False,
         help_text=_("Leave empty for a rota line without an end."),
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
@@ -62,26 +69,26 @@ class ScheduleRuleForm(forms.Form):
 
 class ClosureForm(forms.Form):
     scope = forms.ChoiceField(
-        label=_("what is closed"), choices=Closure.Scope.choices, widget=forms.RadioSelect
+        label=capfirst(_("what is closed")), choices=Closure.Scope.choices, widget=forms.RadioSelect
     )
     doctor = forms.ModelChoiceField(
-        label=_("doctor"), queryset=Doctor.objects.none(), required=False
+        label=capfirst(_("doctor")), queryset=Doctor.objects.none(), required=False
     )
     department = forms.ModelChoiceField(
-        label=_("department"), queryset=Department.objects.none(), required=False
+        label=capfirst(_("department")), queryset=Department.objects.none(), required=False
     )
     starts_at = forms.DateTimeField(
-        label=_("from"),
+        label=capfirst(_("from")),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     ends_at = forms.DateTimeField(
-        label=_("until"),
+        label=capfirst(_("until")),
         input_formats=[DATETIME_LOCAL, "%Y-%m-%d %H:%M", "%Y-%m-%d %H:%M:%S"],
         widget=forms.DateTimeInput(attrs={"type": "datetime-local"}, format=DATETIME_LOCAL),
     )
     reason = forms.CharField(
-        label=_("reason"),
+        label=capfirst(_("reason")),
         max_length=200,
         help_text=_("Patients whose appointments are cancelled read this."),
     )
