@@ -6,10 +6,12 @@
 Everything happens in a scratch database (Django's test database, `test_<name>`), created and
 migrated at the start and dropped at the end. Each repeat empties the slot table and times:
 
-- `slots_generate` (the rota → instants → release times → set difference → bulk_create path),
+- `slots_generate` (rota → instants → release times → set difference → COPY into a temporary
+  table → INSERT … ON CONFLICT DO NOTHING),
 - a second, idempotent `slots_generate` over the same range (creates nothing),
 - the baseline: a plain PostgreSQL `COPY` of exactly the rows the first run created,
-- `bulk_create` of the same rows through the ORM (the floor for any ORM-based generator).
+- `bulk_create` of the same rows through the ORM (what the first version of slots_generate
+  used, and the floor for any generator built on it).
 
 Prints JSON: medians, slots/second, the ratio to the COPY baseline, and peak memory (Python
 allocations during one generate, by tracemalloc, and the process's peak RSS).

@@ -10,7 +10,12 @@ import time_machine
 
 from appointments.models import Slot
 from appointments.selectors import slots_orphaned, slots_plan
-from appointments.services import schedule_rule_delete, schedule_rule_update, slots_generate
+from appointments.services import (
+    _slots_insert,
+    schedule_rule_delete,
+    schedule_rule_update,
+    slots_generate,
+)
 from audit.models import AuditEvent
 from hospitals.models import HolidayCalendar, HolidayDate
 from tests.factories import DoctorFactory, HospitalFactory, ScheduleRuleFactory
@@ -190,10 +195,14 @@ def test_a_deleted_rota_line_keeps_its_booked_slot_and_drops_the_rest(early_2027
     Slot.objects.filter(pk=booked.pk).update(referral_capacity=1, referral_booked=1)
 
     schedule_rule_delete(rule=rule, by=platform_admin)
-    slots_generate(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4))
+    slots_generate(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4), by=platform_admin)
 
     assert list(Slot.objects.values_list("pk", flat=True)) == [booked.pk]
     assert list(slots_orphaned()) == [Slot.objects.get()]
+    event = AuditEvent.objects.get(action="slots.generate", actor=platform_admin)
+    assert event.target == rule.doctor
+    assert event.data["removed_unbooked"] == 7
+    assert event.data["orphaned_slot_ids"] == [booked.pk]
 
 
 def test_a_changed_mode_never_puts_two_slots_of_a_doctor_at_one_instant(early_2027, platform_admin):
@@ -227,3 +236,13 @@ def test_an_inactive_doctor_gets_no_new_slots(early_2027):
     ScheduleRuleFactory(doctor=DoctorFactory(is_active=False))
 
     assert slots_generate(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 10)) == 0
+
+
+def test_slots_a_concurrent_run_inserted_first_are_skipped_not_an_error(early_2027):
+    ScheduleRuleFactory()
+    plan = slots_plan(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4))
+    slots_generate(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4))  # the other run
+
+    _slots_insert(plan.to_create)
+
+    assert Slot.objects.count() == 8
