@@ -5,3 +5,11 @@ from django.utils.translation import gettext_lazy as _
 class AppointmentsConfig(AppConfig):
     name = "appointments"
     verbose_name = _("Appointments")
+
+    def ready(self) -> None:
+        # The directory shows each doctor's next free period without importing appointments
+        # (DESIGN.md §2): it is handed our selector.
+        from appointments.selectors import next_free_periods
+        from hospitals.hooks import register_next_free_period_provider
+
+        register_next_free_period_provider(next_free_periods)

@@ -13,6 +13,7 @@ import hashlib
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 from cryptography.fernet import Fernet
 from django.core.exceptions import ImproperlyConfigured
 
@@ -209,7 +210,12 @@ CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 CELERY_TIMEZONE = "Asia/Shanghai"
 CELERY_BEAT_SCHEDULE_FILENAME = str(VAR_DIR / "celery" / "beat-schedule")
 # Beat tasks (DESIGN.md §4) join here as the apps that own them land.
-CELERY_BEAT_SCHEDULE: dict[str, dict] = {}
+CELERY_BEAT_SCHEDULE: dict[str, dict] = {
+    "generate-upcoming-slots": {
+        "task": "appointments.tasks.generate_upcoming_slots",
+        "schedule": crontab(hour=1, minute=0),  # 01:00 Asia/Shanghai (CELERY_TIMEZONE)
+    },
+}
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

@@ -16,5 +16,6 @@ urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("hospitals.urls_console")),
+    path("manage/", include("appointments.urls_console")),
     path("", include("hospitals.urls")),
 ]

@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 
 import factory
 from allauth.account.models import EmailAddress
+from django.utils import timezone
 
 from portal.models import User
 from records.idnumbers import make_id_number
@@ -143,3 +145,47 @@ class ConsentFactory(factory.django.DjangoModelFactory):
     kind = "id_and_health_data"
     on_behalf = "guardian"
     text_version = "2026-11-v1"
+
+
+# --- appointments: time inventory -----------------------------------------------------------
+
+
+class ScheduleRuleFactory(factory.django.DjangoModelFactory):
+    """A Monday morning session, 08:00–12:00 in 30-minute slots, valid from 2026-01-01."""
+
+    class Meta:
+        model = "appointments.ScheduleRule"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    site = factory.SelfAttribute("doctor.hospital")
+    weekday = 0
+    start_time = dt.time(8, 0)
+    end_time = dt.time(12, 0)
+    slot_minutes = 30
+    public_places = 3
+    referral_places = 0
+    mode = "in_person"
+    fee = Decimal("25.00")
+    valid_from = dt.date(2026, 1, 1)
+
+
+class SlotFactory(factory.django.DjangoModelFactory):
+    """A released, open 30-minute slot three days from now with three public places."""
+
+    class Meta:
+        model = "appointments.Slot"
+
+    doctor = factory.SubFactory(DoctorFactory)
+    site = factory.SelfAttribute("doctor.hospital")
+    department = factory.SelfAttribute("doctor.department")
+    start = factory.LazyFunction(
+        lambda: timezone.now().replace(minute=0, second=0, microsecond=0) + dt.timedelta(days=3)
+    )
+    end = factory.LazyAttribute(lambda o: o.start + dt.timedelta(minutes=30))
+    mode = "in_person"
+    capacity = 3
+    referral_capacity = 0
+    fee = Decimal("25.00")
+    release_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(days=7))
+    referral_release_at = factory.LazyAttribute(lambda o: o.release_at - dt.timedelta(days=7))
+    referral_merge_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(hours=24))

@@ -172,14 +172,11 @@ def test_doctor_list_runs_a_fixed_number_of_queries(
     assert response.content.decode().count("/manage/yinzhou/doctors/") >= rows
 
 
-def test_the_doctors_page_links_the_weekly_rota_once_the_rota_page_exists(
-    console, hospital, settings
-):
+def test_the_doctors_page_links_the_weekly_rota_and_its_sessions_feed(console, hospital):
     doctor = DoctorFactory(department__hospital=hospital)
-    url = f"/manage/yinzhou/doctors/{doctor.pk}/"
-    assert "Open the weekly rota" not in console.get(url).content.decode()
 
-    settings.ROOT_URLCONF = "tests.hospitals.urls_with_rota"
+    page = console.get(f"/manage/yinzhou/doctors/{doctor.pk}/").content.decode()
 
-    page = console.get(url).content.decode()
     assert f'href="/manage/yinzhou/doctors/{doctor.pk}/rota/"' in page
+    assert "Open the weekly rota" in page
+    assert f'href="/manage/yinzhou/doctors/{doctor.pk}/calendar/"' in page

@@ -12,8 +12,10 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from appointments.demo import seed_rotas_and_slots
 from hospitals.demo import DEMO_PASSWORD, seed_directory
 from portal.models import User
+from records.demo import seed_families
 
 
 @dataclass(frozen=True)
@@ -28,10 +30,13 @@ class DemoAccount:
 
 DEMO_ACCOUNTS = (
     DemoAccount(
-        "patient@demo.test", "王芳 Wang Fang", "+8613800000001", "patient, parent of a child"
+        "patient@demo.test",
+        "王芳 Wang Fang",
+        "+8613800000001",
+        "patient; books for her daughter and her mother",
     ),
     DemoAccount(
-        "family@demo.test", "李明 Li Ming", "+8613800000002", "patient, books for a parent"
+        "family@demo.test", "李明 Li Ming", "+8613800000002", "patient; books for his father"
     ),
     DemoAccount(
         "admin@demo.test",
@@ -49,6 +54,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, **options) -> None:
         created = 0
+        users = {}
         with transaction.atomic():
             for account in DEMO_ACCOUNTS:
                 user, was_created = User.objects.get_or_create(
@@ -68,12 +74,17 @@ class Command(BaseCommand):
                 EmailAddress.objects.get_or_create(
                     user=user, email=account.email, defaults={"verified": True, "primary": True}
                 )
+                users[account.email] = user
             directory = seed_directory(password=DEMO_PASSWORD)
+            family = seed_families(accounts=users)
+            rotas = seed_rotas_and_slots()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(directory['hospitals'])} hospitals, "
                 f"{len(directory['departments'])} departments, {len(directory['doctors'])} "
-                f"doctors ({created} new patient/platform accounts)."
+                f"doctors, {family} new family members, {rotas['rules_created']} new rota "
+                f"lines, {rotas['slots_created']} new slots ({created} new patient/platform "
+                "accounts)."
             )
         )
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")

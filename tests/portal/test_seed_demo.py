@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
+from appointments.models import ScheduleRule, Slot
 from hospitals.models import (
     Department,
     Doctor,
@@ -17,10 +18,24 @@ from hospitals.models import (
     StaffMembership,
 )
 from portal.models import User
+from records.models import Consent, Patient, PatientLink
 
 pytestmark = pytest.mark.django_db
 
-MODELS = [User, EmailAddress, Hospital, Department, Doctor, StaffMembership, HolidayDate]
+MODELS = [
+    User,
+    EmailAddress,
+    Hospital,
+    Department,
+    Doctor,
+    StaffMembership,
+    HolidayDate,
+    Patient,
+    PatientLink,
+    Consent,
+    ScheduleRule,
+    Slot,
+]
 
 
 def _counts() -> dict[str, int]:
@@ -98,3 +113,18 @@ def test_the_holiday_calendar_holds_2026_and_2027_with_make_up_working_days():
     assert make_up.follows_weekday is not None
     assert dates.filter(date__year=2027, kind="holiday").count() >= 20
     assert dates.filter(date__year=2027, kind="workday").exists()
+
+
+def test_the_demo_patient_books_for_two_family_members_and_the_city_has_two_weeks_of_slots():
+    call_command("seed_demo", stdout=io.StringIO())
+
+    parent = User.objects.get(email="patient@demo.test")
+    relationships = sorted(
+        PatientLink.objects.live().filter(account=parent).values_list("relationship", flat=True)
+    )
+    assert relationships == ["child", "parent", "self"]
+    assert Consent.objects.filter(patient__links__account=parent).count() == 3
+    assert Slot.objects.filter(mode="online", site__kind="cloud").exists()
+    assert Slot.objects.filter(referral_capacity__gt=0).exists()
+    days = {slot.start.date() for slot in Slot.objects.only("start")}
+    assert len(days) >= 12  # two weeks, less the days a rota or a holiday leaves empty
