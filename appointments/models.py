@@ -9,6 +9,8 @@ from django.conf import settings
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
 from django.db.models import F, Q
+from django.urls import reverse
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -347,3 +349,184 @@ class CalendarToken(models.Model):
     @property
     def is_live(self) -> bool:
         return self.revoked_at is None
+
+
+# --- Booking (issue 5) ----------------------------------------------------------------------
+
+
+class Pool(models.TextChoices):
+    """Which counter of the slot a place was taken from."""
+
+    PUBLIC = "public", _("public place")
+    REFERRAL = "referral", _("referral place")
+
+
+class Hold(models.Model):
+    """A place kept for a few minutes while the patient confirms. It counts in the slot's
+    counter (`booked == active public appointments + live public holds`)."""
+
+    class State(models.TextChoices):
+        LIVE = "live", _("live")
+        CONVERTED = "converted", _("booked")
+        RELEASED = "released", _("released")
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="holds")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="holds"
+    )
+    pool = models.CharField(max_length=8, choices=Pool.choices, default=Pool.PUBLIC)
+    referral = models.ForeignKey(
+        "records.Referral", on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    state = models.CharField(max_length=9, choices=State.choices, default=State.LIVE)
+    created_at = models.DateTimeField(default=timezone.now)
+    expires_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("hold")
+        verbose_name_plural = _("holds")
+        constraints = [
+            models.UniqueConstraint(
+                fields=["account"], condition=Q(state="live"), name="hold_one_live_per_account"
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["expires_at"], condition=Q(state="live"), name="hold_live_expiry"),
+        ]
+
+    def __str__(self) -> str:
+        return f"hold {self.pk} on {self.slot_id} ({self.state})"
+
+    def is_live(self, *, now: dt.datetime) -> bool:
+        return self.state == self.State.LIVE and now < self.expires_at
+
+
+ACTIVE_STATUSES = ("booked", "checked_in", "in_consult")
+
+
+class Appointment(models.Model):
+    class Status(models.TextChoices):
+        BOOKED = "booked", _("booked")
+        CHECKED_IN = "checked_in", _("checked in")
+        IN_CONSULT = "in_consult", _("in consultation")
+        COMPLETED = "completed", _("completed")
+        CANCELLED = "cancelled", _("cancelled")
+        NO_SHOW = "no_show", _("no-show")
+
+    class CancelReason(models.TextChoices):
+        PATIENT = "patient", _("cancelled by the patient")
+        HOSPITAL = "hospital", _("cancelled by the hospital")
+        CLOSURE = "closure", _("clinic stopped")
+        RESCHEDULED = "rescheduled", _("moved to another time")
+
+    # Short, unambiguous, shown at the front desk and in the URL: /appointments/<code>/.
+    code = models.CharField(_("appointment code"), max_length=12, unique=True)
+    patient = models.ForeignKey(
+        "records.Patient",
+        on_delete=models.PROTECT,
+        related_name="appointments",
+        verbose_name=_("patient"),
+    )
+    slot = models.ForeignKey(
+        Slot, on_delete=models.PROTECT, related_name="appointments", verbose_name=_("time period")
+    )
+    booked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="appointments_booked",
+        verbose_name=_("booked by"),
+    )
+    pool = models.CharField(_("place"), max_length=8, choices=Pool.choices, default=Pool.PUBLIC)
+    referral = models.ForeignKey(
+        "records.Referral",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("referral"),
+    )
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.BOOKED
+    )
+    # Patient-written, shown to the doctor; never in .ics, e-mail subjects or logs.
+    visit_reason = models.CharField(_("reason for the visit"), max_length=300, blank=True)
+    cancel_reason = models.CharField(
+        _("why cancelled"), max_length=12, choices=CancelReason.choices, blank=True
+    )
+    idempotency_key = models.CharField(max_length=64, blank=True)
+    rescheduled_from = models.OneToOneField(
+        "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
+    )
+    # RFC 5545 SEQUENCE: grows with every change the patient's calendar must learn of.
+    sequence = models.PositiveIntegerField(default=0)
+    created_at = models.DateTimeField(_("booked at"), default=timezone.now)
+    checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("appointment")
+        verbose_name_plural = _("appointments")
+        ordering = ["slot__start"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["patient", "slot"],
+                condition=Q(status__in=ACTIVE_STATUSES),
+                name="appointment_one_active_per_patient_slot",
+            ),
+            models.UniqueConstraint(
+                fields=["booked_by", "idempotency_key"],
+                condition=~Q(idempotency_key=""),
+                name="appointment_idempotency_key_unique",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["patient", "status"], name="appointment_patient_status"),
+            models.Index(fields=["slot", "status"], name="appointment_slot_status"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.code} ({self.get_status_display()})"
+
+    def get_absolute_url(self) -> str:
+        return reverse("appointment_detail", args=[self.code])
+
+    @property
+    def is_active(self) -> bool:
+        return self.status in ACTIVE_STATUSES
+
+
+class WaitlistEntry(models.Model):
+    """A patient waiting for a place in a full slot; promoted in order when one frees."""
+
+    class State(models.TextChoices):
+        WAITING = "waiting", _("waiting")
+        PROMOTED = "promoted", _("booked from the waiting list")
+        LEFT = "left", _("left the waiting list")
+        EXPIRED = "expired", _("expired")
+
+    slot = models.ForeignKey(Slot, on_delete=models.CASCADE, related_name="waitlist")
+    patient = models.ForeignKey("records.Patient", on_delete=models.CASCADE, related_name="+")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="waitlist_entries"
+    )
+    state = models.CharField(max_length=8, choices=State.choices, default=State.WAITING)
+    created_at = models.DateTimeField(default=timezone.now)
+    appointment = models.OneToOneField(
+        Appointment, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("waiting-list entry")
+        verbose_name_plural = _("waiting-list entries")
+        ordering = ["created_at", "pk"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slot", "patient"],
+                condition=Q(state="waiting"),
+                name="waitlist_one_waiting_per_patient_slot",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"waiting for {self.slot_id} ({self.state})"

@@ -287,3 +287,66 @@ class CareRelationship(models.Model):
     def is_live(self, at: dt.datetime | None = None) -> bool:
         at = at or timezone.now()
         return self.revoked_at is None and self.starts_at <= at < self.ends_at
+
+
+class Referral(models.Model):
+    """A referral to a hospital or clinic (optionally a department or doctor). It lets the
+    patient take referral places there; the record issue issues it from an encounter."""
+
+    class Status(models.TextChoices):
+        ISSUED = "issued", _("issued")
+        BOOKED = "booked", _("booked")
+        COMPLETED = "completed", _("completed")
+        EXPIRED = "expired", _("expired")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="referrals", verbose_name=_("patient")
+    )
+    to_hospital = models.ForeignKey(
+        "hospitals.Hospital",
+        on_delete=models.PROTECT,
+        related_name="referrals_in",
+        verbose_name=_("to hospital"),
+    )
+    to_department = models.ForeignKey(
+        "hospitals.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_in",
+        verbose_name=_("to department"),
+    )
+    to_doctor = models.ForeignKey(
+        "hospitals.Doctor",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_in",
+        verbose_name=_("to doctor"),
+    )
+    reason = models.CharField(_("reason"), max_length=300, blank=True)
+    issued_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("issued by"),
+    )
+    issued_at = models.DateTimeField(_("issued"), default=timezone.now)
+    valid_until = models.DateTimeField(_("valid until"))
+    status = models.CharField(
+        _("status"), max_length=10, choices=Status.choices, default=Status.ISSUED
+    )
+
+    class Meta:
+        verbose_name = _("referral")
+        verbose_name_plural = _("referrals")
+        ordering = ["-issued_at"]
+
+    def __str__(self) -> str:
+        return f"{self.patient} → {self.to_hospital} ({self.get_status_display()})"
+
+    def is_usable(self, *, now: dt.datetime) -> bool:
+        return self.status == self.Status.ISSUED and now < self.valid_until

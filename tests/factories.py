@@ -189,3 +189,29 @@ class SlotFactory(factory.django.DjangoModelFactory):
     release_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(days=7))
     referral_release_at = factory.LazyAttribute(lambda o: o.release_at - dt.timedelta(days=7))
     referral_merge_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(hours=24))
+
+
+# --- booking ----------------------------------------------------------------------------------
+
+
+class ReferralFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "records.Referral"
+
+    patient = factory.SubFactory(PatientFactory)
+    to_hospital = factory.SubFactory(HospitalFactory)
+    reason = "转诊复查"
+    valid_until = factory.LazyFunction(lambda: timezone.now() + dt.timedelta(days=30))
+
+
+class AppointmentFactory(factory.django.DjangoModelFactory):
+    """An appointment row as the booking service leaves it. It does not touch the slot's
+    counters: tests that need the counter invariant book through `appointment_book`."""
+
+    class Meta:
+        model = "appointments.Appointment"
+
+    code = factory.Sequence(lambda n: f"T{n:07d}")
+    patient = factory.SubFactory(PatientFactory)
+    slot = factory.SubFactory(SlotFactory)
+    booked_by = factory.SubFactory(UserFactory)
