@@ -52,7 +52,7 @@ def download(client, user, code: str) -> tuple[Calendar, str]:
 
 @override_settings(SITE_DOMAIN="hospital.example.cn")
 def test_an_appointment_downloads_as_an_invitation_in_the_hospitals_zone(client, alice, booked):
-    calendar, text = download(client, alice, booked.code)
+    calendar, _text = download(client, alice, booked.code)
 
     assert calendar["METHOD"] == "REQUEST"
     event = calendar.walk("VEVENT")[0]
