@@ -67,7 +67,7 @@ def test_unreleased_periods_say_when_they_open_in_the_active_language(client):
 
     assert f"Opens {opens:%B} {opens.day} 12:00" in english
     assert "period-opens" in english and "Book" not in english
-    assert f"{opens.month}月{opens.day}日 12:00" in chinese and "开放" in chinese
+    assert f"{opens.month}月{opens.day}日 12:00" in chinese and "放号" in chinese
 
 
 def test_full_and_closed_periods_look_different_and_say_so(client):
