@@ -119,4 +119,4 @@ def test_the_list_runs_a_fixed_number_of_queries(client, alice, rows, django_ass
     # session, user, the appointments (the navigation asks nothing more of a patient)
     with django_assert_num_queries(4):
         response = client.get("/appointments/")
-    assert response.content.decode().count('class="status-') == rows + 1
+    assert response.content.decode().count('class="row-') == rows + 1
