@@ -13,3 +13,12 @@ class AppointmentsConfig(AppConfig):
         from hospitals.hooks import register_next_free_period_provider
 
         register_next_free_period_provider(next_free_periods)
+
+        # Booking e-mails (with the .ics) go out when the booking services say so, on commit.
+        from appointments.emails import on_appointment_booked, on_appointment_cancelled
+        from appointments.signals import appointment_booked, appointment_cancelled
+
+        appointment_booked.connect(on_appointment_booked, dispatch_uid="appointments.email_booked")
+        appointment_cancelled.connect(
+            on_appointment_cancelled, dispatch_uid="appointments.email_cancelled"
+        )

@@ -170,3 +170,54 @@ def appointments_for_feed(*, account, now: dt.datetime | None = None) -> QuerySe
         .filter(slot__start__gte=now - dt.timedelta(days=FEED_PAST_DAYS))
         .order_by("slot__start", "pk")
     )
+
+
+def people_to_book_for(*, account) -> QuerySet:
+    """The people this account may book for (live links with `can_book`)."""
+    from records.models import Patient
+
+    return Patient.objects.filter(
+        links__account=account, links__revoked_at__isnull=True, links__can_book=True
+    ).order_by("links__created_at", "pk")
+
+
+def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None) -> list:
+    """Issued, unexpired referrals of people this account books for that may take this slot's
+    referral places (the slot's hospital, and its department or doctor when named)."""
+    from records.models import Referral
+
+    now = now or timezone.now()
+    referrals = (
+        Referral.objects.filter(
+            patient__in=people_to_book_for(account=account),
+            status=Referral.Status.ISSUED,
+            valid_until__gt=now,
+            to_hospital_id__in={slot.site_id, slot.doctor.hospital_id},
+        )
+        .filter(Q(to_department__isnull=True) | Q(to_department_id=slot.department_id))
+        .filter(Q(to_doctor__isnull=True) | Q(to_doctor_id=slot.doctor_id))
+        .select_related("patient")
+        .order_by("valid_until")
+    )
+    return list(referrals)
+
+
+def slot_for_booking(*, pk: int) -> Slot | None:
+    """A slot of an active doctor at an active site, with what the confirmation page shows."""
+    return (
+        Slot.objects.select_related("doctor", "doctor__hospital", "site", "department")
+        .filter(pk=pk, doctor__is_active=True, site__is_active=True)
+        .first()
+    )
+
+
+def reschedule_choices(*, appointment: Appointment, now: dt.datetime | None = None) -> list:
+    """Open periods of the same doctor over the grid's days, the current one left out."""
+    now = now or timezone.now()
+    periods = [
+        period
+        for day in doctor_grid(doctor=appointment.slot.doctor, now=now)
+        for period in day.periods
+        if period.bookable and period.slot.pk != appointment.slot_id
+    ]
+    return periods

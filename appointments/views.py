@@ -3,6 +3,7 @@ front desk. Another account's appointment (or another hospital's, at a desk) is 
 
 from __future__ import annotations
 
+import datetime as dt
 from functools import wraps
 
 import qrcode
@@ -45,15 +46,27 @@ from hospitals.selectors import hospital_districts
 
 POLL_SECONDS = 20
 
-# What the appointment's history says for each audited action of the booking services.
+# What the appointment's history says for each action the booking services audit
+# (`appointment.<new status>` for the status machine; a cancellation says why in data["why"]).
 HISTORY_LABELS = {
     "appointment.book": gettext_lazy("Booked"),
-    "appointment.cancel": gettext_lazy("Cancelled"),
-    "appointment.reschedule": gettext_lazy("Moved to another time"),
-    "appointment.check_in": gettext_lazy("Checked in"),
-    "appointment.status": gettext_lazy("Status changed"),
+    "appointment.checked_in": gettext_lazy("Checked in"),
+    "appointment.in_consult": gettext_lazy("Consultation started"),
+    "appointment.completed": gettext_lazy("Completed"),
     "appointment.no_show": gettext_lazy("Marked as not attended"),
 }
+CANCEL_LABELS = {
+    "patient": gettext_lazy("Cancelled"),
+    "hospital": gettext_lazy("Cancelled by the hospital"),
+    "closure": gettext_lazy("Cancelled: the clinic was stopped"),
+    "rescheduled": gettext_lazy("Moved to another time"),
+}
+
+
+def history_label(event) -> str:
+    if event.action == "appointment.cancel":
+        return CANCEL_LABELS.get((event.data or {}).get("why"), CANCEL_LABELS["patient"])
+    return HISTORY_LABELS.get(event.action, event.action)
 
 
 @require_GET
@@ -138,7 +151,7 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
 def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
     history = list(audit_events_for(target=appointment)[:50])
     for event in history:
-        event.label = HISTORY_LABELS.get(event.action, event.action)
+        event.label = history_label(event)
     return render(
         request,
         "appointments/appointment_detail.html",
@@ -148,6 +161,8 @@ def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
             "qr": mark_safe(qr_svg(appointment.code)),  # noqa: S308 (our own SVG)
             "history": history,
             "now": timezone.now(),
+            "cancel_until": appointment.slot.start
+            - dt.timedelta(hours=appointment.slot.site.cancellation_cutoff_hours),
         },
     )
 
