@@ -89,7 +89,7 @@ def test_a_reschedule_sends_one_mail_moving_the_appointment(appointment, alice):
     old.cancel_reason = "rescheduled"
     old.save()
 
-    with transaction.atomic():
+    with translation.override("en"), transaction.atomic():
         appointment_booked.send(sender=Appointment, appointment=new, by=alice, rescheduled_from=old)
         appointment_cancelled.send(
             sender=Appointment, appointment=old, by=alice, reason="rescheduled"
