@@ -100,3 +100,18 @@ def test_staff_navigation_follows_the_hospital_role(client, role, sees, does_not
     if sees:
         assert f'href="{sees}"' in html
     assert f'href="{does_not_see}"' not in html
+
+
+def test_a_group_of_radio_buttons_is_a_fieldset_with_its_question_as_legend():
+    from django import forms
+
+    class SexForm(forms.Form):
+        sex = forms.ChoiceField(
+            label="Sex", choices=[("female", "female"), ("male", "male")], widget=forms.RadioSelect
+        )
+
+    html = str(SexForm())
+
+    assert "<fieldset" in html
+    assert "<legend>Sex</legend>" in html
+    assert '<label for="id_sex_0">' in html
