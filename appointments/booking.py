@@ -350,6 +350,7 @@ def _book(
         referral=referral,
         visit_reason=visit_reason,
         idempotency_key=idempotency_key or "",
+        booked_phone=booked_by.phone if booked_by.phone_verified else "",
         rescheduled_from=rescheduled_from,
         sequence=sequence,
         created_at=now,

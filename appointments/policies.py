@@ -307,8 +307,9 @@ def _counted_this_month(now: dt.datetime, ignore: Appointment | None):
 def check_monthly_caps(
     *, account: Any, slot: Slot, now: dt.datetime, ignore: Appointment | None = None
 ) -> None:
-    """Bookings made this month (the city's calendar) by the account, and by every account
-    with the same verified phone. The hospital of the slot sets the caps."""
+    """Bookings made this month (the city's calendar) by the account, and with its verified
+    phone (as recorded on each booking, whichever account held the number then). The
+    hospital of the slot sets the caps."""
     hospital = slot.site
     cap = hospital.monthly_cap_per_account
     if _counted_this_month(now, ignore).filter(booked_by=account).count() >= cap:
@@ -316,11 +317,7 @@ def check_monthly_caps(
     phone = getattr(account, "phone", "")
     if phone and getattr(account, "phone_verified", False):
         cap = hospital.monthly_cap_per_phone
-        used = (
-            _counted_this_month(now, ignore)
-            .filter(booked_by__phone=phone, booked_by__phone_verified=True)
-            .count()
-        )
+        used = _counted_this_month(now, ignore).filter(booked_phone=phone).count()
         if used >= cap:
             raise MonthlyCapPhone(cap=cap)
 
