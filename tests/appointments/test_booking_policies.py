@@ -274,9 +274,7 @@ def test_the_monthly_cap_per_phone_follows_the_number_to_another_account():
     account.save()
 
     with translation.override("en"):
-        error = refused(
-            policies.MonthlyCapPhone, patient=patient, slot=slot, booked_by=account
-        )
+        error = refused(policies.MonthlyCapPhone, patient=patient, slot=slot, booked_by=account)
         assert "phone number" in str(error.message)
 
 
