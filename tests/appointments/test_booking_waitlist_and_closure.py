@@ -11,7 +11,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from appointments import policies
-from appointments.models import Appointment, WaitlistEntry
+from appointments.models import Appointment
 from appointments.services import (
     appointment_book,
     appointment_cancel,
