@@ -11,7 +11,6 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
 from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
@@ -242,49 +241,70 @@ def check_consent(*, patient: Patient) -> None:
         raise ConsentMissing()
 
 
+def _nearby(patient: Patient, slot: Slot, ignore: Appointment | None) -> list[Appointment]:
+    """The person's active appointments that could clash with `slot`: those starting from a
+    day before it to the end of its local day. One query serves the four rules below."""
+    begin, end = _day_bounds(slot)
+    return list(
+        _active(patient, ignore)
+        .filter(
+            slot__start__gte=min(begin, slot.start - dt.timedelta(days=1)),
+            slot__start__lt=max(end, slot.end),
+        )
+        .select_related("slot")
+        .only(
+            "code",
+            "slot_id",
+            "slot__start",
+            "slot__end",
+            "slot__doctor_id",
+            "slot__department_id",
+            "slot__rule_id",
+        )
+    )
+
+
 def check_not_booked_in_slot(
-    *, patient: Patient, slot: Slot, ignore: Appointment | None = None
+    *, patient: Patient, slot: Slot, ignore: Appointment | None = None, nearby=None
 ) -> None:
-    if _active(patient, ignore).filter(slot=slot).exists():
+    nearby = _nearby(patient, slot, ignore) if nearby is None else nearby
+    if any(a.slot_id == slot.pk for a in nearby):
         raise AlreadyBooked()
 
 
-def check_no_overlap(*, patient: Patient, slot: Slot, ignore: Appointment | None = None) -> None:
-    clash = (
-        _active(patient, ignore)
-        .filter(slot__start__lt=slot.end, slot__end__gt=slot.start)
-        .exclude(slot=slot)
-        .values_list("code", flat=True)
-        .first()
-    )
-    if clash:
-        raise Overlapping(code=clash)
+def check_no_overlap(
+    *, patient: Patient, slot: Slot, ignore: Appointment | None = None, nearby=None
+) -> None:
+    nearby = _nearby(patient, slot, ignore) if nearby is None else nearby
+    for other in nearby:
+        if other.slot_id != slot.pk and other.slot.start < slot.end and other.slot.end > slot.start:
+            raise Overlapping(code=other.code)
+
+
+def _same_local_day(other: Appointment, slot: Slot) -> bool:
+    begin, end = _day_bounds(slot)
+    return begin <= other.slot.start < end
 
 
 def check_one_per_doctor_session(
-    *, patient: Patient, slot: Slot, ignore: Appointment | None = None
+    *, patient: Patient, slot: Slot, ignore: Appointment | None = None, nearby=None
 ) -> None:
     """A session is the doctor's run of slots from one rota line on one local day."""
-    begin, end = _day_bounds(slot)
-    same = _active(patient, ignore).filter(
-        slot__doctor_id=slot.doctor_id, slot__start__gte=begin, slot__start__lt=end
-    )
-    if slot.rule_id is not None:
-        same = same.filter(Q(slot__rule_id=slot.rule_id) | Q(slot__rule__isnull=True))
-    if same.exists():
-        raise SameDoctorSession()
+    nearby = _nearby(patient, slot, ignore) if nearby is None else nearby
+    for other in nearby:
+        if other.slot.doctor_id != slot.doctor_id or not _same_local_day(other, slot):
+            continue
+        if slot.rule_id is None or other.slot.rule_id in (None, slot.rule_id):
+            raise SameDoctorSession()
 
 
 def check_one_per_department_day(
-    *, patient: Patient, slot: Slot, ignore: Appointment | None = None
+    *, patient: Patient, slot: Slot, ignore: Appointment | None = None, nearby=None
 ) -> None:
-    begin, end = _day_bounds(slot)
-    if (
-        _active(patient, ignore)
-        .filter(slot__department_id=slot.department_id, slot__start__gte=begin, slot__start__lt=end)
-        .exists()
-    ):
-        raise SameDepartmentDay()
+    nearby = _nearby(patient, slot, ignore) if nearby is None else nearby
+    for other in nearby:
+        if other.slot.department_id == slot.department_id and _same_local_day(other, slot):
+            raise SameDepartmentDay()
 
 
 def _month_bounds(now: dt.datetime) -> tuple[dt.datetime, dt.datetime]:
@@ -400,10 +420,11 @@ def check_patient_policies(
         check_referral(referral=referral, patient=patient, slot=slot, now=now, ignore=ignore)
     check_eligibility(patient=patient, slot=slot)
     check_no_show_block(patient=patient, slot=slot, now=now)
-    check_not_booked_in_slot(patient=patient, slot=slot, ignore=ignore)
-    check_no_overlap(patient=patient, slot=slot, ignore=ignore)
-    check_one_per_doctor_session(patient=patient, slot=slot, ignore=ignore)
-    check_one_per_department_day(patient=patient, slot=slot, ignore=ignore)
+    nearby = _nearby(patient, slot, ignore)
+    check_not_booked_in_slot(patient=patient, slot=slot, nearby=nearby)
+    check_no_overlap(patient=patient, slot=slot, nearby=nearby)
+    check_one_per_doctor_session(patient=patient, slot=slot, nearby=nearby)
+    check_one_per_department_day(patient=patient, slot=slot, nearby=nearby)
     check_monthly_caps(account=account, slot=slot, now=now, ignore=ignore)
 
 
