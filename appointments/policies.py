@@ -30,7 +30,10 @@ def _render(template: Any, params: dict[str, Any]) -> str:
     rendered = {}
     for key, value in params.items():
         if isinstance(value, dt.datetime):
-            value = formats.date_format(timezone.localtime(value), "DATETIME_FORMAT")
+            # "Nov. 28, 2026 12:00" / "2026年11月28日 12:00": a 24-hour clock, no "p.m.".
+            value = formats.date_format(
+                timezone.localtime(value), formats.get_format("DATE_FORMAT") + " H:i"
+            )
         elif isinstance(value, dt.date):
             value = formats.date_format(value, "DATE_FORMAT")
         rendered[key] = value
