@@ -168,6 +168,16 @@ def hold_create(*, slot: Slot, account: Any, referral: Referral | None = None) -
     """Keep a place for `BOOKING_HOLD_MINUTES` while the account confirms. The account's
     previous live hold is released first (one live hold per account); reopening the page of
     the same slot renews the same hold."""
+    try:
+        return _hold_create(slot=slot, account=account, referral=referral)
+    except IntegrityError:
+        # The same account opened the page twice at once and the other request's hold won
+        # the one-live-hold-per-account index: this request's place went back with its
+        # transaction; take the usual path again, which now sees that hold.
+        return _hold_create(slot=slot, account=account, referral=referral)
+
+
+def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold:
     now = timezone.now()
     with transaction.atomic():
         previous = Hold.objects.select_for_update().filter(account=account, state="live").first()

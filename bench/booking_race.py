@@ -376,6 +376,10 @@ def main() -> None:
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database.")
+    # A scratch database of its own, so a test run on the same server never meets it.
+    connection.settings_dict.setdefault("TEST", {})["NAME"] = (
+        f"bench_{connection.settings_dict['NAME']}_booking_race"
+    )
     setup_test_environment()
     old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     try:

@@ -109,3 +109,16 @@ def test_the_same_idempotency_key_from_ten_requests_books_once():
     slot.refresh_from_db()
     assert slot.booked == 1
     counters_hold(slot)
+
+
+def test_one_account_opening_the_confirmation_page_twice_at_once_holds_one_place():
+    slot = open_slot(capacity=5)
+    account = person()[1]
+
+    results = _race([lambda: hold_create(slot=slot, account=account)] * 2)
+
+    assert all(not isinstance(r, Exception) for r in results), results
+    assert results[0].pk == results[1].pk
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    counters_hold(slot)
