@@ -131,7 +131,7 @@ def _give_back(slot: Slot, pool: str, *, now: dt.datetime) -> None:
 
 
 def _fresh_slot(slot: Slot) -> Slot:
-    return Slot.objects.select_related("site", "doctor", "department").get(pk=slot.pk)
+    return Slot.objects.select_related("site", "doctor__user", "department").get(pk=slot.pk)
 
 
 def _new_code() -> str:
