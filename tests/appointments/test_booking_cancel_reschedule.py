@@ -166,3 +166,15 @@ def test_a_person_with_an_appointment_ahead_counts_for_records():
     assert future_appointment_count(appointment.patient) == 1
     appointment_cancel(appointment=appointment, by=account, reason="patient")
     assert future_appointment_count(appointment.patient) == 0
+
+
+def test_records_refuses_to_remove_a_person_with_an_appointment_ahead():
+    from django.core.exceptions import ValidationError
+
+    from records.services import patient_remove
+
+    appointment, account = booked()
+    with pytest.raises(ValidationError):
+        patient_remove(patient=appointment.patient, account=account)
+    appointment_cancel(appointment=appointment, by=account, reason="patient")
+    patient_remove(patient=appointment.patient, account=account)
