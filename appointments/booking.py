@@ -309,7 +309,8 @@ def _book(
         if hold.is_live(now=now):
             live_hold = hold
         else:
-            ran_out = True
+            # A converted hold is already an appointment: a second submit is a new request.
+            ran_out = hold.state != Hold.State.CONVERTED
             if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
                 _hold_end(hold, now=now, state=Hold.State.RELEASED)
     else:

@@ -178,3 +178,14 @@ def test_a_referral_hold_takes_a_referral_place():
     assert hold.pool == "referral" and appointment.pool == "referral"
     assert appointment.referral == referral and slot.referral_booked == 1
     counters_hold(slot)
+
+
+def test_submitting_the_same_hold_twice_does_not_book_twice():
+    slot = open_slot(capacity=1)
+    patient, account = person()
+    hold = hold_create(slot=slot, account=account)
+    appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
+    with pytest.raises(policies.SlotFull):
+        appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
+    assert Appointment.objects.count() == 1
+    counters_hold(slot)
