@@ -14,6 +14,16 @@ class AppointmentsConfig(AppConfig):
 
         register_next_free_period_provider(next_free_periods)
 
+        # Booking: a closure cancels the appointments in the slots it closes, and records asks
+        # before editing or removing a person with appointments ahead.
+        from appointments.booking import cancel_for_closure, count_future_appointments
+        from appointments.signals import closure_created
+        from records import hooks
+
+        closure_created.connect(cancel_for_closure, dispatch_uid="appointments.cancel_for_closure")
+        if count_future_appointments not in hooks.future_appointment_counters:
+            hooks.future_appointment_counters.append(count_future_appointments)
+
         # Booking e-mails (with the .ics) go out when the booking services say so, on commit.
         from appointments.emails import on_appointment_booked, on_appointment_cancelled
         from appointments.signals import appointment_booked, appointment_cancelled

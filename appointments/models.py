@@ -455,6 +455,9 @@ class Appointment(models.Model):
         _("why cancelled"), max_length=12, choices=CancelReason.choices, blank=True
     )
     idempotency_key = models.CharField(max_length=64, blank=True)
+    # The booking account's verified phone at booking time: the monthly cap per phone counts it,
+    # so moving a number to another account does not reset the count.
+    booked_phone = models.CharField(max_length=20, blank=True, editable=False)
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
     )
@@ -483,6 +486,12 @@ class Appointment(models.Model):
         indexes = [
             models.Index(fields=["patient", "status"], name="appointment_patient_status"),
             models.Index(fields=["slot", "status"], name="appointment_slot_status"),
+            models.Index(
+                fields=["booked_phone", "created_at"],
+                condition=~Q(booked_phone=""),
+                name="appointment_phone_month",
+            ),
+            models.Index(fields=["booked_by", "created_at"], name="appointment_account_month"),
         ]
 
     def __str__(self) -> str:

@@ -493,3 +493,49 @@ def calendar_token_revoke(*, token: CalendarToken, by: Any) -> CalendarToken:
 def calendar_token_mark_used(*, token: CalendarToken) -> None:
     """Remember when a feed was last fetched (not audited: calendar apps poll every hour)."""
     CalendarToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
+
+
+# --- Booking (issue 5): the verbs live in appointments/booking.py; callers import them here.
+from appointments.booking import (  # noqa: E402
+    appointment_book,
+    appointment_cancel,
+    appointment_check_in,
+    appointment_complete,
+    appointment_mark_no_show,
+    appointment_reschedule,
+    appointment_start_consult,
+    hold_create,
+    hold_release,
+    mark_no_shows,
+    release_expired_holds,
+    waitlist_join,
+    waitlist_leave,
+    waitlist_promote,
+)
+from appointments.policies import BookingRefused  # noqa: E402
+
+__all__ = [
+    "BookingRefused",
+    "appointment_book",
+    "appointment_cancel",
+    "appointment_check_in",
+    "appointment_complete",
+    "appointment_mark_no_show",
+    "appointment_reschedule",
+    "appointment_start_consult",
+    "calendar_token_issue",
+    "calendar_token_mark_used",
+    "calendar_token_revoke",
+    "closure_create",
+    "hold_create",
+    "hold_release",
+    "mark_no_shows",
+    "release_expired_holds",
+    "schedule_rule_create",
+    "schedule_rule_delete",
+    "schedule_rule_update",
+    "slots_generate",
+    "waitlist_join",
+    "waitlist_leave",
+    "waitlist_promote",
+]

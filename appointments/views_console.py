@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments import calendar_feed
 from appointments.forms import ClosureForm, ScheduleRuleForm, parse_day
-from appointments.models import CalendarToken, Closure, ScheduleRule, Slot, Weekday
+from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot, Weekday
 from appointments.selectors import (
     calendar_token_live,
     closure_affected_appointments_count,
@@ -451,11 +451,37 @@ def day_session_rows(*, hospital: Hospital, day: dt.date) -> Iterator[list[str]]
 
 
 def day_appointment_rows(*, hospital: Hospital, day: dt.date) -> Iterator[list[str]]:
-    """The day's appointments, one row each, patient IDs masked (`330203********1234`).
-
-    The Appointment model arrives with the booking issue; it fills this in (header row first)
-    and the CSV export picks the rows up below the sessions. Until then there are none."""
-    yield from ()
+    """The day's appointments, one row each (header row first), patient IDs masked as records
+    stores them (`330203********1234`); nothing when the day has none."""
+    zone = hospital.zone
+    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
+    finish = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    appointments = (
+        Appointment.objects.filter(slot__start__gte=begin, slot__start__lt=finish)
+        .filter(Q(slot__doctor__hospital=hospital) | Q(slot__site=hospital))
+        .select_related("slot__doctor", "patient")
+        .order_by("slot__start", "slot__doctor__name", "code")
+    )
+    header_done = False
+    for appointment in appointments:
+        if not header_done:
+            yield [
+                _("appointment code"),
+                _("time"),
+                _("doctor"),
+                _("patient"),
+                _("ID number"),
+                _("status"),
+            ]
+            header_done = True
+        yield [
+            appointment.code,
+            appointment.slot.start.astimezone(zone).strftime("%H:%M"),
+            appointment.slot.doctor.display_name,
+            appointment.patient.name,
+            appointment.patient.id_number_masked,
+            appointment.get_status_display(),
+        ]
 
 
 @console_page

@@ -10,7 +10,7 @@ from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
-from django.utils.translation import get_language
+from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
 
@@ -26,7 +26,8 @@ def validate_timezone(value: str) -> None:
 class BilingualName(models.Model):
     """A Chinese name with an optional English one, shown in the active language."""
 
-    name = models.CharField(_("name"), max_length=120)
+    # 名称 for a hospital or department; a doctor's name (姓名) is a person's, see Doctor.
+    name = models.CharField(pgettext_lazy("hospital or department", "name"), max_length=120)
     name_en = models.CharField(_("English name"), max_length=160, blank=True)
 
     class Meta:
@@ -204,6 +205,7 @@ class Doctor(BilingualName):
         ATTENDING = "attending", _("attending physician")
         RESIDENT = "resident", _("resident physician")
 
+    name = models.CharField(_("name"), max_length=120)
     # The account the doctor signs in with; a doctor may be listed before they accept an invite.
     user = models.OneToOneField(
         settings.AUTH_USER_MODEL,

@@ -26,15 +26,22 @@ def managed_hospital_or_404(*, user, slug: str) -> Hospital:
     return get_object_or_404(hospitals_managed_by(user=user), slug=slug)
 
 
+def hospital_roles(*, user) -> frozenset[str]:
+    """The staff roles the account holds at any hospital, read once per request."""
+    if not user.is_authenticated:
+        return frozenset()
+    cached = getattr(user, "_hospital_roles", None)
+    if cached is None:
+        cached = frozenset(
+            StaffMembership.objects.filter(user=user).values_list("role", flat=True).distinct()
+        )
+        user._hospital_roles = cached
+    return cached
+
+
 def user_is_hospital_staff(*, user) -> bool:
     """Whether the account holds any staff membership (doctor, front desk, hospital admin)."""
-    if not user.is_authenticated:
-        return False
-    cached = getattr(user, "_is_hospital_staff", None)
-    if cached is None:
-        cached = StaffMembership.objects.filter(user=user).exists()
-        user._is_hospital_staff = cached
-    return cached
+    return bool(hospital_roles(user=user))
 
 
 def doctor_history(*, doctor, limit: int = 100) -> list:

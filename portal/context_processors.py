@@ -7,14 +7,19 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.functional import Promise
 from django.utils.translation import gettext_lazy as _
 
-from hospitals.selectors import user_is_hospital_staff
+from hospitals.models import StaffMembership
+from hospitals.selectors import hospital_roles
+
+Role = StaffMembership.Role
 
 
 @dataclass(frozen=True)
 class NavItem:
     url_name: str
     label: str | Promise
-    audience: str  # "everyone" | "account" | "staff" | "platform"
+    # "everyone", "account" (any signed-in account), "platform" (Django staff), or the hospital
+    # roles that see it (a platform admin sees every staff entry).
+    audience: str | tuple[str, ...]
 
 
 # The whole site's navigation in one place. An entry whose page has not landed yet (its URL
@@ -27,9 +32,9 @@ NAV = (
     NavItem("patient_list", _("My family"), "account"),
     NavItem("record_mine", _("My record"), "account"),
     NavItem("notification_list", _("Messages"), "account"),
-    NavItem("doctor_day", _("My day"), "staff"),
-    NavItem("desk", _("Front desk"), "staff"),
-    NavItem("manage", _("Manage"), "staff"),
+    NavItem("doctor_day", _("My day"), (Role.DOCTOR,)),
+    NavItem("desk", _("Front desk"), (Role.FRONT_DESK, Role.HOSPITAL_ADMIN)),
+    NavItem("manage", _("Manage"), (Role.HOSPITAL_ADMIN,)),
     NavItem("admin:index", _("Platform admin"), "platform"),
 )
 
@@ -41,10 +46,10 @@ def _visible(item: NavItem, user) -> bool:
         return False
     if item.audience == "account":
         return True
-    if item.audience == "staff":
-        # Hospital staff are not Django staff; the MFA middleware has already cached this.
-        return bool(user.is_staff) or user_is_hospital_staff(user=user)
-    return bool(user.is_staff)
+    if item.audience == "platform" or user.is_superuser:
+        return bool(user.is_staff)
+    # Cached on the user by the MFA middleware's check: no query of its own.
+    return not hospital_roles(user=user).isdisjoint(item.audience)
 
 
 def site_shell(request: HttpRequest) -> dict:

@@ -285,6 +285,10 @@ TIME_ZONE = "Asia/Shanghai"
 USE_I18N = True
 USE_TZ = True
 
+# --- Booking --------------------------------------------------------------------------------
+# How long the confirmation page keeps a place (appointments.booking.hold_create).
+BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
+
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"

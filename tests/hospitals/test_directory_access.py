@@ -82,3 +82,11 @@ def test_hospital_staff_with_totp_reach_pages_and_without_are_sent_to_set_it_up(
 
     with_totp(member)
     assert client.get("/").status_code == 200
+
+
+def test_in_chinese_a_hospital_has_a_name_title_and_a_doctor_a_persons_name():
+    from hospitals.models import Hospital
+
+    with translation.override("zh-hans"):
+        assert str(Hospital._meta.get_field("name").verbose_name) == "名称"
+        assert str(Doctor._meta.get_field("name").verbose_name) == "姓名"

@@ -78,3 +78,40 @@ def test_form_errors_reach_chinese_users_in_chinese(client):
     html = page.content.decode()
     assert "密码太短，至少需要 10 个字符。" in html
     assert "too short" not in html
+
+
+@pytest.mark.parametrize(
+    ("role", "sees", "does_not_see"),
+    [
+        ("hospital_admin", "/manage/", "/admin/"),
+        ("doctor", None, "/manage/"),
+        ("front_desk", None, "/manage/"),
+    ],
+)
+def test_staff_navigation_follows_the_hospital_role(client, role, sees, does_not_see):
+    from tests.conftest import with_totp
+    from tests.factories import StaffMembershipFactory
+
+    member = with_totp(StaffMembershipFactory(role=role).user)
+    client.force_login(member)
+
+    html = client.get("/").content.decode()
+
+    if sees:
+        assert f'href="{sees}"' in html
+    assert f'href="{does_not_see}"' not in html
+
+
+def test_a_group_of_radio_buttons_is_a_fieldset_with_its_question_as_legend():
+    from django import forms
+
+    class SexForm(forms.Form):
+        sex = forms.ChoiceField(
+            label="Sex", choices=[("female", "female"), ("male", "male")], widget=forms.RadioSelect
+        )
+
+    html = str(SexForm())
+
+    assert "<fieldset" in html
+    assert "<legend>Sex</legend>" in html
+    assert '<label for="id_sex_0">' in html
