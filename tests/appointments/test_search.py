@@ -76,6 +76,7 @@ def test_results_show_the_next_three_free_periods_with_places_left(client, city)
     third, fourth = local(3, 9), local(4, 9)
     assert f"{third:%B} {third.day} 09:00–09:30" in page
     assert f"{fourth:%B} {fourth.day} 09:00–09:30" not in page  # only the next three
+    assert page.count('href="/appointments/book/') == 3
 
 
 def test_date_time_of_day_and_mode_narrow_the_periods(client, city):
