@@ -194,6 +194,12 @@ def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) 
     zone = appointment.slot.site.zone
     periods = reschedule_choices(appointment=appointment)
     choices = [(period.slot.pk, _period_label(period.slot, zone)) for period in periods]
+    days: dict[str, list] = {}
+    for period in periods:
+        start = timezone.localtime(period.slot.start, zone)
+        day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
+        end = timezone.localtime(period.slot.end, zone)
+        days.setdefault(day, []).append((period.slot.pk, f"{start:%H:%M}–{end:%H:%M}"))
     form = RescheduleForm(request.POST or None, choices=choices)
     if request.method == "POST" and form.is_valid():
         new_slot = next(p.slot for p in periods if p.slot.pk == form.cleaned_data["slot"])
@@ -212,7 +218,12 @@ def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) 
     return render(
         request,
         "appointments/reschedule.html",
-        {"appointment": appointment, "slot": appointment.slot, "form": form},
+        {
+            "appointment": appointment,
+            "slot": appointment.slot,
+            "form": form,
+            "days": list(days.items()),
+        },
     )
 
 
