@@ -28,7 +28,10 @@
   function connect() {
     var scheme = window.location.protocol === "https:" ? "wss://" : "ws://";
     var socket = new WebSocket(scheme + window.location.host + path);
-    socket.addEventListener("open", function () { delay = 1000; });
+    socket.addEventListener("open", function () {
+      delay = 1000;
+      document.body.setAttribute("data-live-places", "connected");
+    });
     socket.addEventListener("message", function (event) {
       try {
         var message = JSON.parse(event.data);
@@ -36,6 +39,7 @@
       } catch (error) { /* a malformed frame changes nothing */ }
     });
     socket.addEventListener("close", function (event) {
+      document.body.setAttribute("data-live-places", "closed");
       if (event.code === 4404) return; // no such doctor: do not retry
       delay = Math.min(delay * 2, 30000);
       window.setTimeout(connect, delay);
