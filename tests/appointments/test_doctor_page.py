@@ -124,3 +124,13 @@ def test_doctor_page_runs_a_fixed_number_of_queries(client, days, django_assert_
     with django_assert_num_queries(3):
         response = client.get(f"/doctors/{doctor.pk}/")
     assert response.content.decode().count("data-slot=") == days * 3
+
+
+def test_a_period_with_only_referral_places_left_says_so_and_links_the_booking(client):
+    doctor = DoctorFactory()
+    slot = SlotFactory(doctor=doctor, start=local(5, 9), capacity=1, booked=1, referral_capacity=1)
+
+    period = cell(get(client, f"/doctors/{doctor.pk}/"), slot)
+
+    assert "period-referral" in period and "Referral places only" in period
+    assert f'href="/appointments/book/{slot.pk}/"' in period
