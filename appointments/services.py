@@ -252,7 +252,7 @@ def slots_generate(
     return len(plan.to_create)
 
 
-_INSERT_COLUMNS = (
+SLOT_INSERT_COLUMNS = (
     "doctor_id",
     "site_id",
     "department_id",
@@ -287,7 +287,7 @@ def _slots_insert(planned: list[PlannedSlot]) -> None:
             ignore_conflicts=True,
         )
         return
-    columns = ", ".join(f'"{name}"' for name in _INSERT_COLUMNS)
+    columns = ", ".join(f'"{name}"' for name in SLOT_INSERT_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute("DROP TABLE IF EXISTS slot_import")
         cursor.execute(
@@ -325,7 +325,7 @@ def _slots_insert(planned: list[PlannedSlot]) -> None:
 def _planned_fields(p: PlannedSlot) -> dict[str, Any]:
     return {
         name: getattr(p, name)
-        for name in _INSERT_COLUMNS
+        for name in SLOT_INSERT_COLUMNS
         if name not in {"booked", "referral_booked"}
     }
 

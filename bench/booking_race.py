@@ -33,13 +33,10 @@ import sys
 import threading
 import time
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-os.environ.setdefault("RECORDS_ENCRYPTION_KEYS", "YmVuY2gtb25seS1rZXktZm9yLWlkLW51bWJlcnMtMzI=")
-os.environ.setdefault("RECORDS_HASH_KEY", "bench-only-hash-" + "y" * 40)
+from benchenv import prepare_environment
+
+prepare_environment()
 
 
 def _pool_size() -> int:

@@ -22,43 +22,25 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import resource
 import statistics
 import sys
 import time
 import tracemalloc
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
+from benchenv import prepare_environment
 
-import django
+prepare_environment()
+
+import django  # noqa: E402
 
 django.setup()
 
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 
-COLUMNS = (
-    "doctor_id",
-    "site_id",
-    "department_id",
-    "rule_id",
-    "start",
-    "end",
-    "mode",
-    "capacity",
-    "booked",
-    "referral_capacity",
-    "referral_booked",
-    "release_at",
-    "referral_release_at",
-    "referral_merge_at",
-    "fee",
-)
+from appointments.services import SLOT_INSERT_COLUMNS as COLUMNS  # noqa: E402
 
 
 def build_city(doctors: int) -> None:

@@ -42,3 +42,8 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
 # Serve static files from the apps' folders, as in development: no collectstatic before tests.
 WHITENOISE_USE_FINDERS = True
 WHITENOISE_AUTOREFRESH = True
+
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # The race tests run ~30 threads at once (one xdist group, so one worker at a time): give
+    # each a connection instead of queueing them on production's pool of 10.
+    DATABASES["default"]["OPTIONS"]["pool"]["max_size"] = 35

@@ -7,41 +7,18 @@ assertions hold.
 
 from __future__ import annotations
 
-import threading
-
 import pytest
-from django.db import connection
 
 from appointments import policies
 from appointments.models import Appointment
 from appointments.services import appointment_book, hold_create
 from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.concurrency import race
 from tests.factories import ReferralFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 
 RACERS = 30
-
-
-def _race(calls) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test, success or refusal
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    return results
 
 
 def _booker(patient, slot, account, **kwargs):
@@ -62,7 +39,7 @@ def test_thirty_racers_for_the_last_public_place_one_wins():
     hold_create(slot=slot, account=person()[1])
     people = [person() for _index in range(RACERS)]
 
-    results = _race([_booker(p, slot, a) for p, a in people])
+    results = race([_booker(p, slot, a) for p, a in people])
 
     _one_winner(results)
     slot.refresh_from_db()
@@ -78,7 +55,7 @@ def test_thirty_racers_for_the_last_referral_place_one_wins():
         for p, a in people
     ]
 
-    results = _race(calls)
+    results = race(calls)
 
     _one_winner(results)
     slot.refresh_from_db()
@@ -90,7 +67,7 @@ def test_thirty_holds_for_the_last_place_one_wins():
     slot = open_slot(capacity=1)
     accounts = [person()[1] for _index in range(RACERS)]
 
-    results = _race([lambda a=a: hold_create(slot=slot, account=a) for a in accounts])
+    results = race([lambda a=a: hold_create(slot=slot, account=a) for a in accounts])
 
     assert sum(not isinstance(r, Exception) for r in results) == 1
     assert all(isinstance(r, policies.SlotFull) for r in results if isinstance(r, Exception))
@@ -101,7 +78,7 @@ def test_the_same_idempotency_key_from_ten_requests_books_once():
     slot = open_slot(capacity=5)
     patient, account = person()
 
-    results = _race([_booker(patient, slot, account, idempotency_key="double-click")] * 10)
+    results = race([_booker(patient, slot, account, idempotency_key="double-click")] * 10)
 
     assert all(isinstance(r, Appointment) for r in results), results
     assert len({r.pk for r in results}) == 1
@@ -115,7 +92,7 @@ def test_one_account_opening_the_confirmation_page_twice_at_once_holds_one_place
     slot = open_slot(capacity=5)
     account = person()[1]
 
-    results = _race([lambda: hold_create(slot=slot, account=account)] * 2)
+    results = race([lambda: hold_create(slot=slot, account=account)] * 2)
 
     assert all(not isinstance(r, Exception) for r in results), results
     assert results[0].pk == results[1].pk

@@ -7,41 +7,19 @@ serialise writers instead).
 from __future__ import annotations
 
 import datetime as dt
-import threading
 
 import pytest
 from django.core.exceptions import ValidationError
-from django.db import connection
 
 from records import services
 from records.idnumbers import make_id_number
 from records.models import Patient, PatientLink
+from tests.concurrency import race
 from tests.factories import PatientLinkFactory, UserFactory
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 
 RACERS = 6
-
-
-def _race(calls) -> list[object]:
-    barrier = threading.Barrier(len(calls))
-    results: list[object] = [None] * len(calls)
-
-    def run(index: int, call) -> None:
-        try:
-            barrier.wait()
-            results[index] = call()
-        except Exception as exc:  # the outcome under test, success or refusal
-            results[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, c)) for i, c in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    return results
 
 
 def _add(account, *, sequence: int, birth: dt.date = dt.date(2015, 1, 1)):
@@ -60,7 +38,7 @@ def test_racing_additions_never_give_an_account_a_seventh_person():
     account = UserFactory()
     PatientLinkFactory.create_batch(5, account=account)
 
-    results = _race([_add(account, sequence=100 + i) for i in range(RACERS)])
+    results = race([_add(account, sequence=100 + i) for i in range(RACERS)])
 
     assert sum(isinstance(r, Patient) for r in results) == 1
     assert all(
@@ -72,7 +50,7 @@ def test_racing_additions_never_give_an_account_a_seventh_person():
 def test_two_accounts_registering_the_same_person_at_once_get_one_record():
     accounts = [UserFactory() for _ in range(RACERS)]
 
-    results = _race([_add(account, sequence=42) for account in accounts])
+    results = race([_add(account, sequence=42) for account in accounts])
 
     assert Patient.objects.count() == 1
     assert sum(isinstance(r, Patient) for r in results) == 1
