@@ -23,23 +23,18 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
-import os
 import random
 import re
 import statistics
 import sys
 import time
 from decimal import Decimal
-from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "portal.settings")
-os.environ.setdefault("SECRET_KEY", "bench-only-" + "x" * 50)
-# No patient is created here, but settings refuse to start without the ID-number keys.
-os.environ.setdefault("RECORDS_ENCRYPTION_KEYS", "YmVuY2gtb25seS1rZXktZm9yLWlkLW51bWJlcnMtMzI=")
-os.environ.setdefault("RECORDS_HASH_KEY", "bench-only-hash-" + "y" * 40)
+from benchenv import prepare_environment
 
-import django
+prepare_environment()
+
+import django  # noqa: E402
 
 django.setup()
 
