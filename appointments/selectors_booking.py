@@ -221,3 +221,10 @@ def reschedule_choices(*, appointment: Appointment, now: dt.datetime | None = No
         if period.bookable and period.slot.pk != appointment.slot_id
     ]
     return periods
+
+
+def appointment_by_idempotency_key(*, account, key: str) -> Appointment | None:
+    """The appointment this account already booked with this form key (a retried submit)."""
+    if not key or not account.is_authenticated:
+        return None
+    return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()

@@ -22,6 +22,7 @@ from appointments.forms_confirm import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
 from appointments.policies import BookingRefused
 from appointments.selectors_booking import (
+    appointment_by_idempotency_key,
     desk_appointment,
     people_to_book_for,
     referrals_usable_for,
@@ -70,6 +71,11 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     form's idempotency key."""
     slot = _slot_or_404(slot_id)
     user = request.user
+    if request.method == "POST":
+        # A retried submit lands on what the first one booked, even once its referral is used.
+        done = appointment_by_idempotency_key(account=user, key=request.POST.get("key", ""))
+        if done is not None and done.slot_id == slot.pk:
+            return redirect(done)
     referrals = referrals_usable_for(account=user, slot=slot)
     referral = _chosen_referral(request, referrals)
     people = people_to_book_for(account=user)

@@ -165,6 +165,14 @@ def test_a_usable_referral_offers_referral_places(client, alice, family):
     assert appointment.pool == "referral" and appointment.referral == referral
     assert Referral.objects.get(pk=referral.pk).status == "booked"
 
+    # A retried submit, now that the referral is used, still lands on the same appointment.
+    again = client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": family["son"].pk, "key": key_of(page), "referral": referral.public_id},
+    )
+    assert again.status_code == 302 and again["Location"] == appointment.get_absolute_url()
+    assert Appointment.objects.count() == 1
+
 
 def test_choosing_another_time_gives_the_place_back(client, alice, family):
     slot = open_slot(capacity=1)
