@@ -230,7 +230,7 @@ def desk_page(view):
 
 
 @desk_page
-@require_http_methods(["GET", "POST"])
+@require_GET
 def desk(request: HttpRequest, hospitals) -> HttpResponse:
     form = DeskLookupForm(request.GET or None)
     appointment = None
