@@ -23,3 +23,12 @@ class AppointmentsConfig(AppConfig):
         closure_created.connect(cancel_for_closure, dispatch_uid="appointments.cancel_for_closure")
         if count_future_appointments not in hooks.future_appointment_counters:
             hooks.future_appointment_counters.append(count_future_appointments)
+
+        # Booking e-mails (with the .ics) go out when the booking services say so, on commit.
+        from appointments.emails import on_appointment_booked, on_appointment_cancelled
+        from appointments.signals import appointment_booked, appointment_cancelled
+
+        appointment_booked.connect(on_appointment_booked, dispatch_uid="appointments.email_booked")
+        appointment_cancelled.connect(
+            on_appointment_cancelled, dispatch_uid="appointments.email_cancelled"
+        )

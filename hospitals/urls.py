@@ -10,5 +10,4 @@ urlpatterns = [
         views.department_detail,
         name="department_detail",
     ),
-    path("doctors/<int:pk>/", views.doctor_detail, name="doctor_detail"),
 ]

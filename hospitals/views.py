@@ -1,4 +1,5 @@
-"""The public directory: hospitals, their departments, doctors and each doctor's profile."""
+"""The public directory: hospitals, their departments and their doctors. A doctor's own page
+shows bookable periods, so it lives in appointments (appointments/views.py)."""
 
 from __future__ import annotations
 
@@ -8,7 +9,7 @@ from django.views.decorators.http import require_GET
 
 from hospitals.forms import HospitalFilterForm
 from hospitals.hooks import next_free_periods
-from hospitals.models import Department, Doctor, Hospital
+from hospitals.models import Department, Hospital
 from hospitals.selectors import (
     departments_public,
     doctors_public,
@@ -59,20 +60,4 @@ def department_detail(request: HttpRequest, slug: str, department_slug: str) -> 
         request,
         "hospitals/department_detail.html",
         {"hospital": department.hospital, "department": department, "doctors": doctors},
-    )
-
-
-@require_GET
-def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    doctor = get_object_or_404(
-        Doctor.objects.select_related("hospital", "department"),
-        pk=pk,
-        is_active=True,
-        hospital__is_active=True,
-    )
-    doctor.next_free_period = next_free_periods(doctors=[doctor]).get(doctor.pk)
-    return render(
-        request,
-        "hospitals/doctor_detail.html",
-        {"doctor": doctor, "hospital": doctor.hospital, "department": doctor.department},
     )

@@ -3,4 +3,6 @@
 The consult socket (/ws/consult/<uuid>/) joins with telemedicine/routing.py.
 """
 
-websocket_urlpatterns: list = []
+from appointments.routing import websocket_urlpatterns as appointments_websockets
+
+websocket_urlpatterns: list = [*appointments_websockets]

@@ -225,6 +225,9 @@ else:
     EMAIL_BACKEND = "django.core.mail.backends.console.EmailBackend"
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="Cloud Hospital <noreply@localhost>")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+# The portal's public host name: the right-hand side of calendar UIDs (RFC 5545 §3.8.4.7), so
+# an appointment keeps one UID in every calendar it reaches.
+SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
 
 # Dotted path of the SMS backend; the console one writes to the log with the number masked.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")

@@ -18,4 +18,5 @@ urlpatterns = [
     path("manage/", include("hospitals.urls_console")),
     path("manage/", include("appointments.urls_console")),
     path("", include("hospitals.urls")),
+    path("", include("appointments.urls")),
 ]

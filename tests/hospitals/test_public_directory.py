@@ -33,9 +33,12 @@ def provider():
         calls.append([doctor.pk for doctor in doctors])
         return {doctor.pk: answers[doctor.pk] for doctor in doctors if doctor.pk in answers}
 
+    # Put back whatever was registered (appointments' real provider), or later tests in this
+    # process would see a directory that knows no free period.
+    previous = hooks._next_free_period_provider
     hooks.register_next_free_period_provider(next_free_period)
     yield answers, calls
-    hooks.register_next_free_period_provider(None)
+    hooks.register_next_free_period_provider(previous)
 
 
 def test_hospital_list_filters_by_district_and_kind(client):

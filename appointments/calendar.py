@@ -1,0 +1,120 @@
+"""iCalendar (RFC 5545, with RFC 5546 methods) for patients' appointments.
+
+An event names the doctor and the hospital and says where (or links the appointment page for
+an online consult); it never carries the visit reason, a diagnosis or an ID number."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from email.utils import parseaddr
+
+from django.conf import settings
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext as _
+from icalendar import Alarm, Calendar, Event, vCalAddress, vText
+
+from appointments.models import Appointment, Mode
+
+PRODID = "-//Cloud Hospital//Appointments//EN"
+ALARM_BEFORE = dt.timedelta(hours=1)
+
+
+def appointment_uid(appointment: Appointment) -> str:
+    """Stable across every change (reschedules keep their own code, and so their own UID)."""
+    return f"appointment-{appointment.code}@{settings.SITE_DOMAIN}"
+
+
+def appointment_url(appointment: Appointment) -> str:
+    return f"https://{settings.SITE_DOMAIN}{reverse('appointment_detail', args=[appointment.code])}"
+
+
+def _organizer() -> vCalAddress:
+    name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
+    organizer = vCalAddress(f"mailto:{address or 'noreply@' + settings.SITE_DOMAIN}")
+    organizer.params["cn"] = vText(name or _("Cloud Hospital"))
+    return organizer
+
+
+def appointment_event(
+    appointment: Appointment, *, now: dt.datetime, attendee_email: str = ""
+) -> Event:
+    slot = appointment.slot
+    doctor, site = slot.doctor, slot.site
+    zone = site.zone
+    cancelled = appointment.status == Appointment.Status.CANCELLED
+    event = Event()
+    event.add("uid", appointment_uid(appointment))
+    event.add("sequence", appointment.sequence)
+    event.add("dtstamp", now)
+    # Local times with the hospital's TZID; the calendar carries the matching VTIMEZONE.
+    event.add("dtstart", timezone.localtime(slot.start, zone))
+    event.add("dtend", timezone.localtime(slot.end, zone))
+    if slot.mode == Mode.ONLINE:
+        summary = _("Online consult with %(doctor)s · %(hospital)s")
+    else:
+        summary = _("Appointment with %(doctor)s · %(hospital)s")
+    title = summary % {"doctor": doctor.display_name, "hospital": site.display_name}
+    event.add("summary", title)
+    url = appointment_url(appointment)
+    if slot.mode == Mode.ONLINE:
+        event.add("location", url)
+    else:
+        event.add("location", site.display_address or site.display_name)
+    event.add("url", url)
+    event.add(
+        "description",
+        _("Appointment code %(code)s. Details and changes: %(url)s")
+        % {"code": appointment.code, "url": url},
+    )
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("transp", "OPAQUE")
+    event.add("organizer", _organizer())
+    if attendee_email:
+        attendee = vCalAddress(f"mailto:{attendee_email}")
+        attendee.params["partstat"] = vText("ACCEPTED")
+        attendee.params["role"] = vText("REQ-PARTICIPANT")
+        event.add("attendee", attendee)
+    if not cancelled:
+        alarm = Alarm()
+        alarm.add("action", "DISPLAY")
+        alarm.add("trigger", -ALARM_BEFORE)
+        alarm.add("description", title)
+        event.add_component(alarm)
+    return event
+
+
+def _calendar(method: str | None) -> Calendar:
+    calendar = Calendar()
+    calendar.add("prodid", PRODID)
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    if method:
+        calendar.add("method", method)
+    return calendar
+
+
+def appointment_ics(appointment: Appointment, *, attendee_email: str = "") -> bytes:
+    """One appointment as an invitation: METHOD:REQUEST while it stands (new or changed, the
+    SEQUENCE tells which is newer), METHOD:CANCEL once cancelled."""
+    cancelled = appointment.status == Appointment.Status.CANCELLED
+    calendar = _calendar("CANCEL" if cancelled else "REQUEST")
+    calendar.add_component(
+        appointment_event(appointment, now=timezone.now(), attendee_email=attendee_email)
+    )
+    calendar.add_missing_timezones()
+    return calendar.to_ical()
+
+
+def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | None = None) -> bytes:
+    """The personal subscription feed: a published calendar (no METHOD), cancelled
+    appointments kept with STATUS:CANCELLED so subscribed calendars drop them."""
+    with translation.override(language or translation.get_language()):
+        calendar = _calendar(None)
+        calendar.add("x-wr-calname", _("My appointments · Cloud Hospital"))
+        now = timezone.now()
+        for appointment in appointments:
+            calendar.add_component(appointment_event(appointment, now=now))
+        calendar.add_missing_timezones()
+        return calendar.to_ical()

@@ -1,0 +1,47 @@
+from django.urls import path, re_path
+
+from appointments import views, views_booking
+
+CODE = r"(?P<code>[A-Za-z0-9-]{1,12})"
+
+urlpatterns = [
+    path("search/", views.search, name="search"),
+    path("doctors/<int:pk>/", views.doctor_detail, name="doctor_detail"),
+    path("doctors/<int:pk>/periods/", views.doctor_slots, name="doctor_slots"),
+    path("appointments/", views.appointment_list, name="appointment_list"),
+    path(
+        "appointments/book/<int:slot_id>/",
+        views_booking.appointment_confirm,
+        name="appointment_confirm",
+    ),
+    path(
+        "appointments/book/<int:slot_id>/release/",
+        views_booking.appointment_hold_release,
+        name="appointment_hold_release",
+    ),
+    path(
+        "appointments/book/<int:slot_id>/waitlist/",
+        views_booking.appointment_waitlist_join,
+        name="appointment_waitlist_join",
+    ),
+    path("appointments/calendar/", views.calendar_links, name="appointment_calendar_links"),
+    re_path(
+        rf"^appointments/{CODE}\.ics$",
+        views.appointment_calendar_file,
+        name="appointment_ics",
+    ),
+    re_path(rf"^appointments/{CODE}/$", views.appointment_detail, name="appointment_detail"),
+    re_path(
+        rf"^appointments/{CODE}/cancel/$",
+        views_booking.appointment_cancel_view,
+        name="appointment_cancel",
+    ),
+    re_path(
+        rf"^appointments/{CODE}/reschedule/$",
+        views_booking.appointment_reschedule_view,
+        name="appointment_reschedule",
+    ),
+    path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
+    path("desk/", views.desk, name="desk"),
+    path("desk/check-in/", views_booking.desk_check_in, name="desk_check_in"),
+]

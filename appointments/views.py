@@ -1,0 +1,251 @@
+"""Patient-facing booking pages: search, a doctor's periods, my appointments, calendars, and the
+front desk. Another account's appointment (or another hospital's, at a desk) is a 404."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import wraps
+
+import qrcode
+import qrcode.image.svg
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.cache import never_cache
+from django.views.decorators.http import require_GET, require_http_methods
+
+from appointments.calendar import appointment_ics, personal_feed_ics
+from appointments.forms_booking import DeskLookupForm, SearchForm
+from appointments.models import CalendarToken
+from appointments.selectors import calendar_token_live
+from appointments.selectors_booking import (
+    GRID_DAYS,
+    appointment_for_account,
+    appointments_for_feed,
+    appointments_upcoming_and_past,
+    desk_appointment,
+    desk_hospitals,
+    doctor_grid,
+    doctor_public,
+)
+from appointments.selectors_search import SearchQuery, search_doctors
+from appointments.services import (
+    calendar_token_issue,
+    calendar_token_mark_used,
+    calendar_token_revoke,
+)
+from audit.selectors import audit_events_for
+from hospitals.hooks import next_free_periods
+from hospitals.selectors import hospital_districts
+
+POLL_SECONDS = 20
+
+# What the appointment's history says for each action the booking services audit
+# (`appointment.<new status>` for the status machine; a cancellation says why in data["why"]).
+HISTORY_LABELS = {
+    "appointment.book": gettext_lazy("Booked"),
+    "appointment.checked_in": gettext_lazy("Checked in"),
+    "appointment.in_consult": gettext_lazy("Consultation started"),
+    "appointment.completed": gettext_lazy("Completed"),
+    "appointment.no_show": gettext_lazy("Marked as not attended"),
+}
+CANCEL_LABELS = {
+    "patient": gettext_lazy("Cancelled"),
+    "hospital": gettext_lazy("Cancelled by the hospital"),
+    "closure": gettext_lazy("Cancelled: the clinic was stopped"),
+    "rescheduled": gettext_lazy("Moved to another time"),
+}
+
+
+def history_label(event) -> str:
+    if event.action == "appointment.cancel":
+        return CANCEL_LABELS.get((event.data or {}).get("why"), CANCEL_LABELS["patient"])
+    return HISTORY_LABELS.get(event.action, event.action)
+
+
+@require_GET
+def search(request: HttpRequest) -> HttpResponse:
+    form = SearchForm(request.GET or None, districts=hospital_districts())
+    results = None
+    if form.is_bound and form.is_valid():
+        results = search_doctors(query=form.search_query())
+    elif not form.is_bound:
+        results = search_doctors(query=SearchQuery())
+    return render(request, "appointments/search.html", {"form": form, "results": results})
+
+
+def _doctor_or_404(pk: int):
+    doctor = doctor_public(pk=pk)
+    if doctor is None:
+        raise Http404
+    return doctor
+
+
+@require_GET
+def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    doctor = _doctor_or_404(pk)
+    doctor.next_free_period = next_free_periods(doctors=[doctor]).get(doctor.pk)
+    return render(
+        request,
+        "appointments/doctor_detail.html",
+        {
+            "doctor": doctor,
+            "hospital": doctor.hospital,
+            "department": doctor.department,
+            "grid": doctor_grid(doctor=doctor),
+            "grid_days": GRID_DAYS,
+            "poll_seconds": POLL_SECONDS,
+        },
+    )
+
+
+@never_cache
+@require_GET
+def doctor_slots(request: HttpRequest, pk: int) -> HttpResponse:
+    """The grid alone: the page polls it where no push can arrive (DESIGN.md §5)."""
+    doctor = _doctor_or_404(pk)
+    return render(
+        request,
+        "appointments/includes/doctor_grid.html",
+        {"doctor": doctor, "grid": doctor_grid(doctor=doctor), "poll_seconds": POLL_SECONDS},
+    )
+
+
+def qr_svg(text: str) -> str:
+    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
+    return image.to_string(encoding="unicode")
+
+
+def account_appointment(view):
+    """Sign-in required; the appointment's code must belong to one of the account's people,
+    otherwise the page does not exist."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, code: str, **kwargs) -> HttpResponse:
+        appointment = appointment_for_account(account=request.user, code=code)
+        if appointment is None:
+            raise Http404
+        return view(request, appointment, **kwargs)
+
+    return wrapper
+
+
+@login_required
+@require_GET
+def appointment_list(request: HttpRequest) -> HttpResponse:
+    upcoming, past = appointments_upcoming_and_past(account=request.user)
+    return render(
+        request, "appointments/appointment_list.html", {"upcoming": upcoming, "past": past}
+    )
+
+
+@account_appointment
+@require_GET
+def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
+    history = list(audit_events_for(target=appointment)[:50])
+    for event in history:
+        event.label = history_label(event)
+    return render(
+        request,
+        "appointments/appointment_detail.html",
+        {
+            "appointment": appointment,
+            "slot": appointment.slot,
+            "qr": mark_safe(qr_svg(appointment.code)),  # noqa: S308 (our own SVG)
+            "history": history,
+            "now": timezone.now(),
+            "cancel_until": appointment.slot.start
+            - dt.timedelta(hours=appointment.slot.site.cancellation_cutoff_hours),
+        },
+    )
+
+
+@account_appointment
+@require_GET
+def appointment_calendar_file(request: HttpRequest, appointment) -> HttpResponse:
+    response = HttpResponse(
+        appointment_ics(appointment, attendee_email=request.user.email),
+        content_type="text/calendar; charset=utf-8",
+    )
+    response["Content-Disposition"] = f'attachment; filename="{appointment.code}.ics"'
+    return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def calendar_links(request: HttpRequest) -> HttpResponse:
+    tokens = CalendarToken.objects.filter(
+        owner=request.user, purpose=CalendarToken.Purpose.PERSONAL
+    )
+    new_link = None
+    if request.method == "POST":
+        if request.POST.get("action") == "revoke":
+            token = get_object_or_404(tokens, pk=request.POST.get("token", "0") or 0)
+            calendar_token_revoke(token=token, by=request.user)
+            messages.success(request, _("Feed link revoked: calendars using it stop updating."))
+            return redirect("appointment_calendar_links")
+        _token, secret = calendar_token_issue(
+            owner=request.user, purpose=CalendarToken.Purpose.PERSONAL, by=request.user
+        )
+        new_link = request.build_absolute_uri(reverse("calendar_feed", args=[secret]))
+    return render(
+        request,
+        "appointments/calendar_links.html",
+        {"live_tokens": [t for t in tokens if t.is_live], "new_link": new_link},
+    )
+
+
+@never_cache
+@require_GET
+def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """The personal feed: anyone holding the secret link reads it (calendar apps cannot sign
+    in); a revoked or unknown link is a 404."""
+    live = calendar_token_live(secret=token, purpose=CalendarToken.Purpose.PERSONAL)
+    if live is None or not live.owner.is_active:
+        raise Http404
+    calendar_token_mark_used(token=live)
+    body = personal_feed_ics(appointments_for_feed(account=live.owner))
+    return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+def desk_page(view):
+    """Front desk and hospital admin members (and platform admins) only; 404 for others."""
+
+    @login_required
+    @wraps(view)
+    def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
+        hospitals = list(desk_hospitals(user=request.user))
+        if not hospitals:
+            raise Http404
+        return view(request, hospitals, **kwargs)
+
+    return wrapper
+
+
+@desk_page
+@require_GET
+def desk(request: HttpRequest, hospitals) -> HttpResponse:
+    form = DeskLookupForm(request.GET or None)
+    appointment = None
+    not_found = False
+    if form.is_bound and form.is_valid():
+        appointment = desk_appointment(user=request.user, code=form.cleaned_data["code"])
+        not_found = appointment is None
+    return render(
+        request,
+        "appointments/desk.html",
+        {
+            "form": form,
+            "hospitals": hospitals,
+            "appointment": appointment,
+            "not_found": not_found,
+            "now": timezone.now(),
+        },
+    )

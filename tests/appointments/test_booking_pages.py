@@ -1,0 +1,283 @@
+"""The pages that book: the confirmation page holds a place and books it for a chosen family
+member, each refusal says why on the page, and appointments are cancelled, moved and checked in
+from their pages."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+import pytest
+import time_machine
+from django.core import mail
+
+from appointments.models import Appointment, Hold, WaitlistEntry
+from records.models import Referral
+from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.conftest import with_totp
+from tests.factories import (
+    DepartmentFactory,
+    DoctorFactory,
+    ReferralFactory,
+    StaffMembershipFactory,
+    UserFactory,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def family(alice):
+    """Alice books for herself and for her son; she may only read her mother's record."""
+    me, _ = person(alice, name="李丽")
+    son, _ = person(alice, relationship="child", name="王小明", birth_date=dt.date(2019, 6, 1))
+    mother, _ = person(alice, relationship="parent", name="张秀英")
+    mother.links.filter(account=alice).update(can_book=False)
+    return {"me": me, "son": son, "mother": mother}
+
+
+def signed_in(client, user):
+    client.force_login(user)
+    client.cookies["django_language"] = "en"
+    return client
+
+
+def key_of(page: str) -> str:
+    return re.search(r'name="key" value="([^"]+)"', page).group(1)
+
+
+def test_opening_the_page_holds_a_place_and_shows_fee_rules_and_people(client, alice, family):
+    slot = open_slot(capacity=2, fee="30.00")
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    hold = Hold.objects.get(account=alice, state="live")
+    assert hold.slot == slot
+    slot.refresh_from_db()
+    assert slot.booked == 1
+    counters_hold(slot)
+    assert "This place is held for you until" in page and "data-countdown=" in page
+    assert "¥30.00" in page
+    assert "2 hours before the start" in page and "blocks booking" in page
+    assert "李丽" in page and "王小明" in page
+    assert "张秀英" not in page  # may read her record, may not book for her
+
+
+def test_booking_for_a_family_member_converts_the_hold_and_mails_the_invitation(
+    client, alice, family, django_capture_on_commit_callbacks
+):
+    slot = open_slot(capacity=2)
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post(
+            f"/appointments/book/{slot.pk}/",
+            {"patient": family["son"].pk, "reason": "皮疹三周", "key": key_of(page)},
+        )
+
+    appointment = Appointment.objects.get()
+    assert (
+        response.status_code == 302 and response["Location"] == f"/appointments/{appointment.code}/"
+    )
+    assert appointment.patient == family["son"] and appointment.visit_reason == "皮疹三周"
+    slot.refresh_from_db()
+    assert slot.booked == 1  # the hold became the appointment
+    counters_hold(slot)
+    [message] = mail.outbox
+    assert appointment.code in message.body and "皮疹" not in message.subject + message.body
+    assert any(m.startswith("text/calendar") for _n, _c, m in message.attachments)
+    detail = client.get(response["Location"]).content.decode()
+    assert appointment.code in detail and "<svg" in detail and "Booked" in detail
+
+
+def test_a_double_click_books_once(client, alice, family):
+    slot = open_slot(capacity=3)
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+    data = {"patient": family["me"].pk, "reason": "", "key": key_of(page)}
+
+    first = client.post(f"/appointments/book/{slot.pk}/", data)
+    second = client.post(f"/appointments/book/{slot.pk}/", data)
+
+    assert Appointment.objects.count() == 1
+    assert first["Location"] == second["Location"]
+    counters_hold(slot)
+
+
+def test_a_refusal_shows_its_own_message_and_keeps_the_form(client, alice, family):
+    children = DepartmentFactory(max_age_years=14, name_en="Paediatrics")
+    slot = open_slot(doctor=DoctorFactory(department=children, user=UserFactory()))
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    response = client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": family["me"].pk, "reason": "咳嗽", "key": key_of(page)},
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and Appointment.objects.count() == 0
+    assert "This department sees patients aged" in html
+    assert 'class="errorlist nonfield"' in html
+    assert "咳嗽" in html  # the form is kept
+
+
+def test_someone_the_account_may_not_book_for_is_refused_by_the_form(client, alice, family):
+    slot = open_slot()
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    response = client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": family["mother"].pk, "key": key_of(page)},
+    )
+
+    assert "Choose one of the people you may book for." in response.content.decode()
+    assert Appointment.objects.count() == 0
+
+
+def test_a_full_period_offers_the_waiting_list(client, alice, family):
+    slot = open_slot(capacity=1, booked=1)
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+    assert "Join the waiting list" in page and not Hold.objects.exists()
+
+    response = client.post(f"/appointments/book/{slot.pk}/waitlist/", {"patient": family["son"].pk})
+
+    assert response.status_code == 302
+    entry = WaitlistEntry.objects.get()
+    assert entry.patient == family["son"] and entry.state == "waiting"
+
+
+def test_a_usable_referral_offers_referral_places(client, alice, family):
+    slot = open_slot(capacity=1, booked=1, referral_capacity=1)
+    referral = ReferralFactory(patient=family["son"], to_hospital=slot.site)
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+    assert f"?referral={referral.public_id}" in page
+
+    page = client.get(f"/appointments/book/{slot.pk}/?referral={referral.public_id}")
+    page = page.content.decode()
+    assert Hold.objects.get(account=alice).pool == "referral"
+    client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": family["son"].pk, "key": key_of(page), "referral": referral.public_id},
+    )
+
+    appointment = Appointment.objects.get()
+    assert appointment.pool == "referral" and appointment.referral == referral
+    assert Referral.objects.get(pk=referral.pk).status == "booked"
+
+    # A retried submit, now that the referral is used, still lands on the same appointment.
+    again = client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": family["son"].pk, "key": key_of(page), "referral": referral.public_id},
+    )
+    assert again.status_code == 302 and again["Location"] == appointment.get_absolute_url()
+    assert Appointment.objects.count() == 1
+
+
+def test_choosing_another_time_gives_the_place_back(client, alice, family):
+    slot = open_slot(capacity=1)
+    signed_in(client, alice).get(f"/appointments/book/{slot.pk}/")
+
+    client.post(f"/appointments/book/{slot.pk}/release/")
+
+    slot.refresh_from_db()
+    assert slot.booked == 0 and not Hold.objects.filter(state="live").exists()
+
+
+def test_cancel_before_the_cut_off_frees_the_place(client, alice, family):
+    slot = open_slot(capacity=2)
+    appointment = book(client, alice, family["son"], slot)
+
+    page = client.get(f"/appointments/{appointment.code}/").content.decode()
+    assert "You can cancel or move this appointment until" in page
+    client.post(f"/appointments/{appointment.code}/cancel/")
+
+    appointment.refresh_from_db()
+    assert appointment.status == "cancelled" and appointment.cancel_reason == "patient"
+    slot.refresh_from_db()
+    assert slot.booked == 0
+
+
+def test_cancel_after_the_cut_off_says_so(client, alice, family):
+    slot = open_slot(capacity=2)
+    appointment = book(client, alice, family["son"], slot)
+
+    with time_machine.travel(slot.start - dt.timedelta(hours=1)):
+        page = client.get(f"/appointments/{appointment.code}/").content.decode()
+        response = client.post(f"/appointments/{appointment.code}/cancel/", follow=True)
+
+    assert "Cancelling online closed at" in page
+    assert response.status_code == 200
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+    assert "message-error" in response.content.decode()
+
+
+def test_reschedule_moves_to_another_period_of_the_same_doctor(client, alice, family):
+    slot = open_slot(capacity=2)
+    other = later_slot(slot, hours=2)
+    appointment = book(client, alice, family["son"], slot)
+
+    page = client.get(f"/appointments/{appointment.code}/reschedule/").content.decode()
+    assert f'value="{other.pk}"' in page and f'value="{slot.pk}"' not in page
+    response = client.post(f"/appointments/{appointment.code}/reschedule/", {"slot": other.pk})
+
+    appointment.refresh_from_db()
+    new = Appointment.objects.get(slot=other)
+    assert appointment.status == "cancelled" and appointment.cancel_reason == "rescheduled"
+    assert new.patient == family["son"] and response["Location"] == f"/appointments/{new.code}/"
+    counters_hold(slot)
+    counters_hold(other)
+
+
+def test_another_accounts_appointment_cannot_be_cancelled_or_moved(client, family, alice):
+    appointment = book(client, alice, family["son"], open_slot())
+    signed_in(client, UserFactory())
+
+    assert client.post(f"/appointments/{appointment.code}/cancel/").status_code == 404
+    assert client.get(f"/appointments/{appointment.code}/reschedule/").status_code == 404
+    assert client.post(f"/appointments/{appointment.code}/reschedule/", {}).status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+
+
+def test_the_desk_checks_a_patient_in_on_the_day(client, alice, family):
+    slot = open_slot()
+    appointment = book(client, alice, family["son"], slot)
+    clerk = with_totp(StaffMembershipFactory(hospital=slot.site, role="front_desk").user)
+    signed_in(client, clerk)
+
+    with time_machine.travel(slot.start - dt.timedelta(minutes=30)):
+        page = client.get("/desk/", {"code": appointment.code}).content.decode()
+        assert ">Check in</button>" in page
+        response = client.post("/desk/check-in/", {"code": appointment.code}, follow=True)
+
+    appointment.refresh_from_db()
+    assert appointment.status == "checked_in"
+    assert "is checked in" in response.content.decode()
+
+
+def test_the_desk_cannot_check_in_another_hospitals_appointment(client, alice, family):
+    appointment = book(client, alice, family["son"], open_slot())
+    clerk = with_totp(StaffMembershipFactory(role="front_desk").user)
+    signed_in(client, clerk)
+
+    assert client.post("/desk/check-in/", {"code": appointment.code}).status_code == 404
+    appointment.refresh_from_db()
+    assert appointment.status == "booked"
+
+
+def book(client, account, patient, slot) -> Appointment:
+    page = signed_in(client, account).get(f"/appointments/book/{slot.pk}/").content.decode()
+    client.post(
+        f"/appointments/book/{slot.pk}/",
+        {"patient": patient.pk, "key": key_of(page)},
+    )
+    return Appointment.objects.get(slot=slot, patient=patient, status="booked")
+
+
+def test_signed_out_visitors_are_asked_to_sign_in_before_a_hold(client):
+    slot = open_slot()
+    response = client.get(f"/appointments/book/{slot.pk}/")
+    assert response.status_code == 302 and "/accounts/login/" in response["Location"]
+    assert not Hold.objects.exists()

@@ -1,0 +1,54 @@
+"""Places left change on an open doctor page while someone else takes a place: the push goes
+from the server that handled the booking to the browser's socket, and the page's script updates
+the figure without a reload (the 20 s poll cannot have done it: the page is younger)."""
+
+from __future__ import annotations
+
+import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+from django.contrib.sessions.backends.db import SessionStore
+
+from tests.appointments.booking_setup import open_slot, person
+
+
+def session_cookie(user, url: str) -> dict:
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return {"name": "sessionid", "value": store.session_key, "url": url}
+
+
+class LivePlacesInTheBrowser(ChannelsLiveServerTestCase):
+    serve_static = True
+
+    @pytest.fixture(autouse=True)
+    def _chromium(self, browser):
+        # The session's browser (tests/e2e/conftest.py): one Playwright per process.
+        self.browser = browser
+
+    def test_a_hold_elsewhere_lowers_the_places_left_on_an_open_page(self):
+        slot = open_slot(capacity=2)
+        _patient, bob = person()
+        url = self.live_server_url
+        watching = self.browser.new_context(viewport={"width": 390, "height": 844})
+        booking = self.browser.new_context()
+        try:
+            watcher = watching.new_page()
+            watcher.set_default_timeout(10_000)
+            watcher.goto(f"{url}/doctors/{slot.doctor_id}/")
+            figure = watcher.locator(f'[data-slot="{slot.pk}"] [data-places]')
+            assert figure.inner_text() == "2"
+            watcher.wait_for_selector('body[data-live-places="connected"]')
+
+            booking.add_cookies([session_cookie(bob, url)])
+            booking.new_page().goto(f"{url}/appointments/book/{slot.pk}/")
+
+            watcher.wait_for_function(
+                "cell => cell.textContent === '1'", arg=figure.element_handle()
+            )
+        finally:
+            watching.close()
+            booking.close()
