@@ -215,6 +215,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.generate_upcoming_slots",
         "schedule": crontab(hour=1, minute=0),  # 01:00 Asia/Shanghai (CELERY_TIMEZONE)
     },
+    # An abandoned confirmation page keeps its place only until the hold runs out.
+    "release-expired-holds": {
+        "task": "appointments.tasks.release_expired_holds",
+        "schedule": 60.0,
+    },
 }
 
 # --- E-mail and SMS -------------------------------------------------------------------------
