@@ -220,7 +220,14 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.release_expired_holds",
         "schedule": 60.0,
     },
+    # The outbox (notifications/): whatever is due and was not sent on commit goes now.
+    "deliver-outbox": {
+        "task": "notifications.tasks.deliver_outbox",
+        "schedule": 30.0,
+    },
 }
+# After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
+OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
