@@ -138,6 +138,10 @@ def enqueue_drain() -> None:
 
     try:
         with deliver_outbox.app.connection_for_write() as connection:
+            # One quick try: a request never waits on a broker that is down.
+            connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=2
+            )
             deliver_outbox.apply_async(connection=connection, retry=False)
     except Exception as exc:  # any broker failure: the beat will drain
         logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
