@@ -56,6 +56,8 @@ class OutboxMessage(models.Model):
     state = models.CharField(_("state"), max_length=7, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     next_attempt_at = models.DateTimeField(_("next attempt"), default=timezone.now)
+    # Past this moment the message is pointless (a reminder once the visit has begun): skipped.
+    expires_at = models.DateTimeField(_("pointless after"), null=True, blank=True)
     sent_at = models.DateTimeField(_("sent"), null=True, blank=True)
     last_error = models.CharField(_("last error"), max_length=500, blank=True)
     created_at = models.DateTimeField(_("created"), default=timezone.now)

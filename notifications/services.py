@@ -71,6 +71,7 @@ def notify(
     context: dict[str, Any],
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
+    expires_at: dt.datetime | None = None,
 ) -> int:
     """Write one outbox row per channel for `account` about `subject` (any model instance), in
     the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
@@ -78,7 +79,7 @@ def notify(
 
     `context` holds the finished message, rendered by the caller in the recipient's language:
     `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
-    the title and the link)."""
+    the title and the link). A message still unsent at `expires_at` is skipped."""
     subject_type = ContentType.objects.get_for_model(subject)
     language = translation.get_language() or settings.LANGUAGE_CODE
     title = str(context["title"])[:300]
@@ -107,6 +108,7 @@ def notify(
                 body=text,
                 link=link,
                 attachments=attachments,
+                expires_at=expires_at,
                 state=State.SKIPPED if skipped else State.PENDING,
                 last_error="no address" if skipped else "",
             )
@@ -220,6 +222,11 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
             .order_by("next_attempt_at", "pk")[:batch]
         )
         for row in rows:
+            if row.expires_at is not None and row.expires_at <= now:
+                row.state = State.SKIPPED
+                row.last_error = "expired before delivery"
+                row.save(update_fields=["state", "last_error"])
+                continue
             row.attempts += 1
             try:
                 with transaction.atomic():

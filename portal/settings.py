@@ -220,12 +220,25 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.release_expired_holds",
         "schedule": 60.0,
     },
+    # Reminders before each appointment (REMINDER_OFFSETS_HOURS), claimed in batches.
+    "send-due-reminders": {
+        "task": "appointments.tasks.send_due_reminders",
+        "schedule": 60.0,
+    },
+    # Booked in-person appointments nobody checked in by the end of the slot + grace.
+    "mark-no-shows": {
+        "task": "appointments.tasks.mark_no_shows",
+        "schedule": 300.0,
+    },
     # The outbox (notifications/): whatever is due and was not sent on commit goes now.
     "deliver-outbox": {
         "task": "notifications.tasks.deliver_outbox",
         "schedule": 30.0,
     },
 }
+# Hours before an appointment that a reminder goes out; when several are due at once, only the
+# latest is sent.
+REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
 

@@ -138,3 +138,19 @@ def test_a_batch_takes_only_its_share(bob):
     assert outbox_deliver_due(batch=2) == 2
     assert outbox_deliver_due(batch=2) == 1
     assert Notification.objects.filter(account=bob).count() == 5
+
+
+def test_a_message_still_unsent_when_it_has_become_pointless_is_skipped(bob):
+    now = timezone.now()
+    notify(
+        account=bob,
+        kind="reminder.2h",
+        subject=bob,
+        context=MESSAGE,
+        channels=("email",),
+        expires_at=now + dt.timedelta(hours=2),
+    )
+
+    assert outbox_deliver_due(now=now + dt.timedelta(hours=3)) == 0
+    row = OutboxMessage.objects.get()
+    assert row.state == "skipped" and mail.outbox == []
