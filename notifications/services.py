@@ -20,6 +20,7 @@ from django.core.mail import EmailMessage
 from django.db import transaction
 from django.utils import timezone, translation
 
+from audit.services import audit_record
 from notifications.models import Notification, OutboxMessage
 from notifications.sms import mask_phone, send_sms
 
@@ -33,8 +34,8 @@ MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
 
-# Called with each in-app Notification once its delivery commits (the inbox registers the live
-# badge here); lower apps cannot import the pages that show it.
+# Called with an account's id after its inbox changed (a delivery, a read), once that commits:
+# the live badge (notifications/live.py) registers here.
 inbox_listeners: list[Any] = []
 
 
@@ -190,8 +191,7 @@ def _deliver_inapp(row: OutboxMessage) -> None:
         },
     )
     if created:
-        for listener in inbox_listeners:
-            transaction.on_commit(lambda listener=listener: listener(notification))
+        _inbox_changed(notification.account_id)
 
 
 def _deliver(row: OutboxMessage) -> None:
@@ -263,3 +263,42 @@ def outbox_drain(*, batch: int = 100, limit: int = 100_000) -> int:
             break
         total += sent
     return total
+
+
+# --- The in-app inbox --------------------------------------------------------------------------
+
+
+def _inbox_changed(account_id: int) -> None:
+    for listener in inbox_listeners:
+        transaction.on_commit(lambda listener=listener: listener(account_id))
+
+
+def notification_mark_read(*, account: Any, notification: Notification) -> Notification:
+    """Mark one of the account's own notifications read (again is a no-op)."""
+    if notification.account_id != account.pk:
+        raise Notification.DoesNotExist
+    with transaction.atomic():
+        updated = Notification.objects.filter(pk=notification.pk, read_at=None).update(
+            read_at=timezone.now()
+        )
+        if updated:
+            audit_record(actor=account, action="notification.read", target=notification)
+            _inbox_changed(account.pk)
+    notification.refresh_from_db()
+    return notification
+
+
+def notification_mark_all_read(*, account: Any) -> int:
+    with transaction.atomic():
+        updated = Notification.objects.filter(account=account, read_at=None).update(
+            read_at=timezone.now()
+        )
+        if updated:
+            audit_record(
+                actor=account,
+                action="notification.read_all",
+                target=account,
+                data={"count": updated},
+            )
+            _inbox_changed(account.pk)
+    return updated
