@@ -32,9 +32,13 @@ def _load(pk: int) -> Appointment | None:
     )
 
 
-def when(appointment: Appointment) -> str:
-    start = timezone.localtime(appointment.slot.start, appointment.slot.site.zone)
+def when_slot(slot) -> str:
+    start = timezone.localtime(slot.start, slot.site.zone)
     return f"{date_format(start, 'MONTH_DAY_FORMAT')} {start:%H:%M}"
+
+
+def when(appointment: Appointment) -> str:
+    return when_slot(appointment.slot)
 
 
 def appointment_path(appointment: Appointment) -> str:
@@ -115,24 +119,54 @@ def booked(appointment: Appointment, *, old: Appointment | None = None) -> None:
     )
 
 
+def offers(appointment: Appointment) -> list[dict]:
+    """A stopped clinic's notice offers ranked alternatives, each with its one-click link."""
+    from appointments.alternatives import closure_alternatives, offer_token
+
+    offered = []
+    for alternative in closure_alternatives(appointment=appointment):
+        path = reverse(
+            "appointment_rebook", args=[offer_token(appointment=appointment, slot=alternative.slot)]
+        )
+        offered.append(
+            {
+                "label": str(alternative.label),
+                "doctor": alternative.slot.doctor.display_name,
+                "site": alternative.slot.site.display_name,
+                "when": when_slot(alternative.slot),
+                "path": path,
+                "url": f"https://{settings.SITE_DOMAIN}{path}",
+            }
+        )
+    return offered
+
+
 def cancelled(appointment: Appointment) -> None:
     email = appointment.booked_by.email
     names = {"doctor": appointment.slot.doctor.display_name, "when": when(appointment)}
+    alternatives: list[dict] = []
     if appointment.cancel_reason == Appointment.CancelReason.CLOSURE:
         title = _("Clinic stopped — appointment cancelled: %(doctor)s, %(when)s") % names
+        alternatives = offers(appointment)
     else:
         title = _("Appointment cancelled: %(doctor)s, %(when)s") % names
+    summary = _("%(person)s with %(doctor)s, %(when)s: %(why)s.") % {
+        **names,
+        "person": appointment.patient.name,
+        "why": appointment.get_cancel_reason_display(),
+    }
+    if alternatives:
+        summary += "\n" + render_to_string(
+            "appointments/email/alternatives.txt", {"alternatives": alternatives}
+        )
     tell(
         appointment,
         kind=KIND_CANCELLED,
         title=title,
-        email_body=_body(appointment, "appointments/email/cancelled.txt"),
-        summary=_("%(person)s with %(doctor)s, %(when)s: %(why)s.")
-        % {
-            **names,
-            "person": appointment.patient.name,
-            "why": appointment.get_cancel_reason_display(),
-        },
+        email_body=_body(
+            appointment, "appointments/email/cancelled.txt", alternatives=alternatives
+        ),
+        summary=summary.strip(),
         files=[
             (
                 f"{appointment.code}.ics",
