@@ -187,6 +187,9 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # A task taken by a worker that died (acks_late) goes back to the queue after this long;
+    # longer than CELERY_TASK_TIME_LIMIT, so a running task is never handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Cannot carry a push from the worker to the web process: live figures poll here.
