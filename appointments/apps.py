@@ -24,7 +24,8 @@ class AppointmentsConfig(AppConfig):
         if count_future_appointments not in hooks.future_appointment_counters:
             hooks.future_appointment_counters.append(count_future_appointments)
 
-        # Booking e-mails (with the .ics) go out when the booking services say so, on commit.
+        # Booking messages (e-mail with the .ics, inbox entry) go to the outbox in the booking
+        # transaction; a worker delivers them.
         from appointments.emails import on_appointment_booked, on_appointment_cancelled
         from appointments.signals import appointment_booked, appointment_cancelled
 

@@ -466,6 +466,9 @@ class Appointment(models.Model):
     created_at = models.DateTimeField(_("booked at"), default=timezone.now)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
+    # The offset (hours before the start) of the last reminder written: send_due_reminders
+    # looks only at appointments with a smaller offset due.
+    reminded_hours = models.PositiveSmallIntegerField(null=True, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("appointment")

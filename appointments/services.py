@@ -513,6 +513,7 @@ from appointments.booking import (  # noqa: E402
     waitlist_promote,
 )
 from appointments.policies import BookingRefused  # noqa: E402
+from appointments.reminders import reminders_send_due  # noqa: E402
 
 __all__ = [
     "BookingRefused",
@@ -531,6 +532,7 @@ __all__ = [
     "hold_release",
     "mark_no_shows",
     "release_expired_holds",
+    "reminders_send_due",
     "schedule_rule_create",
     "schedule_rule_delete",
     "schedule_rule_update",

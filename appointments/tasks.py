@@ -9,7 +9,7 @@ from django.utils import timezone
 
 from appointments.services import mark_no_shows as mark_no_shows_service
 from appointments.services import release_expired_holds as release_expired_holds_service
-from appointments.services import slots_generate
+from appointments.services import reminders_send_due, slots_generate
 
 UPCOMING_DAYS = 28
 
@@ -27,7 +27,26 @@ def release_expired_holds() -> int:
     return release_expired_holds_service()
 
 
-@shared_task
+# Idempotent by the rows they check (a reminder is unique per appointment and offset, a no-show
+# is a status edge taken once), so a message of a worker lost mid-task may be run again.
+IDEMPOTENT = {
+    "acks_late": True,
+    "reject_on_worker_lost": True,
+    "autoretry_for": (Exception,),
+    "retry_backoff": True,
+    "retry_backoff_max": 300,
+    "retry_jitter": True,
+    "max_retries": 3,
+}
+
+
+@shared_task(**IDEMPOTENT)
+def send_due_reminders(batch: int = 500) -> int:
+    """Every minute: write the reminders now due to the outbox, batch after batch."""
+    return reminders_send_due(batch=batch)
+
+
+@shared_task(**IDEMPOTENT)
 def mark_no_shows() -> int:
     """Every few minutes: booked in-person appointments nobody checked in become no-shows."""
     return mark_no_shows_service()

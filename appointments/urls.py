@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from appointments import views, views_booking
+from appointments import views, views_booking, views_rebook
 
 CODE = r"(?P<code>[A-Za-z0-9-]{1,12})"
 
@@ -25,6 +25,11 @@ urlpatterns = [
         name="appointment_waitlist_join",
     ),
     path("appointments/calendar/", views.calendar_links, name="appointment_calendar_links"),
+    path(
+        "appointments/rebook/<str:token>/",
+        views_rebook.appointment_rebook,
+        name="appointment_rebook",
+    ),
     re_path(
         rf"^appointments/{CODE}\.ics$",
         views.appointment_calendar_file,

@@ -20,7 +20,9 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
+from appointments.alternatives import offer_used
 from appointments.calendar import appointment_ics, personal_feed_ics
+from appointments.emails import offers as closure_offers_for
 from appointments.forms_booking import DeskLookupForm, SearchForm
 from appointments.models import CalendarToken
 from appointments.selectors import calendar_token_live
@@ -146,6 +148,19 @@ def appointment_list(request: HttpRequest) -> HttpResponse:
     )
 
 
+def closure_offers(appointment) -> list[dict]:
+    """On the page of an appointment a stopped clinic cancelled (still ahead): the ranked
+    alternatives of its notice, each a one-click offer."""
+    if (
+        appointment.status != "cancelled"
+        or appointment.cancel_reason != "closure"
+        or appointment.slot.start <= timezone.now()
+        or offer_used(appointment)
+    ):
+        return []
+    return closure_offers_for(appointment)
+
+
 @account_appointment
 @require_GET
 def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
@@ -160,6 +175,7 @@ def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
             "slot": appointment.slot,
             "qr": mark_safe(qr_svg(appointment.code)),  # noqa: S308 (our own SVG)
             "history": history,
+            "alternatives": closure_offers(appointment),
             "now": timezone.now(),
             "cancel_until": appointment.slot.start
             - dt.timedelta(hours=appointment.slot.site.cancellation_cutoff_hours),

@@ -11,6 +11,6 @@ app.autodiscover_tasks()
 
 # The filesystem transport (no REDIS_URL) needs its folders before the first message.
 _options = app.conf.broker_transport_options or {}
-for _key in ("data_folder_in", "data_folder_out", "processed_folder"):
+for _key in ("data_folder_in", "data_folder_out", "processed_folder", "control_folder"):
     if _options.get(_key):
         Path(_options[_key]).mkdir(parents=True, exist_ok=True)

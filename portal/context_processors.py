@@ -63,5 +63,5 @@ def site_shell(request: HttpRequest) -> dict:
         except NoReverseMatch:
             continue
         active = request.path == url if url == "/" else request.path.startswith(url)
-        items.append({"url": url, "label": item.label, "active": active})
+        items.append({"name": item.url_name, "url": url, "label": item.label, "active": active})
     return {"nav_items": items}

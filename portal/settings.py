@@ -130,6 +130,7 @@ TEMPLATES = [
                 "django.contrib.auth.context_processors.auth",
                 "django.contrib.messages.context_processors.messages",
                 "portal.context_processors.site_shell",
+                "notifications.context_processors.unread_notifications",
             ],
         },
     },
@@ -186,6 +187,9 @@ if REDIS_URL:
         }
     }
     CELERY_BROKER_URL = REDIS_URL
+    # A task taken by a worker that died (acks_late) goes back to the queue after this long;
+    # longer than CELERY_TASK_TIME_LIMIT, so a running task is never handed out twice.
+    CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 900}
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     # Cannot carry a push from the worker to the web process: live figures poll here.
@@ -195,6 +199,7 @@ else:
         "data_folder_in": str(VAR_DIR / "celery" / "queue"),
         "data_folder_out": str(VAR_DIR / "celery" / "queue"),
         "processed_folder": str(VAR_DIR / "celery" / "processed"),
+        "control_folder": str(VAR_DIR / "celery" / "control"),
         "store_processed": False,
     }
 
@@ -220,7 +225,27 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.release_expired_holds",
         "schedule": 60.0,
     },
+    # Reminders before each appointment (REMINDER_OFFSETS_HOURS), claimed in batches.
+    "send-due-reminders": {
+        "task": "appointments.tasks.send_due_reminders",
+        "schedule": 60.0,
+    },
+    # Booked in-person appointments nobody checked in by the end of the slot + grace.
+    "mark-no-shows": {
+        "task": "appointments.tasks.mark_no_shows",
+        "schedule": 300.0,
+    },
+    # The outbox (notifications/): whatever is due and was not sent on commit goes now.
+    "deliver-outbox": {
+        "task": "notifications.tasks.deliver_outbox",
+        "schedule": 30.0,
+    },
 }
+# Hours before an appointment that a reminder goes out; when several are due at once, only the
+# latest is sent.
+REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
+# After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
+OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

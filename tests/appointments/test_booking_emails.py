@@ -1,5 +1,6 @@
-"""Booking e-mails: sent when the booking commits, with the .ics attached; never the reason or
-the full ID number; a cancellation carries METHOD:CANCEL."""
+"""Booking e-mails: written to the outbox in the booking's transaction and sent by the worker
+(here: outbox_deliver_due), with the .ics attached; never the reason or the full ID number; a
+cancellation carries METHOD:CANCEL."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from icalendar import Calendar
 
 from appointments.models import Appointment
 from appointments.signals import appointment_booked, appointment_cancelled
+from notifications.services import outbox_deliver_due
 from tests.factories import AppointmentFactory, PatientLinkFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -37,12 +39,13 @@ def attachment(message, method: str) -> Calendar:
     raise AssertionError(f"no {method} calendar attached to {message.subject!r}")
 
 
-def test_a_booking_sends_a_confirmation_with_the_invitation_on_commit(appointment, alice):
+def test_a_booking_sends_a_confirmation_with_the_invitation_once_delivered(appointment, alice):
     # The e-mail speaks the language of the request that booked.
     with translation.override("en"), transaction.atomic():
         appointment_booked.send(sender=Appointment, appointment=appointment, by=alice)
-        assert mail.outbox == []  # nothing before the commit
+    assert mail.outbox == []  # in the outbox until a worker delivers it
 
+    assert outbox_deliver_due() == 2  # the e-mail and the inbox entry
     [message] = mail.outbox
     assert message.to == [alice.email]
     assert "Zhou Ruoxi" in message.subject and REASON not in message.subject
@@ -60,6 +63,7 @@ def test_a_rolled_back_booking_sends_nothing(appointment, alice):
         appointment_booked.send(sender=Appointment, appointment=appointment, by=alice)
         raise RuntimeError("booking failed")
 
+    assert outbox_deliver_due() == 0
     assert mail.outbox == []
 
 
@@ -73,6 +77,7 @@ def test_a_cancellation_sends_a_cancel_for_the_same_uid(appointment, alice):
         appointment_cancelled.send(
             sender=Appointment, appointment=appointment, by=alice, reason="patient"
         )
+    outbox_deliver_due()
 
     [message] = mail.outbox
     cancel = attachment(message, "CANCEL")
@@ -94,6 +99,7 @@ def test_a_reschedule_sends_one_mail_moving_the_appointment(appointment, alice):
         appointment_cancelled.send(
             sender=Appointment, appointment=old, by=alice, reason="rescheduled"
         )
+    outbox_deliver_due()
 
     [message] = mail.outbox
     assert "moved" in message.subject.lower()

@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 
 from appointments.models import Appointment, Hold, WaitlistEntry
+from notifications.services import outbox_deliver_due
 from records.models import Referral
 from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
 from tests.conftest import with_totp
@@ -83,6 +84,8 @@ def test_booking_for_a_family_member_converts_the_hold_and_mails_the_invitation(
     slot.refresh_from_db()
     assert slot.booked == 1  # the hold became the appointment
     counters_hold(slot)
+    assert mail.outbox == []  # written to the outbox; a worker sends it
+    outbox_deliver_due()
     [message] = mail.outbox
     assert appointment.code in message.body and "皮疹" not in message.subject + message.body
     assert any(m.startswith("text/calendar") for _n, _c, m in message.attachments)

@@ -1,0 +1,304 @@
+"""notify(...) writes outbox rows in the caller's transaction; outbox_deliver_due(...) sends them.
+
+Delivery is at least once: the row, not the worker, is the truth. A row is claimed with
+`select_for_update(skip_locked=True)` (PostgreSQL; SQLite writes one at a time anyway), sent,
+and marked sent in the same transaction, so a worker killed between the send and the commit
+leaves it pending and the next run sends it again with the same Message-ID.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import random
+from collections.abc import Iterable, Sequence
+from typing import Any
+
+from django.conf import settings
+from django.contrib.contenttypes.models import ContentType
+from django.core.mail import EmailMessage
+from django.db import transaction
+from django.utils import timezone, translation
+
+from audit.services import audit_record
+from notifications.models import Notification, OutboxMessage
+from notifications.sms import mask_phone, send_sms
+
+logger = logging.getLogger(__name__)
+
+Channel = OutboxMessage.Channel
+State = OutboxMessage.State
+
+DEFAULT_CHANNELS = (Channel.EMAIL, Channel.INAPP)
+MAX_ATTEMPTS = 8
+RETRY_BASE_SECONDS = 30
+RETRY_CAP_SECONDS = 3600
+
+# Called with an account's id after its inbox changed (a delivery, a read), once that commits:
+# the live badge (notifications/live.py) registers here.
+inbox_listeners: list[Any] = []
+
+
+def _attachments(ics: Any) -> list[dict[str, str]]:
+    """`ics` is the text of one calendar file (attached as invite.ics, METHOD:REQUEST) or a list
+    of (file name, content, METHOD) triples."""
+    if not ics:
+        return []
+    if isinstance(ics, str | bytes):
+        ics = [("invite.ics", ics, "REQUEST")]
+    return [
+        {
+            "name": name,
+            "content": content.decode() if isinstance(content, bytes) else content,
+            "method": method,
+        }
+        for name, content, method in ics
+    ]
+
+
+def _address(account: Any, channel: str) -> str:
+    if channel == Channel.EMAIL:
+        return account.email or ""
+    if channel == Channel.SMS:
+        return account.phone if account.phone and account.phone_verified else ""
+    return ""
+
+
+def notify(
+    *,
+    account: Any,
+    kind: str,
+    subject: Any,
+    context: dict[str, Any],
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+    ics: Any = None,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    """Write one outbox row per channel for `account` about `subject` (any model instance), in
+    the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
+    recipient, channel): calling again writes nothing. Returns how many rows were new.
+
+    `context` holds the finished message, rendered by the caller in the recipient's language:
+    `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
+    the title and the link). A message still unsent at `expires_at` is skipped."""
+    subject_type = ContentType.objects.get_for_model(subject)
+    language = translation.get_language() or settings.LANGUAGE_CODE
+    title = str(context["title"])[:300]
+    body = str(context.get("body", ""))
+    link = str(context.get("link", ""))
+    rows = []
+    for channel in channels:
+        address = _address(account, channel)
+        text = body
+        attachments: list[dict[str, str]] = []
+        if channel == Channel.EMAIL:
+            attachments = _attachments(ics)
+        elif channel == Channel.SMS:
+            text = str(context.get("sms") or " ".join(part for part in (title, link) if part))
+        skipped = channel != Channel.INAPP and not address
+        rows.append(
+            OutboxMessage(
+                channel=channel,
+                account=account,
+                address=address,
+                kind=kind,
+                subject_type=subject_type,
+                subject_id=str(subject.pk),
+                language=language,
+                title=title,
+                body=text,
+                link=link,
+                attachments=attachments,
+                expires_at=expires_at,
+                state=State.SKIPPED if skipped else State.PENDING,
+                last_error="no address" if skipped else "",
+            )
+        )
+    existing = set(
+        OutboxMessage.objects.filter(
+            subject_type=subject_type,
+            subject_id=str(subject.pk),
+            kind=kind,
+            account=account,
+            channel__in=[row.channel for row in rows],
+        ).values_list("channel", flat=True)
+    )
+    new = [row for row in rows if row.channel not in existing]
+    # ignore_conflicts: a concurrent writer of the same key wins quietly (INSERT ... ON CONFLICT
+    # DO NOTHING on both PostgreSQL and SQLite).
+    OutboxMessage.objects.bulk_create(new, ignore_conflicts=True)
+    if any(row.state == State.PENDING for row in new):
+        transaction.on_commit(enqueue_drain)
+    return len(new)
+
+
+def enqueue_drain() -> None:
+    """After commit: ask a worker to drain now rather than at the next beat. A broker that is
+    down costs nothing but latency: the beat drains every 30 seconds anyway."""
+    if not settings.OUTBOX_DRAIN_ON_COMMIT:
+        return
+    from notifications.tasks import deliver_outbox
+
+    try:
+        with deliver_outbox.app.connection_for_write() as connection:
+            # One quick try: a request never waits on a broker that is down.
+            connection.ensure_connection(
+                max_retries=1, interval_start=0, interval_step=0, timeout=2
+            )
+            deliver_outbox.apply_async(connection=connection, retry=False)
+    except Exception as exc:  # any broker failure: the beat will drain
+        logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
+
+
+def retry_delay(attempts: int) -> dt.timedelta:
+    """Exponential backoff with full jitter, capped."""
+    ceiling = min(RETRY_BASE_SECONDS * 2 ** max(attempts - 1, 0), RETRY_CAP_SECONDS)
+    return dt.timedelta(seconds=random.uniform(ceiling / 2, ceiling))  # noqa: S311
+
+
+def _masked(row: OutboxMessage) -> str:
+    if row.channel == Channel.SMS:
+        return mask_phone(row.address)
+    name, _, domain = row.address.partition("@")
+    return f"{name[:1]}***@{domain}" if domain else "***"
+
+
+def _deliver_email(row: OutboxMessage) -> None:
+    message = EmailMessage(
+        subject=row.title,
+        body=row.body,
+        to=[row.address],
+        headers={"Message-ID": row.message_id},
+    )
+    for attachment in row.attachments:
+        message.attach(
+            attachment["name"],
+            attachment["content"],
+            f"text/calendar; method={attachment['method']}; charset=utf-8",
+        )
+    message.send()
+
+
+def _deliver_inapp(row: OutboxMessage) -> None:
+    notification, created = Notification.objects.get_or_create(
+        source=row,
+        defaults={
+            "account_id": row.account_id,
+            "title": row.title,
+            "body": row.body,
+            "link": row.link,
+            "created_at": row.created_at,
+        },
+    )
+    if created:
+        _inbox_changed(notification.account_id)
+
+
+def _deliver(row: OutboxMessage) -> None:
+    if row.channel == Channel.EMAIL:
+        _deliver_email(row)
+    elif row.channel == Channel.SMS:
+        send_sms(phone=row.address, text=row.body)
+    else:
+        _deliver_inapp(row)
+
+
+def _scrub(row: OutboxMessage, error: Exception) -> str:
+    text = f"{type(error).__name__}: {error}"
+    if row.address:
+        text = text.replace(row.address, _masked(row))
+    return text[:500]
+
+
+def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> int:
+    """Claim up to `batch` due rows nobody else holds, deliver each, record the outcome.
+    Returns how many were sent. Safe to run any time, any number of times, in parallel."""
+    now = now or timezone.now()
+    sent = 0
+    with transaction.atomic():
+        rows: Sequence[OutboxMessage] = list(
+            OutboxMessage.objects.select_for_update(skip_locked=True)
+            .filter(state=State.PENDING, next_attempt_at__lte=now)
+            .order_by("next_attempt_at", "pk")[:batch]
+        )
+        for row in rows:
+            if row.expires_at is not None and row.expires_at <= now:
+                row.state = State.SKIPPED
+                row.last_error = "expired before delivery"
+                row.save(update_fields=["state", "last_error"])
+                continue
+            row.attempts += 1
+            try:
+                with transaction.atomic():
+                    _deliver(row)
+            except Exception as error:  # every failure is recorded on the row
+                row.last_error = _scrub(row, error)
+                if row.attempts >= MAX_ATTEMPTS:
+                    row.state = State.FAILED
+                    logger.error(
+                        "Outbox #%s (%s) failed for good: %s", row.pk, row.kind, row.last_error
+                    )
+                else:
+                    row.next_attempt_at = now + retry_delay(row.attempts)
+                    logger.warning(
+                        "Outbox #%s (%s) will retry: %s", row.pk, row.kind, row.last_error
+                    )
+            else:
+                row.state = State.SENT
+                row.sent_at = timezone.now()
+                row.last_error = ""
+                sent += 1
+            row.save(
+                update_fields=["attempts", "state", "sent_at", "next_attempt_at", "last_error"]
+            )
+    return sent
+
+
+def outbox_drain(*, batch: int = 100, limit: int = 100_000) -> int:
+    """Deliver batches until a batch sends nothing (or `limit` rows were sent)."""
+    total = 0
+    while total < limit:
+        sent = outbox_deliver_due(batch=batch)
+        if not sent:
+            break
+        total += sent
+    return total
+
+
+# --- The in-app inbox --------------------------------------------------------------------------
+
+
+def _inbox_changed(account_id: int) -> None:
+    for listener in inbox_listeners:
+        transaction.on_commit(lambda listener=listener: listener(account_id))
+
+
+def notification_mark_read(*, account: Any, notification: Notification) -> Notification:
+    """Mark one of the account's own notifications read (again is a no-op)."""
+    if notification.account_id != account.pk:
+        raise Notification.DoesNotExist
+    with transaction.atomic():
+        updated = Notification.objects.filter(pk=notification.pk, read_at=None).update(
+            read_at=timezone.now()
+        )
+        if updated:
+            audit_record(actor=account, action="notification.read", target=notification)
+            _inbox_changed(account.pk)
+    notification.refresh_from_db()
+    return notification
+
+
+def notification_mark_all_read(*, account: Any) -> int:
+    with transaction.atomic():
+        updated = Notification.objects.filter(account=account, read_at=None).update(
+            read_at=timezone.now()
+        )
+        if updated:
+            audit_record(
+                actor=account,
+                action="notification.read_all",
+                target=account,
+                data={"count": updated},
+            )
+            _inbox_changed(account.pk)
+    return updated

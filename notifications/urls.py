@@ -1,0 +1,10 @@
+from django.urls import path
+
+from notifications import views
+
+urlpatterns = [
+    path("", views.notification_list, name="notification_list"),
+    path("unread/", views.notification_unread, name="notification_unread"),
+    path("read/", views.notification_read_all, name="notification_read_all"),
+    path("<int:pk>/read/", views.notification_read, name="notification_read"),
+]

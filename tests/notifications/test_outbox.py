@@ -1,0 +1,156 @@
+"""The outbox: rows are written in the caller's transaction, once per (subject, kind, recipient,
+channel), and delivered at least once with a stable Message-ID; failures retry with backoff."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.core import mail
+from django.db import transaction
+from django.test import override_settings
+from django.utils import timezone
+
+from notifications import sms
+from notifications.models import Notification, OutboxMessage
+from notifications.services import MAX_ATTEMPTS, notify, outbox_deliver_due
+from tests.factories import UserFactory
+
+pytestmark = pytest.mark.django_db
+
+MESSAGE = {"title": "Your appointment is booked", "body": "Code K7M2Q9", "link": "/x/"}
+ICS = "BEGIN:VCALENDAR\r\nMETHOD:REQUEST\r\nEND:VCALENDAR\r\n"
+# A real SMTP backend pointed at a port nothing listens on: every send is refused.
+BROKEN_MAIL = {
+    "EMAIL_BACKEND": "django.core.mail.backends.smtp.EmailBackend",
+    "EMAIL_HOST": "127.0.0.1",
+    "EMAIL_PORT": 9,
+    "EMAIL_TIMEOUT": 2,
+}
+
+
+@pytest.fixture
+def bob(db):
+    return UserFactory(email="bob@example.com", phone="+8613812345678", phone_verified=True)
+
+
+def test_notify_writes_one_row_per_channel_and_again_writes_nothing(bob):
+    channels = ("email", "inapp", "sms")
+    assert notify(account=bob, kind="t.booked", subject=bob, context=MESSAGE, channels=channels)
+    assert not notify(account=bob, kind="t.booked", subject=bob, context=MESSAGE, channels=channels)
+
+    rows = OutboxMessage.objects.order_by("channel")
+    assert [(r.channel, r.address, r.state) for r in rows] == [
+        ("email", "bob@example.com", "pending"),
+        ("inapp", "", "pending"),
+        ("sms", "+8613812345678", "pending"),
+    ]
+    assert len({r.message_id for r in rows}) == 3
+
+
+def test_a_rolled_back_change_writes_no_message(bob):
+    with pytest.raises(RuntimeError), transaction.atomic():
+        notify(account=bob, kind="t.booked", subject=bob, context=MESSAGE)
+        raise RuntimeError("the booking failed")
+
+    assert not OutboxMessage.objects.exists()
+    assert outbox_deliver_due() == 0 and mail.outbox == []
+
+
+def test_delivery_sends_each_channel_once_with_a_stable_message_id(bob):
+    notify(
+        account=bob,
+        kind="t.booked",
+        subject=bob,
+        context=MESSAGE,
+        channels=("email", "inapp", "sms"),
+        ics=[("K7M2Q9.ics", ICS, "REQUEST")],
+    )
+
+    assert outbox_deliver_due() == 3
+    assert outbox_deliver_due() == 0  # a second run finds nothing due
+
+    [message] = mail.outbox
+    row = OutboxMessage.objects.get(channel="email")
+    assert message.extra_headers["Message-ID"] == row.message_id
+    assert message.message()["Message-ID"] == row.message_id
+    assert message.to == ["bob@example.com"] and message.subject == MESSAGE["title"]
+    [(name, content, mimetype)] = message.attachments
+    assert name == "K7M2Q9.ics" and "METHOD:REQUEST" in content
+    assert mimetype.startswith("text/calendar; method=REQUEST")
+    [text] = sms.outbox
+    assert text.phone == "+8613812345678" and MESSAGE["title"] in text.text
+    [inbox] = Notification.objects.all()
+    assert (inbox.account, inbox.title, inbox.link, inbox.read_at) == (
+        bob,
+        MESSAGE["title"],
+        "/x/",
+        None,
+    )
+    assert set(OutboxMessage.objects.values_list("state", "attempts")) == {("sent", 1)}
+
+
+def test_an_account_without_a_verified_phone_gets_no_text(db):
+    carol = UserFactory(email="carol@example.com", phone="+8613900000000", phone_verified=False)
+    notify(account=carol, kind="t.booked", subject=carol, context=MESSAGE, channels=("sms",))
+
+    row = OutboxMessage.objects.get()
+    assert row.state == "skipped" and row.address == ""
+    assert outbox_deliver_due() == 0 and sms.outbox == []
+
+
+def test_a_failed_send_waits_and_retries_then_goes_through(bob, caplog):
+    notify(account=bob, kind="t.booked", subject=bob, context=MESSAGE, channels=("email",))
+    now = timezone.now()
+
+    with override_settings(**BROKEN_MAIL):
+        assert outbox_deliver_due(now=now) == 0
+    row = OutboxMessage.objects.get()
+    assert row.state == "pending" and row.attempts == 1 and row.last_error
+    assert row.next_attempt_at > now + dt.timedelta(seconds=10)
+    assert "bob@example.com" not in caplog.text + row.last_error
+
+    assert outbox_deliver_due(now=now + dt.timedelta(seconds=5)) == 0  # not due yet
+    assert outbox_deliver_due(now=row.next_attempt_at) == 1
+    row.refresh_from_db()
+    assert row.state == "sent" and row.attempts == 2 and row.last_error == ""
+    [message] = mail.outbox
+    assert message.extra_headers["Message-ID"] == row.message_id
+
+
+def test_a_message_that_keeps_failing_is_marked_failed(bob):
+    notify(account=bob, kind="t.booked", subject=bob, context=MESSAGE, channels=("email",))
+    moment = timezone.now()
+    with override_settings(**BROKEN_MAIL):
+        for _ in range(MAX_ATTEMPTS + 2):
+            outbox_deliver_due(now=moment)
+            moment += dt.timedelta(days=1)
+
+    row = OutboxMessage.objects.get()
+    assert row.state == "failed" and row.attempts == MAX_ATTEMPTS
+
+
+def test_a_batch_takes_only_its_share(bob):
+    for n in range(5):
+        notify(account=bob, kind=f"t.{n}", subject=bob, context=MESSAGE, channels=("inapp",))
+
+    assert outbox_deliver_due(batch=2) == 2
+    assert outbox_deliver_due(batch=2) == 2
+    assert outbox_deliver_due(batch=2) == 1
+    assert Notification.objects.filter(account=bob).count() == 5
+
+
+def test_a_message_still_unsent_when_it_has_become_pointless_is_skipped(bob):
+    now = timezone.now()
+    notify(
+        account=bob,
+        kind="reminder.2h",
+        subject=bob,
+        context=MESSAGE,
+        channels=("email",),
+        expires_at=now + dt.timedelta(hours=2),
+    )
+
+    assert outbox_deliver_due(now=now + dt.timedelta(hours=3)) == 0
+    row = OutboxMessage.objects.get()
+    assert row.state == "skipped" and mail.outbox == []
