@@ -25,3 +25,11 @@ def in_room_time(appointment, minutes: int = -5) -> dt.datetime:
 
 def stranger():
     return UserFactory()
+
+
+def open_room():
+    """An online appointment whose room is open now (the slot starts in five minutes)."""
+    from django.utils import timezone
+
+    start = timezone.now() + dt.timedelta(minutes=5)
+    return online_booking(start=start, end=start + dt.timedelta(minutes=30))
