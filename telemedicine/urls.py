@@ -1,0 +1,8 @@
+from django.urls import path
+
+from telemedicine import views
+
+urlpatterns = [
+    path("consult/<str:public_id>/", views.consult_room, name="consult_room"),
+    path("consult/<str:public_id>/ice-servers", views.consult_ice_servers, name="consult_ice"),
+]
