@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 from typing import Any
 
+from django.db.models import Prefetch
 from django.http import Http404
 
+from appointments.models import Appointment, Slot
+from hospitals.models import Doctor
 from records.models import PatientLink
 from telemedicine.models import ChatMessage, Consultation
 
@@ -80,3 +84,32 @@ def chat_history(*, consultation: Consultation, limit: int = 200) -> list[ChatMe
     )
     recent.reverse()
     return recent
+
+
+def doctor_for_account(*, account: Any):
+    """The Doctor behind this account, or None."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return None
+    return Doctor.objects.select_related("hospital").filter(user_id=account.pk).first()
+
+
+def doctor_day(*, doctor, day: dt.date) -> list:
+    """The doctor's slots on `day` (the hospital's local day), online and in person, each with
+    its appointments (cancelled ones left out), the patients and the consult rooms: three
+    queries whatever the number of rows."""
+    zone = doctor.hospital.zone
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = start + dt.timedelta(days=1)
+    appointments = (
+        Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "consultation")
+        .order_by("created_at", "pk")
+    )
+    return list(
+        Slot.objects.filter(doctor=doctor, start__gte=start, start__lt=end)
+        .select_related("site")
+        .prefetch_related(
+            Prefetch("appointments", queryset=appointments, to_attr="day_appointments")
+        )
+        .order_by("start", "mode")
+    )

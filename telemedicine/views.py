@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from records.models import age_on
 from telemedicine.ice import ice_servers_for
-from telemedicine.selectors import DOCTOR, consultation_for_account_or_404
+from telemedicine.selectors import (
+    DOCTOR,
+    consultation_for_account_or_404,
+    doctor_day,
+    doctor_for_account,
+)
 
 
 def _room_strings() -> dict[str, str]:
@@ -68,3 +74,21 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
 def consult_ice_servers(request: HttpRequest, public_id: str) -> JsonResponse:
     consultation, _role = consultation_for_account_or_404(public_id=public_id, account=request.user)
     return JsonResponse(ice_servers_for(consultation=consultation, account=request.user))
+
+
+@never_cache
+@require_GET
+@login_required
+def doctor_day_view(request: HttpRequest) -> HttpResponse:
+    """Today's sessions of the signed-in doctor, online and in person, with each patient's
+    state; an online appointment's "start" opens its room. Not a doctor: 404."""
+    doctor = doctor_for_account(account=request.user)
+    if doctor is None:
+        raise Http404
+    day = timezone.now().astimezone(doctor.hospital.zone).date()
+    slots = doctor_day(doctor=doctor, day=day)
+    return render(
+        request,
+        "telemedicine/doctor_day.html",
+        {"doctor": doctor, "day": day, "slots": slots, "zone": doctor.hospital.timezone},
+    )
