@@ -220,6 +220,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.release_expired_holds",
         "schedule": 60.0,
     },
+    # Consult rooms nobody ended close on their own; the no-show rules decide the outcome.
+    "expire-unfinished-consults": {
+        "task": "telemedicine.tasks.expire_unfinished_consults",
+        "schedule": 300.0,
+    },
 }
 
 # --- E-mail and SMS -------------------------------------------------------------------------
