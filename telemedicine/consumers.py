@@ -105,6 +105,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     joined = False
     live = False
     ended = False
+    video_reported = False
 
     async def connect(self) -> None:
         # Accept first: a close before accept reaches browsers as 1006, not our 4403.
@@ -238,7 +239,8 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     async def _relay(self, frame: dict) -> None:
         if not self.live:
             return await self._error("not_live")
-        if frame["type"] == "answer":
+        if frame["type"] == "answer" and not self.video_reported:
+            self.video_reported = True  # one database write per socket, not one per answer
             await self._service(services.consultation_video_connected, by=self.scope["user"])
         await self.channel_layer.group_send(
             self.group,
