@@ -35,6 +35,8 @@ from benchenv import ROOT, prepare_environment
 
 prepare_environment()
 
+REDIS_ARGS = ["--bind", "127.0.0.1", "--save", "", "--appendonly", "no"]
+DAPHNE = [sys.executable, "-m", "daphne", "-b", "127.0.0.1"]
 PAYLOAD = "v=0 " + "a" * (3 * 1024 - 4)  # a 3 KB SDP-sized string
 
 
@@ -72,7 +74,7 @@ from django.test.utils import setup_test_environment, teardown_test_environment 
 
 def percentile(values: list[float], q: float) -> float:
     ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 def summary(values: list[float]) -> dict:
@@ -256,8 +258,7 @@ def main() -> None:
         test_file = ROOT / "var" / f"bench-ws-{uuid.uuid4().hex[:8]}.sqlite3"
         connection.settings_dict.setdefault("TEST", {})["NAME"] = str(test_file)
     redis_process = subprocess.Popen(
-        [redis_server, "--port", str(REDIS_PORT), "--bind", "127.0.0.1"]
-        + ["--save", "", "--appendonly", "no"],
+        [redis_server, "--port", str(REDIS_PORT), *REDIS_ARGS],
         stdout=subprocess.DEVNULL,
     )
     setup_test_environment()
@@ -279,8 +280,7 @@ def main() -> None:
         env = {**os.environ, "DATABASE_URL": database_url, "REDIS_URL": REDIS_URL}
         env["DJANGO_SETTINGS_MODULE"] = "portal.settings"
         daphne = subprocess.Popen(
-            [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port)]
-            + ["portal.asgi:application"],
+            [*DAPHNE, "-p", str(port), "portal.asgi:application"],
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
