@@ -250,7 +250,9 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--idle", type=int, default=1000)
+    parser.add_argument("--server-log", help="write the daphne process's log to this file")
     arguments = parser.parse_args()
+    server_log = open(arguments.server_log, "w") if arguments.server_log else subprocess.DEVNULL  # noqa: SIM115
     redis_server = shutil.which("redis-server")
     if redis_server is None:
         raise SystemExit("redis-server is not installed")
@@ -284,7 +286,7 @@ def main() -> None:
             cwd=ROOT,
             env=env,
             stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
+            stderr=server_log,
         )
         wait_for_port(port, daphne)
         results: dict = {
