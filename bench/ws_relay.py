@@ -10,9 +10,9 @@ N rooms of two clients (doctor and patient, admitted) run `--rounds` rounds at o
 sends a 3 KB offer, the patient relays a 3 KB answer back, the doctor receives it; the round
 trip A → B → A is timed (p50/p99). In the same run, N pairs of raw Redis PUBLISH/SUBSCRIBE
 clients bounce the same payload A → B → A (p50/p99), and the ratio relay/raw is reported.
-Relayed frames sent and received are counted (they must be equal). Finally `--idle` sockets are
-opened and joined, and the server's resident memory growth per idle socket is reported.
-Prints JSON.
+Relayed frames sent and received are counted (they must be equal). Finally `--idle` sockets
+are opened (signed in, not joined), and the server's resident memory growth per idle socket is
+reported. Prints JSON.
 """
 
 from __future__ import annotations
@@ -229,9 +229,9 @@ async def idle_run(port: int, pid: int, rooms: list, count: int) -> dict:
     clients = []
     for n in range(count):
         room, patient_key, doctor_key = rooms[n % len(rooms)]
+        # Open and signed in (the room checked), not joined: joining fans presence out to
+        # every socket of the room, which is the relay's cost, not an idle socket's.
         client = await Client.open(port, room, doctor_key if n % 2 else patient_key)
-        await client.send({"type": "join"})
-        await client.until("presence")
         clients.append(client)
     await asyncio.sleep(2)
     after = rss_kib(pid)
