@@ -222,6 +222,8 @@
         const rejoin = joinPending;
         live = true;
         document.body.classList.add("consult-live");
+        if (admitButton) admitButton.hidden = true;
+        if (presenceNote) presenceNote.textContent = text.patient_in_call;
         if (!pc) newPeer();
         // The doctor starts the call; a peer that rejoins a live consult renegotiates.
         if (isDoctor || rejoin) offerWhenPresent = true;
@@ -269,7 +271,10 @@
       joinPending = false;
       if (!live && !ended) setState("connecting", isDoctor ? text.waiting_doctor : text.waiting);
     }
-    if (admitButton) admitButton.disabled = live || ended || !participants.includes("patient");
+    if (admitButton) {
+      admitButton.disabled = live || ended || !participants.includes("patient");
+      admitButton.hidden = live || ended;
+    }
     if (presenceNote) {
       presenceNote.textContent = !participants.includes("patient") ? text.patient_away
         : (live ? text.patient_in_call : text.patient_here);
@@ -295,7 +300,8 @@
     who.textContent = message.from === role ? text.you : text[message.from];
     const at = document.createElement("time");
     at.dateTime = message.at;
-    at.textContent = new Date(message.at).toLocaleTimeString([], { hour: "2-digit", minute: "2-digit" });
+    at.textContent = new Date(message.at).toLocaleTimeString(
+      document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
     const body = document.createElement("p");
     body.textContent = message.text;
     item.append(who, " ", at, body);
