@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -86,6 +87,12 @@ def test_patient_and_doctor_on_two_processes_share_one_consult():
                 assert message["text"] == "Hello from process one"
                 assert message["from"] == "patient"
 
-    with private_redis() as redis_url, asgi_servers(2, redis_url=redis_url) as ports:
-        asyncio.run(scenario(ports))
+    # A thread of its own for the clients: after the browser tests, Playwright's event loop
+    # runs in this one.
+    with (
+        private_redis() as redis_url,
+        asgi_servers(2, redis_url=redis_url) as ports,
+        ThreadPoolExecutor(1) as thread,
+    ):
+        thread.submit(lambda: asyncio.run(scenario(ports))).result()
     assert ChatMessage.objects.filter(consultation__public_id=public_id).count() == 1
