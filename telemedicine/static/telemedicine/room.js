@@ -23,6 +23,7 @@
   const micButton = document.getElementById("toggle-mic");
   const cameraButton = document.getElementById("toggle-camera");
   const presenceNote = document.getElementById("patient-presence");
+  const waitingNote = document.getElementById("waiting-note");
 
   let socket = null;
   let socketTries = 0;
@@ -224,6 +225,7 @@
         document.body.classList.add("consult-live");
         if (admitButton) admitButton.hidden = true;
         if (presenceNote) presenceNote.textContent = text.patient_in_call;
+        if (waitingNote) waitingNote.hidden = true;
         if (!pc) newPeer();
         // The doctor starts the call; a peer that rejoins a live consult renegotiates.
         if (isDoctor || rejoin) offerWhenPresent = true;
