@@ -30,6 +30,15 @@ def appointment_url(appointment: Appointment) -> str:
     return f"https://{settings.SITE_DOMAIN}{reverse('appointment_detail', args=[appointment.code])}"
 
 
+def consult_room_url(appointment: Appointment) -> str | None:
+    """The online consult's room (telemedicine adds `appointment.consultation`; appointments
+    never imports it)."""
+    consultation = getattr(appointment, "consultation", None)
+    if consultation is None:
+        return None
+    return f"https://{settings.SITE_DOMAIN}/consult/{consultation.public_id}/"
+
+
 def _organizer() -> vCalAddress:
     name, address = parseaddr(settings.DEFAULT_FROM_EMAIL)
     organizer = vCalAddress(f"mailto:{address or 'noreply@' + settings.SITE_DOMAIN}")
@@ -59,7 +68,7 @@ def appointment_event(
     event.add("summary", title)
     url = appointment_url(appointment)
     if slot.mode == Mode.ONLINE:
-        event.add("location", url)
+        event.add("location", consult_room_url(appointment) or url)
     else:
         event.add("location", site.display_address or site.display_name)
     event.add("url", url)

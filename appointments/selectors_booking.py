@@ -105,8 +105,10 @@ def appointments_for_account(*, account) -> QuerySet[Appointment]:
     with everything the list shows, in one query."""
     if not account.is_authenticated:
         return Appointment.objects.none()
+    # `consultation` is telemedicine's reverse one-to-one (named, never imported): the room
+    # link and the .ics location of online appointments come in the same query.
     return Appointment.objects.filter(patient_id__in=_linked_patient_ids(account)).select_related(
-        "patient", "slot", "slot__doctor", "slot__site", "slot__department"
+        "patient", "slot", "slot__doctor", "slot__site", "slot__department", "consultation"
     )
 
 

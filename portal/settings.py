@@ -240,6 +240,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "notifications.tasks.deliver_outbox",
         "schedule": 30.0,
     },
+    # Consult rooms nobody ended close on their own; the no-show rules decide the outcome.
+    "expire-unfinished-consults": {
+        "task": "telemedicine.tasks.expire_unfinished_consults",
+        "schedule": 300.0,
+    },
 }
 # Hours before an appointment that a reminder goes out; when several are due at once, only the
 # latest is sent.
@@ -318,6 +323,17 @@ USE_TZ = True
 # --- Booking --------------------------------------------------------------------------------
 # How long the confirmation page keeps a place (appointments.booking.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
+
+# --- Consults (telemedicine) ----------------------------------------------------------------
+# The room opens this long before the slot, and closes on its own this long after the slot's
+# end when the doctor did not end it.
+CONSULT_OPENS_MINUTES_BEFORE = env.int("CONSULT_OPENS_MINUTES_BEFORE", default=15)
+CONSULT_AUTO_CLOSE_MINUTES_AFTER = env.int("CONSULT_AUTO_CLOSE_MINUTES_AFTER", default=30)
+# ICE servers for the browsers (comma-separated URLs). TURN uses coturn's REST credentials
+# (`use-auth-secret` with `static-auth-secret` = TURN_SHARED_SECRET).
+STUN_URLS = env.list("STUN_URLS", default=[])
+TURN_URLS = env.list("TURN_URLS", default=[])
+TURN_SHARED_SECRET = env.str("TURN_SHARED_SECRET", default="")
 
 # --- Static and media -----------------------------------------------------------------------
 STATIC_URL = "static/"

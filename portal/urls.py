@@ -20,4 +20,5 @@ urlpatterns = [
     path("manage/", include("appointments.urls_console")),
     path("", include("hospitals.urls")),
     path("", include("appointments.urls")),
+    path("", include("telemedicine.urls")),
 ]

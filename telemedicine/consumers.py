@@ -1,0 +1,311 @@
+"""The consult signalling socket `/ws/consult/<uuid>/` (DESIGN.md §4).
+
+Client → server: `join`, `offer {sdp}`, `answer {sdp}`, `ice {candidate}`, `chat {text}`,
+`leave`, and the doctor's `admit` and `end`. Server → client: `presence {participants}`, the
+relayed `offer`/`answer`/`ice` with `from`, `chat {id, from, text, at}`, `admitted`, `ended`,
+`error {code, message}`.
+
+Everything between the two parties goes through the channel layer group of the consult, so a
+patient on one ASGI process and the doctor on another (channels-redis) share a room with no
+shared memory. Presence works the same way: a joining socket announces itself to the group and
+every member answers it directly, so each socket knows who else is in the room.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+from typing import Any
+
+from channels.db import database_sync_to_async
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from telemedicine import services
+from telemedicine.models import CHAT_MAX_CHARS, Consultation
+from telemedicine.selectors import DOCTOR, chat_history, consultation_for_account
+
+MAX_FRAME_BYTES = 64 * 1024
+CLOSE_FORBIDDEN = 4403
+# One `type` and these fields, each a JSON string (ice: an object) — nothing else is accepted.
+SCHEMAS: dict[str, dict[str, type]] = {
+    "join": {},
+    "leave": {},
+    "admit": {},
+    "end": {},
+    "offer": {"sdp": str},
+    "answer": {"sdp": str},
+    "ice": {"candidate": dict},
+    "chat": {"text": str},
+}
+RELAYED = ("offer", "answer", "ice")
+
+
+def group_name(consultation: Consultation) -> str:
+    return f"consult.{consultation.public_id.hex}"
+
+
+class TokenBucket:
+    """`rate` frames a second on average, bursts of up to `burst`."""
+
+    def __init__(self, *, rate: float, burst: int) -> None:
+        self.rate = rate
+        self.burst = burst
+        self.tokens = float(burst)
+        self.at = time.monotonic()
+
+    def take(self) -> bool:
+        now = time.monotonic()
+        self.tokens = min(self.burst, self.tokens + (now - self.at) * self.rate)
+        self.at = now
+        if self.tokens < 1:
+            return False
+        self.tokens -= 1
+        return True
+
+
+def _validate(frame: Any) -> tuple[str | None, str]:
+    """(error code or None, type)."""
+    if not isinstance(frame, dict) or not isinstance(frame.get("type"), str):
+        return "malformed", ""
+    kind = frame["type"]
+    schema = SCHEMAS.get(kind)
+    if schema is None:
+        return "unknown_type", kind
+    if set(frame) - {"type"} - set(schema):
+        return "malformed", kind
+    for field, expected in schema.items():
+        if not isinstance(frame.get(field), expected):
+            return "malformed", kind
+    if kind == "ice":
+        candidate = frame["candidate"]
+        if not isinstance(candidate.get("candidate", ""), str):
+            return "malformed", kind
+    if kind == "chat" and len(frame["text"]) > CHAT_MAX_CHARS:
+        return "too_long", kind
+    return None, kind
+
+
+ERROR_MESSAGES = {
+    "too_large": lambda: _("That message was too large and was dropped."),
+    "malformed": lambda: _("That message was not understood and was dropped."),
+    "unknown_type": lambda: _("That message was not understood and was dropped."),
+    "too_long": lambda: _("Write a message of at most 2,000 characters."),
+    "rate_limited": lambda: _("Too many messages at once; slow down."),
+    "not_joined": lambda: _("Join the consult first."),
+    "not_live": lambda: _("The call starts when the doctor admits the patient."),
+}
+
+
+class ConsultConsumer(AsyncWebsocketConsumer):
+    consultation: Consultation | None = None
+    role: str | None = None
+    group: str | None = None
+    joined = False
+    live = False
+    ended = False
+    video_reported = False
+
+    async def connect(self) -> None:
+        # Accept first: a close before accept reaches browsers as 1006, not our 4403.
+        await self.accept()
+        public_id = self.scope["url_route"]["kwargs"]["public_id"]
+        found = await database_sync_to_async(consultation_for_account)(
+            public_id=public_id, account=self.scope.get("user")
+        )
+        if found is None:
+            await self.close(code=CLOSE_FORBIDDEN)
+            return
+        self.consultation, self.role = found
+        self.group = group_name(self.consultation)
+        self.others: dict[str, str] = {}
+        rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
+        self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
+        self.session_touched = 0.0
+
+    async def disconnect(self, code: int) -> None:
+        await self._leave()
+
+    async def _leave(self) -> None:
+        if self.joined and self.group:
+            self.joined = False
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+            await self.channel_layer.group_send(
+                self.group, {"type": "consult.gone", "channel": self.channel_name}
+            )
+
+    # --- Frames from the browser -----------------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
+        if self.consultation is None:
+            return
+        size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
+        if size > MAX_FRAME_BYTES:
+            return await self._error("too_large")
+        if not self.bucket.take():
+            return await self._error("rate_limited")
+        if text_data is None:
+            return await self._error("malformed")
+        try:
+            frame = json.loads(text_data)
+        except ValueError:
+            return await self._error("malformed")
+        problem, kind = _validate(frame)
+        if problem:
+            return await self._error(problem)
+        await self._keep_session_alive()
+        if kind == "join":
+            return await self._join()
+        if not self.joined:
+            return await self._error("not_joined")
+        await getattr(self, f"_on_{kind}")(frame)
+
+    async def _error(self, code: str, message: Any = None) -> None:
+        text = str(message) if message is not None else str(ERROR_MESSAGES[code]())
+        await self.send_json({"type": "error", "code": code, "message": text})
+
+    async def send_json(self, content: dict) -> None:
+        await self.send(text_data=json.dumps(content))
+
+    async def _service(self, function, **kwargs):
+        """Run a service; a refusal becomes an `error` frame (None returned)."""
+        try:
+            return await database_sync_to_async(function)(consultation=self.consultation, **kwargs)
+        except services.ConsultRefused as refused:
+            await self._error(refused.code, refused.message)
+            return None
+
+    async def _keep_session_alive(self) -> None:
+        """A call in progress keeps the sign-in alive (at most one session write a minute)."""
+        session = self.scope.get("session")
+        now = time.monotonic()
+        if session is None or now - self.session_touched < 60:
+            return
+        self.session_touched = now
+        session.modified = True
+        await database_sync_to_async(session.save)()
+
+    async def _join(self) -> None:
+        result = await self._service(services.consultation_join, account=self.scope["user"])
+        if result is None:
+            return
+        self.consultation, _role = result
+        self.live = self.consultation.status == Consultation.Status.LIVE
+        history = await database_sync_to_async(self._history)()
+        if not self.joined:
+            self.joined = True
+            await self.channel_layer.group_add(self.group, self.channel_name)
+            await self.channel_layer.group_send(
+                self.group,
+                {"type": "consult.hello", "channel": self.channel_name, "role": self.role},
+            )
+        for message in history:
+            await self.send_json(message)
+        if self.live:
+            await self.send_json({"type": "admitted"})
+        await self._send_presence()
+
+    def _history(self) -> list[dict]:
+        doctor_account = self.consultation.appointment.slot.doctor.user_id
+        return [
+            _chat_frame(m, "doctor" if m.sender_id == doctor_account else "patient")
+            for m in chat_history(consultation=self.consultation)
+        ]
+
+    async def _on_leave(self, frame: dict) -> None:
+        await self._leave()
+        await self.close(code=1000)
+
+    async def _on_admit(self, frame: dict) -> None:
+        consultation = await self._service(services.consultation_admit, by=self.scope["user"])
+        if consultation is not None:
+            await self.channel_layer.group_send(self.group, {"type": "consult.admitted"})
+
+    async def _on_end(self, frame: dict) -> None:
+        consultation = await self._service(services.consultation_end, by=self.scope["user"])
+        if consultation is not None:
+            await self.channel_layer.group_send(self.group, {"type": "consult.ended"})
+
+    async def _on_chat(self, frame: dict) -> None:
+        message = await self._service(
+            services.chat_post, sender=self.scope["user"], text=frame["text"]
+        )
+        if message is not None:
+            await self.channel_layer.group_send(
+                self.group, {"type": "consult.chat", "message": _chat_frame(message, self.role)}
+            )
+
+    async def _relay(self, frame: dict) -> None:
+        if not self.live:
+            return await self._error("not_live")
+        if frame["type"] == "answer" and not self.video_reported:
+            self.video_reported = True  # one database write per socket, not one per answer
+            await self._service(services.consultation_video_connected, by=self.scope["user"])
+        await self.channel_layer.group_send(
+            self.group,
+            {
+                "type": "consult.relay",
+                "channel": self.channel_name,
+                "role": self.role,
+                "frame": frame,
+            },
+        )
+
+    _on_offer = _on_answer = _on_ice = _relay
+
+    # --- Events from the group --------------------------------------------------------------
+
+    async def consult_hello(self, event: dict) -> None:
+        if event["channel"] == self.channel_name or not self.joined:
+            return
+        self.others[event["channel"]] = event["role"]
+        await self.channel_layer.send(
+            event["channel"],
+            {"type": "consult.here", "channel": self.channel_name, "role": self.role},
+        )
+        await self._send_presence()
+
+    async def consult_here(self, event: dict) -> None:
+        self.others[event["channel"]] = event["role"]
+        await self._send_presence()
+
+    async def consult_gone(self, event: dict) -> None:
+        if self.others.pop(event["channel"], None) is not None:
+            await self._send_presence()
+
+    async def _send_presence(self) -> None:
+        roles = sorted({self.role, *self.others.values()})
+        await self.send_json({"type": "presence", "participants": roles})
+
+    async def consult_relay(self, event: dict) -> None:
+        # To the other party only: never back to the sender, never to the same side.
+        if event["channel"] == self.channel_name or event["role"] == self.role:
+            return
+        await self.send_json({**event["frame"], "from": event["role"]})
+
+    async def consult_chat(self, event: dict) -> None:
+        await self.send_json(event["message"])
+
+    async def consult_admitted(self, event: dict) -> None:
+        self.live = True
+        await self.send_json({"type": "admitted"})
+
+    async def consult_ended(self, event: dict) -> None:
+        self.live = False
+        await self.send_json({"type": "ended"})
+        await self._leave()
+        await self.close(code=1000)
+
+
+def _chat_frame(message, role: str) -> dict:
+    return {
+        "type": "chat",
+        "id": message.pk,
+        "from": role,
+        "text": message.text,
+        "at": message.created_at.isoformat(),
+    }
+
+
+__all__ = ["DOCTOR", "ConsultConsumer", "group_name"]

@@ -1,0 +1,115 @@
+"""Reads of consults: who may open a room, what was said in it (DESIGN.md §3 "Consults")."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+from typing import Any
+
+from django.db.models import Prefetch
+from django.http import Http404
+
+from appointments.models import Appointment, Slot
+from hospitals.models import Doctor
+from records.models import PatientLink
+from telemedicine.models import ChatMessage, Consultation
+
+DOCTOR = "doctor"
+PATIENT = "patient"
+
+
+def consultation_role(*, consultation: Consultation, account: Any) -> str | None:
+    """`doctor` for the appointment's doctor's account, `patient` for an account with a live
+    link to the patient, None for anyone else (staff by role alone included)."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return None
+    appointment = consultation.appointment
+    if appointment.slot.doctor.user_id == account.pk:
+        return DOCTOR
+    linked = (
+        PatientLink.objects.live()
+        .filter(patient_id=appointment.patient_id, account_id=account.pk)
+        .exists()
+    )
+    return PATIENT if linked else None
+
+
+def consultation_get(*, public_id: uuid.UUID | str) -> Consultation | None:
+    try:
+        public_id = uuid.UUID(str(public_id))
+    except ValueError:
+        return None
+    return (
+        Consultation.objects.select_related(
+            "appointment",
+            "appointment__patient",
+            "appointment__slot",
+            "appointment__slot__doctor",
+            "appointment__slot__site",
+        )
+        .filter(public_id=public_id)
+        .first()
+    )
+
+
+def consultation_for_account(
+    *, public_id: uuid.UUID | str, account: Any
+) -> tuple[Consultation, str] | None:
+    consultation = consultation_get(public_id=public_id)
+    if consultation is None:
+        return None
+    role = consultation_role(consultation=consultation, account=account)
+    if role is None:
+        return None
+    return consultation, role
+
+
+def consultation_for_account_or_404(
+    *, public_id: uuid.UUID | str, account: Any
+) -> tuple[Consultation, str]:
+    """The consult and the account's role in it; 404 for anyone the room is not for, so a
+    stranger learns nothing, not even that the room exists."""
+    found = consultation_for_account(public_id=public_id, account=account)
+    if found is None:
+        raise Http404
+    return found
+
+
+def chat_history(*, consultation: Consultation, limit: int = 200) -> list[ChatMessage]:
+    """The last `limit` messages, oldest first, with their senders."""
+    recent = list(
+        ChatMessage.objects.filter(consultation=consultation)
+        .select_related("sender")
+        .order_by("-created_at", "-pk")[:limit]
+    )
+    recent.reverse()
+    return recent
+
+
+def doctor_for_account(*, account: Any):
+    """The Doctor behind this account, or None."""
+    if account is None or not getattr(account, "is_authenticated", False):
+        return None
+    return Doctor.objects.select_related("hospital").filter(user_id=account.pk).first()
+
+
+def doctor_day(*, doctor, day: dt.date) -> list:
+    """The doctor's slots on `day` (the hospital's local day), online and in person, each with
+    its appointments (cancelled ones left out), the patients and the consult rooms: three
+    queries whatever the number of rows."""
+    zone = doctor.hospital.zone
+    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    end = start + dt.timedelta(days=1)
+    appointments = (
+        Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
+        .select_related("patient", "consultation")
+        .order_by("created_at", "pk")
+    )
+    return list(
+        Slot.objects.filter(doctor=doctor, start__gte=start, start__lt=end)
+        .select_related("site")
+        .prefetch_related(
+            Prefetch("appointments", queryset=appointments, to_attr="day_appointments")
+        )
+        .order_by("start", "mode")
+    )

@@ -1,0 +1,339 @@
+// The consult room: pre-call check, waiting room, WebRTC video both ways over the signalling
+// socket /ws/consult/<uuid>/ (DESIGN.md §4), chat, and a state line. The doctor offers when they
+// admit; a peer that (re)joins a live consult offers again with an ICE restart, so the other side
+// never reloads. When the video cannot connect, the chat carries the consult.
+(function () {
+  "use strict";
+
+  const room = document.getElementById("consult");
+  if (!room) return;
+  const text = JSON.parse(document.getElementById("consult-i18n").textContent);
+  const role = room.dataset.role;
+  const isDoctor = role === "doctor";
+  const other = isDoctor ? "patient" : "doctor";
+  const stateLine = document.getElementById("consult-state");
+  const localVideo = document.getElementById("local-video");
+  const remoteVideo = document.getElementById("remote-video");
+  const placeholder = document.getElementById("video-placeholder");
+  const chatLog = document.getElementById("chat-log");
+  const chatForm = document.getElementById("chat-form");
+  const chatText = document.getElementById("chat-text");
+  const admitButton = document.getElementById("admit");
+  const endButton = document.getElementById("end");
+  const micButton = document.getElementById("toggle-mic");
+  const cameraButton = document.getElementById("toggle-camera");
+  const presenceNote = document.getElementById("patient-presence");
+  const waitingNote = document.getElementById("waiting-note");
+
+  let socket = null;
+  let socketTries = 0;
+  let localStream = null;
+  let pc = null;
+  let iceServers = [];
+  let live = room.dataset.status === "live";
+  let ended = room.dataset.status === "ended";
+  let present = [];
+  let offerWhenPresent = false;
+  let joinPending = false;
+  let restartTimer = null;
+  const seenChat = new Set();
+
+  function setState(state, message) {
+    stateLine.dataset.state = state;
+    stateLine.textContent = message || text[state] || state;
+  }
+
+  function setCheck(name, ok) {
+    const item = document.querySelector('[data-check="' + name + '"]');
+    if (!item) return;
+    item.dataset.ok = ok ? "yes" : "no";
+    item.querySelector(".check-result").textContent = ok ? text.ok : text.not_ok;
+  }
+
+  // --- Camera and microphone ----------------------------------------------------------------
+  async function startMedia() {
+    try {
+      localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+    } catch (error) {
+      try {
+        localStream = await navigator.mediaDevices.getUserMedia({ audio: true });
+      } catch (again) {
+        localStream = null;
+      }
+    }
+    const video = !!(localStream && localStream.getVideoTracks().length);
+    const audio = !!(localStream && localStream.getAudioTracks().length);
+    setCheck("camera", video);
+    setCheck("microphone", audio);
+    if (localStream) localVideo.srcObject = localStream;
+    micButton.disabled = !audio;
+    cameraButton.disabled = !video;
+    if (!localStream) setState("failed", text.no_media);
+  }
+
+  micButton.addEventListener("click", function () {
+    if (!localStream) return;
+    const muted = micButton.getAttribute("aria-pressed") !== "true";
+    localStream.getAudioTracks().forEach((track) => { track.enabled = !muted; });
+    micButton.setAttribute("aria-pressed", String(muted));
+    micButton.textContent = muted ? text.unmute : text.mute;
+  });
+
+  cameraButton.addEventListener("click", function () {
+    if (!localStream) return;
+    const off = cameraButton.getAttribute("aria-pressed") !== "true";
+    localStream.getVideoTracks().forEach((track) => { track.enabled = !off; });
+    cameraButton.setAttribute("aria-pressed", String(off));
+    cameraButton.textContent = off ? text.camera_on : text.camera_off;
+  });
+
+  // --- ICE servers --------------------------------------------------------------------------
+  async function loadIceServers() {
+    try {
+      const response = await fetch(room.dataset.ice, { credentials: "same-origin" });
+      if (response.ok) iceServers = (await response.json()).iceServers || [];
+    } catch (error) {
+      iceServers = [];
+    }
+  }
+
+  // --- The peer connection ------------------------------------------------------------------
+  function newPeer() {
+    if (pc) pc.close();
+    pc = new RTCPeerConnection({ iceServers: iceServers });
+    room.dataset.peerState = pc.connectionState;
+    if (localStream) localStream.getTracks().forEach((track) => pc.addTrack(track, localStream));
+    pc.addEventListener("icecandidate", function (event) {
+      if (event.candidate) send({ type: "ice", candidate: event.candidate.toJSON() });
+    });
+    pc.addEventListener("track", function (event) {
+      remoteVideo.srcObject = event.streams[0] || new MediaStream([event.track]);
+      placeholder.hidden = true;
+    });
+    const mine = pc;
+    pc.addEventListener("connectionstatechange", function () {
+      if (mine !== pc) return;
+      room.dataset.peerState = pc.connectionState;
+      onPeerState(pc.connectionState);
+    });
+    return pc;
+  }
+
+  function onPeerState(state) {
+    clearTimeout(restartTimer);
+    if (state === "connected") {
+      setState("connected");
+    } else if (state === "disconnected") {
+      setState("reconnecting");
+      // Give the network a moment, then renegotiate with an ICE restart.
+      restartTimer = setTimeout(function () { if (isDoctor) offer(true); }, 3000);
+    } else if (state === "failed") {
+      if (isDoctor && present.includes(other)) {
+        setState("reconnecting");
+        offer(true);
+        restartTimer = setTimeout(function () {
+          if (pc && pc.connectionState !== "connected") setState("failed");
+        }, 15000);
+      } else {
+        setState("failed");
+      }
+    }
+  }
+
+  async function offer(iceRestart) {
+    if (!live || ended) return;
+    if (!pc || pc.connectionState === "closed") newPeer();
+    if (pc.signalingState !== "stable") return;
+    const description = await pc.createOffer({ iceRestart: !!iceRestart });
+    await pc.setLocalDescription(description);
+    send({ type: "offer", sdp: pc.localDescription.sdp });
+  }
+
+  function fingerprint(sdp) {
+    const match = /a=fingerprint:(.+)/.exec(sdp || "");
+    return match ? match[1].trim() : "";
+  }
+
+  async function onOffer(sdp) {
+    // A fresh page on the other side brings a new DTLS identity: start a new connection.
+    if (!pc || pc.connectionState === "closed" ||
+        (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(sdp))) {
+      newPeer();
+    }
+    if (pc.signalingState === "have-local-offer") {
+      if (isDoctor) return; // the doctor's own offer wins; the patient answers it
+      await pc.setLocalDescription({ type: "rollback" });
+    }
+    await pc.setRemoteDescription({ type: "offer", sdp: sdp });
+    const answer = await pc.createAnswer();
+    await pc.setLocalDescription(answer);
+    send({ type: "answer", sdp: pc.localDescription.sdp });
+  }
+
+  async function onAnswer(sdp) {
+    if (pc && pc.signalingState === "have-local-offer") {
+      await pc.setRemoteDescription({ type: "answer", sdp: sdp });
+    }
+  }
+
+  async function onIce(candidate) {
+    if (!pc) return;
+    try {
+      await pc.addIceCandidate(candidate);
+    } catch (error) {
+      // A candidate of an earlier negotiation: harmless.
+    }
+  }
+
+  // --- Signalling ---------------------------------------------------------------------------
+  function send(frame) {
+    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+  }
+
+  function connect() {
+    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+    socket = new WebSocket(scheme + location.host + room.dataset.socket);
+    socket.addEventListener("open", function () {
+      socketTries = 0;
+      setCheck("signalling", true);
+      joinPending = true;
+      send({ type: "join" });
+    });
+    socket.addEventListener("message", function (event) {
+      handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
+    });
+    socket.addEventListener("close", function (event) {
+      if (event.code === 4403 || ended) {
+        if (!ended) setState("failed");
+        return;
+      }
+      setCheck("signalling", false);
+      setState("reconnecting");
+      socketTries += 1;
+      setTimeout(connect, Math.min(10000, 500 * 2 ** socketTries));
+    });
+  }
+
+  async function handle(message) {
+    switch (message.type) {
+      case "presence":
+        onPresence(message.participants);
+        break;
+      case "admitted": {
+        const rejoin = joinPending;
+        live = true;
+        document.body.classList.add("consult-live");
+        if (admitButton) admitButton.hidden = true;
+        if (presenceNote) presenceNote.textContent = text.patient_in_call;
+        if (waitingNote) waitingNote.hidden = true;
+        if (!pc) newPeer();
+        // The doctor starts the call; a peer that rejoins a live consult renegotiates.
+        if (isDoctor || rejoin) offerWhenPresent = true;
+        maybeOffer(rejoin);
+        if (!pc || pc.connectionState !== "connected") setState("connecting");
+        break;
+      }
+      case "offer":
+        await onOffer(message.sdp);
+        break;
+      case "answer":
+        await onAnswer(message.sdp);
+        break;
+      case "ice":
+        await onIce(message.candidate);
+        break;
+      case "chat":
+        showChat(message);
+        break;
+      case "ended":
+        ended = true;
+        live = false;
+        if (pc) pc.close();
+        setState("ended");
+        chatForm.querySelector("button").disabled = true;
+        if (admitButton) admitButton.disabled = true;
+        if (endButton) endButton.disabled = true;
+        break;
+      case "error":
+        if (message.code === "closed") {
+          ended = true;
+          setState("ended");
+        } else if (message.code === "not_open") {
+          setState("connecting", message.message);
+        } else {
+          stateLine.dataset.error = message.code;
+        }
+        break;
+    }
+  }
+
+  function onPresence(participants) {
+    present = participants;
+    if (joinPending) {
+      joinPending = false;
+      if (!live && !ended) setState("connecting", isDoctor ? text.waiting_doctor : text.waiting);
+    }
+    if (admitButton) {
+      admitButton.disabled = live || ended || !participants.includes("patient");
+      admitButton.hidden = live || ended;
+    }
+    if (presenceNote) {
+      presenceNote.textContent = !participants.includes("patient") ? text.patient_away
+        : (live ? text.patient_in_call : text.patient_here);
+    }
+    maybeOffer(true);
+  }
+
+  function maybeOffer(iceRestart) {
+    if (offerWhenPresent && live && present.includes(other)) {
+      offerWhenPresent = false;
+      offer(iceRestart && pc && pc.remoteDescription).catch(console.error);
+    }
+  }
+
+  // --- Chat ---------------------------------------------------------------------------------
+  function showChat(message) {
+    if (seenChat.has(message.id)) return;
+    seenChat.add(message.id);
+    const item = document.createElement("li");
+    item.className = "chat-message chat-from-" + message.from;
+    const who = document.createElement("span");
+    who.className = "chat-who";
+    who.textContent = message.from === role ? text.you : text[message.from];
+    const at = document.createElement("time");
+    at.dateTime = message.at;
+    at.textContent = new Date(message.at).toLocaleTimeString(
+      document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+    const body = document.createElement("p");
+    body.textContent = message.text;
+    item.append(who, " ", at, body);
+    chatLog.append(item);
+    chatLog.scrollTop = chatLog.scrollHeight;
+  }
+
+  chatForm.addEventListener("submit", function (event) {
+    event.preventDefault();
+    const value = chatText.value.trim();
+    if (!value) return;
+    send({ type: "chat", text: value });
+    chatText.value = "";
+  });
+
+  if (admitButton) {
+    admitButton.addEventListener("click", function () { send({ type: "admit" }); });
+  }
+  if (endButton) {
+    endButton.addEventListener("click", function () {
+      if (window.confirm(text.confirm_end)) send({ type: "end" });
+    });
+  }
+
+  // --- Start --------------------------------------------------------------------------------
+  if (ended) {
+    setState("ended");
+    chatForm.querySelector("button").disabled = true;
+    return;
+  }
+  setState("connecting");
+  Promise.all([startMedia(), loadIceServers()]).then(connect);
+})();

@@ -1,0 +1,9 @@
+from django.urls import path
+
+from telemedicine import views
+
+urlpatterns = [
+    path("doctor/", views.doctor_day_view, name="doctor_day"),
+    path("consult/<str:public_id>/", views.consult_room, name="consult_room"),
+    path("consult/<str:public_id>/ice-servers", views.consult_ice_servers, name="consult_ice"),
+]
