@@ -183,7 +183,17 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "prefix": "portal:asgi"},
+            "CONFIG": {
+                # redis-py's asyncio pool stops at 100 connections and then refuses instead of
+                # waiting: 400 consult sockets joining at once hit it (bench/ws_relay.py).
+                "hosts": [
+                    {
+                        "address": REDIS_URL,
+                        "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                    }
+                ],
+                "prefix": "portal:asgi",
+            },
         }
     }
     CELERY_BROKER_URL = REDIS_URL
