@@ -6,21 +6,13 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import pgettext_lazy
 
 from hospitals.models import Department, Doctor, Hospital
+from hospitals.services import DEPARTMENT_FIELDS
 
 
 class DepartmentForm(forms.ModelForm):
     class Meta:
         model = Department
-        fields = [
-            "name",
-            "name_en",
-            "slug",
-            "description",
-            "description_en",
-            "min_age_years",
-            "max_age_years",
-            "sex",
-        ]
+        fields = list(DEPARTMENT_FIELDS)  # what department_create/update accept
         labels = {"name": _("Name")}
         help_texts = {
             "slug": _("Used in the address, e.g. dermatology. Letters, digits and hyphens."),
