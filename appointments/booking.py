@@ -23,6 +23,7 @@ from appointments import policies
 from appointments.live import slot_places_changed
 from appointments.models import (
     ACTIVE_STATUSES,
+    CLOSURE_CANCELS_STATUSES,
     Appointment,
     Hold,
     Pool,
@@ -751,7 +752,7 @@ def cancel_for_closure(sender: Any, *, closure: Any, slot_ids: list[int], **kwar
     """`closure_created` receiver: cancel every appointment in the closed slots (reason
     `closure`, never counted against the patient); the waiting lists of those slots end."""
     for appointment in Appointment.objects.filter(
-        slot_id__in=slot_ids, status__in=("booked", "checked_in")
+        slot_id__in=slot_ids, status__in=CLOSURE_CANCELS_STATUSES
     ).order_by("pk"):
         appointment_cancel(
             appointment=appointment,

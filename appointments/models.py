@@ -403,6 +403,8 @@ class Hold(models.Model):
 
 
 ACTIVE_STATUSES = ("booked", "checked_in", "in_consult")
+# What a Closure cancels: everything not yet under way (a consult in progress carries on).
+CLOSURE_CANCELS_STATUSES = ("booked", "checked_in")
 
 
 class Appointment(models.Model):

@@ -9,11 +9,18 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Sum, Window
+from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from appointments.models import CalendarToken, Closure, ScheduleRule, Slot
+from appointments.models import (
+    CLOSURE_CANCELS_STATUSES,
+    Appointment,
+    CalendarToken,
+    Closure,
+    ScheduleRule,
+    Slot,
+)
 from hospitals.models import Department, Doctor, HolidayDate, Hospital
 
 UTC = dt.UTC
@@ -329,17 +336,17 @@ def closure_affected_appointments_count(
     department: Department | None = None,
     hospital: Hospital | None = None,
 ) -> int:
-    """How many booked places a closure would cancel. Until the Appointment model lands
-    (booking issue) that is the places taken in the covered slots."""
-    totals = closure_covered_slots(
+    """How many appointments a closure would cancel: those `cancel_for_closure` cancels, not
+    the places that live holds keep for a few minutes."""
+    covered = closure_covered_slots(
         scope=scope,
         starts_at=starts_at,
         ends_at=ends_at,
         doctor=doctor,
         department=department,
         hospital=hospital,
-    ).aggregate(public=Sum("booked"), referral=Sum("referral_booked"))
-    return (totals["public"] or 0) + (totals["referral"] or 0)
+    )
+    return Appointment.objects.filter(slot__in=covered, status__in=CLOSURE_CANCELS_STATUSES).count()
 
 
 def closures_for_hospital(*, hospital: Hospital) -> QuerySet[Closure]:

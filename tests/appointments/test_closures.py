@@ -14,7 +14,13 @@ from appointments.selectors import closure_affected_appointments_count
 from appointments.services import closure_create
 from appointments.signals import closure_created
 from audit.models import AuditEvent
-from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, SlotFactory
+from tests.factories import (
+    AppointmentFactory,
+    DepartmentFactory,
+    DoctorFactory,
+    HospitalFactory,
+    SlotFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,14 +87,21 @@ def test_a_closure_closes_exactly_the_slots_of_its_scope_in_its_period(
     }
 
 
-def test_the_confirmation_counts_the_booked_places_it_will_cancel(town):
+def test_the_confirmation_counts_the_appointments_it_will_cancel_not_holds(town):
     starts_at, ends_at = town["window"]
+    first, second, third = (town["slots"][name] for name in ("first", "second", "third"))
+    # The first slot's two taken places are appointments; a third place is a live hold.
+    Slot.objects.filter(pk=first.pk).update(booked=3)
+    AppointmentFactory.create_batch(2, slot=first)
+    AppointmentFactory(slot=second, pool="referral", status="checked_in")
+    AppointmentFactory(slot=first, status="cancelled")
+    AppointmentFactory(slot=third)  # another department: not covered
 
     count = closure_affected_appointments_count(
         scope="department", department=town["derm"], starts_at=starts_at, ends_at=ends_at
     )
 
-    assert count == 3  # two public places of the first doctor, one referral of the second
+    assert count == 3  # two of the first doctor, one referral (checked in) of the second
 
 
 def test_a_closure_sends_closure_created_inside_its_transaction_and_audits_each_doctor(

@@ -14,7 +14,7 @@ from django.urls import reverse
 from appointments.models import Closure, ScheduleRule, Slot
 from appointments.services import slots_generate
 from audit.models import AuditEvent
-from tests.factories import DoctorFactory, ScheduleRuleFactory, SlotFactory
+from tests.factories import AppointmentFactory, DoctorFactory, ScheduleRuleFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
@@ -165,6 +165,7 @@ def test_the_preview_warns_which_booked_slots_a_change_leaves_off_the_rota(
 
 def test_a_closure_is_confirmed_with_the_number_of_bookings_it_cancels(admin_client, hospital_a):
     slot = hospital_a["slot"]
+    AppointmentFactory(slot=slot, patient__name="停诊")  # the slot's one taken place
     local = slot.start.astimezone(SHANGHAI)
     url = reverse("console_closure_new", kwargs={"hospital_slug": hospital_a["hospital"].slug})
     form = {
