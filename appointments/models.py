@@ -463,6 +463,16 @@ class Appointment(models.Model):
     rescheduled_from = models.OneToOneField(
         "self", on_delete=models.SET_NULL, null=True, blank=True, related_name="rescheduled_to"
     )
+    # The record's side of this visit: opened at check-in (in person) or when the consult goes
+    # live (online) by records.services.encounter_open.
+    encounter = models.OneToOneField(
+        "records.Encounter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointment",
+        verbose_name=_("encounter"),
+    )
     # RFC 5545 SEQUENCE: grows with every change the patient's calendar must learn of.
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(_("booked at"), default=timezone.now)

@@ -39,6 +39,7 @@ LANGUAGE_CODE = "en"  # tests read English unless they switch; the site's defaul
 
 if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # A file, not memory: live-server and thread tests need a database other threads can see.
+    VAR_DIR.mkdir(exist_ok=True)  # noqa: F405 - a fresh clone has no var/ yet
     DATABASES["default"]["TEST"] = {"NAME": str(VAR_DIR / f"test-{_worker}.sqlite3")}  # noqa: F405
 
 # Serve static files from the apps' folders, as in development: no collectstatic before tests.
