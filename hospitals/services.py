@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 from typing import Any
 
 from allauth.account.adapter import get_adapter
@@ -13,7 +14,7 @@ from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
-from django.db import transaction
+from django.db import connection, transaction
 from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -214,6 +215,18 @@ def _set_password_url(*, request: HttpRequest, user) -> str:
         return get_adapter().get_reset_password_from_key_url(key)
 
 
+def _serialise_on(key: str) -> None:
+    """Hold a transaction-scoped lock named by `key` (PostgreSQL advisory lock). SQLite needs
+    none: its IMMEDIATE transactions already let one writer in at a time."""
+    if connection.vendor != "postgresql":
+        return
+    digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_advisory_xact_lock(%s)", [int.from_bytes(digest, "big", signed=True)]
+        )
+
+
 def doctor_invite(
     *,
     hospital: Hospital,
@@ -247,6 +260,14 @@ def doctor_invite(
         _check_department(hospital=hospital, department=department)
 
     with transaction.atomic():
+        # Two admins inviting the same address (or the same listed doctor) at once: the second
+        # waits here, then sees the first one's account and gets the ordinary refusal instead
+        # of a unique-constraint error.
+        _serialise_on(f"doctor_invite:{email}")
+        if doctor is not None:
+            doctor = Doctor.objects.select_for_update().get(pk=doctor.pk)
+            if doctor.user_id is not None:
+                raise ValidationError(_("This doctor already has an account."), code="has_account")
         user = User.objects.filter(email__iexact=email).first()
         created_account = user is None
         if user is None:

@@ -16,6 +16,7 @@ from hospitals import services
 from hospitals.models import Doctor, StaffMembership
 from notifications import sms
 from portal.models import User
+from tests.concurrency import race
 from tests.conftest import with_totp
 from tests.factories import DepartmentFactory, DoctorFactory, StaffMembershipFactory, UserFactory
 
@@ -211,3 +212,30 @@ def test_a_doctor_who_already_has_an_account_is_not_invited_again():
         )
 
     assert not User.objects.filter(email="other@example.com").exists()
+
+
+@pytest.mark.django_db(transaction=True)
+@pytest.mark.xdist_group("races")
+def test_two_admins_inviting_the_same_new_address_at_once_make_one_account_and_one_refusal():
+    department = DepartmentFactory()
+    admin = StaffMembershipFactory(hospital=department.hospital).user
+
+    def invite(name: str):
+        return lambda: services.doctor_invite(
+            hospital=department.hospital,
+            email="new.doctor@example.com",
+            invited_by=admin,
+            request=RequestFactory().post("/"),
+            phone="+8613800138000",
+            name=name,
+            department=department,
+            title=Doctor.Title.RESIDENT,
+        )
+
+    results = race([invite("甲"), invite("乙"), invite("丙")])
+
+    assert sum(isinstance(r, Doctor) for r in results) == 1, results
+    refusals = [r for r in results if not isinstance(r, Doctor)]
+    assert {getattr(r, "code", None) for r in refusals} == {"account_taken"}, refusals
+    assert User.objects.filter(email="new.doctor@example.com").count() == 1
+    assert Doctor.objects.filter(user__email="new.doctor@example.com").count() == 1
