@@ -170,7 +170,7 @@ def schedule(doctor: Doctor, site: Hospital) -> dict:
 
 def slot_status(slot: Slot, *, now: dt.datetime) -> str:
     """free: a public place can be taken now; busy: open but full; busy-unavailable: closed,
-    begun, or not released yet. The same rule as selectors.slot_status_expression."""
+    begun, or not released yet. The same rule as selectors.slot_status_filter."""
     if slot.closed_at is not None or now >= slot.start or now < slot.release_at:
         return "busy-unavailable"
     return "free" if slot.public_places_left(now=now) > 0 else "busy"

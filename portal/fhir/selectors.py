@@ -7,7 +7,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Case, CharField, F, Q, QuerySet, Value, When
+from django.db.models import F, Q, QuerySet
 
 from appointments.models import Appointment, ScheduleRule, Slot
 from appointments.selectors_booking import appointments_for_account
@@ -55,21 +55,23 @@ def schedule_exists(*, doctor_id: int, site_id: int) -> bool:
     )
 
 
-def slot_status_expression(*, now: dt.datetime) -> Case:
-    """resources.slot_status as SQL, so `status=free` filters in the database."""
-    return Case(
-        When(
-            Q(closed_at__isnull=False) | Q(start__lte=now) | Q(release_at__gt=now),
-            then=Value("busy-unavailable"),
-        ),
-        When(
-            Q(booked__lt=F("capacity"))
-            | Q(referral_merge_at__lte=now, referral_booked__lt=F("referral_capacity")),
-            then=Value("free"),
-        ),
-        default=Value("busy"),
-        output_field=CharField(),
+def slot_status_filter(*, statuses: list[str], now: dt.datetime) -> Q:
+    """resources.slot_status as plain conditions (so the planner can use the slot indexes):
+    rows whose FHIR status is any of `statuses`."""
+    unavailable = Q(closed_at__isnull=False) | Q(start__lte=now) | Q(release_at__gt=now)
+    places = Q(booked__lt=F("capacity")) | Q(
+        referral_merge_at__lte=now, referral_booked__lt=F("referral_capacity")
     )
+    open_now = Q(closed_at__isnull=True, start__gt=now, release_at__lte=now)
+    conditions = {
+        "free": open_now & places,
+        "busy": open_now & ~places,
+        "busy-unavailable": unavailable,
+    }
+    either = Q(pk__in=[])
+    for status in statuses:
+        either |= conditions[status]
+    return either
 
 
 @dataclass(frozen=True)
@@ -90,9 +92,7 @@ def slots_search(*, query: SlotQuery, now: dt.datetime) -> QuerySet[Slot]:
     for condition in query.start_filters:
         slots = slots.filter(condition)
     if query.statuses:
-        slots = slots.alias(fhir_status=slot_status_expression(now=now)).filter(
-            fhir_status__in=query.statuses
-        )
+        slots = slots.filter(slot_status_filter(statuses=query.statuses, now=now))
     return slots.select_related("site", "department").order_by("start", "pk")
 
 

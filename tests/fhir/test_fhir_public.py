@@ -214,3 +214,37 @@ def test_an_inactive_doctors_slots_are_not_listed(client, clinic):
 
     assert entries(body(client.get("/fhir/Slot"))) == []
     assert client.get(f"/fhir/Slot/{clinic['free'].pk}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("status", "expected"),
+    [
+        ("free", ["free"]),
+        ("busy", ["full"]),
+        ("busy-unavailable", ["closed", "later"]),
+        ("free,busy", ["free", "full"]),
+    ],
+)
+def test_slot_search_by_status_agrees_with_the_status_shown(client, clinic, status, expected):
+    schedule = f"{clinic['doctor'].pk}-{clinic['doctor'].hospital_id}"
+
+    bundle = body(client.get(f"/fhir/Slot?schedule={schedule}&status={status}"))
+
+    assert [s["id"] for s in entries(bundle)] == [str(clinic[key].pk) for key in expected]
+    assert {s["status"] for s in entries(bundle)} == set(status.split(","))
+
+
+def test_unused_referral_places_that_joined_the_public_pool_make_a_full_slot_free(client):
+    doctor = DoctorFactory()
+    merged = SlotFactory(
+        doctor=doctor,
+        start=_at(_day(2), 10),
+        booked=3,
+        referral_capacity=1,
+        referral_merge_at=timezone.now() - dt.timedelta(hours=1),
+    )
+
+    bundle = body(client.get(f"/fhir/Slot?schedule={doctor.pk}-{doctor.hospital_id}&status=free"))
+
+    assert [s["id"] for s in entries(bundle)] == [str(merged.pk)]
+    assert entries(bundle)[0]["status"] == "free"
