@@ -10,7 +10,7 @@ import pytest
 
 from audit.models import AuditEvent
 from portal.services import access_token_create
-from records.models import CareRelationship
+from records.models import CareRelationship, Encounter
 from tests.appointments.booking_setup import person
 from tests.conftest import with_totp
 from tests.factories import DoctorFactory, StaffMembershipFactory, UserFactory
@@ -168,3 +168,21 @@ def test_without_credentials_it_is_401(client, daughter):
 
     assert outcome(response, 401)["code"] == "login"
     assert response["WWW-Authenticate"] == 'Bearer realm="fhir"'
+
+
+def test_without_the_sharing_consent_a_doctor_sees_only_his_hospitals_rows(
+    client, alice, dr_chen, daughter, record
+):
+    elsewhere = DoctorFactory()
+    other_visit = Encounter.objects.create(
+        patient=daughter,
+        doctor=elsewhere,
+        hospital=elsewhere.hospital,
+        mode=Encounter.Mode.IN_PERSON,
+    )
+
+    doctors_view = everything(client, daughter, bearer(dr_chen.user))
+    familys_view = everything(client, daughter, bearer(alice))
+
+    assert str(other_visit.public_id) not in {e["id"] for e in entries(doctors_view, "Encounter")}
+    assert str(other_visit.public_id) in {e["id"] for e in entries(familys_view, "Encounter")}
