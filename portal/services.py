@@ -82,6 +82,26 @@ def access_token_revoke(
     return token
 
 
+def access_tokens_revoke_all(*, owner: Any, why: str) -> int:
+    """Revoke every live token of an account (its password changed: whoever had the old one
+    may hold a token too). Returns how many were revoked."""
+    with transaction.atomic():
+        ids = list(
+            PersonalAccessToken.objects.select_for_update()
+            .filter(owner=owner, revoked_at__isnull=True, expires_at__gt=timezone.now())
+            .values_list("pk", flat=True)
+        )
+        if ids:
+            PersonalAccessToken.objects.filter(pk__in=ids).update(revoked_at=timezone.now())
+            audit_record(
+                actor=owner,
+                action="access_token.revoke",
+                target=owner,
+                data={"token_ids": ids, "why": why},
+            )
+    return len(ids)
+
+
 def access_token_authenticate(*, secret: str) -> PersonalAccessToken | None:
     """The live token with this secret (its owner active), or None. Notes when it was used."""
     if not secret.startswith(PersonalAccessToken.PREFIX) or len(secret) > 100:

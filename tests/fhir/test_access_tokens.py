@@ -150,3 +150,21 @@ def test_revoking_twice_is_audited_once(alice):
     access_token_revoke(token=token, by=alice)
 
     assert AuditEvent.objects.filter(action="access_token.revoke").count() == 1
+
+
+def test_changing_the_password_revokes_every_token(client, alice, password):
+    _token, secret = access_token_create(owner=alice, name="app", days=30)
+    sign_in(client, alice, password)
+
+    changed = client.post(
+        reverse("account_change_password"),
+        {
+            "oldpassword": password,
+            "password1": "a new long passphrase 42",
+            "password2": "a new long passphrase 42",
+        },
+    )
+
+    assert changed.status_code == 302
+    assert client.get("/fhir/Patient", HTTP_AUTHORIZATION=f"Bearer {secret}").status_code == 401
+    assert AuditEvent.objects.get(action="access_token.revoke").data["why"] == "password_changed"
