@@ -5,3 +5,15 @@ from django.utils.translation import gettext_lazy as _
 class PortalConfig(AppConfig):
     name = "portal"
     verbose_name = _("Portal")
+
+    def ready(self) -> None:
+        from allauth.account.signals import password_changed, password_reset, password_set
+
+        from portal.services import access_tokens_revoke_all
+
+        def revoke_tokens(sender, request, user, **kwargs) -> None:
+            access_tokens_revoke_all(owner=user, why="password_changed")
+
+        for signal in (password_changed, password_reset, password_set):
+            # A local function: held strongly, or it would be collected once ready() returns.
+            signal.connect(revoke_tokens, weak=False, dispatch_uid=f"portal.revoke.{id(signal)}")

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import hashlib
+
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -73,3 +75,48 @@ class User(AbstractBaseUser, PermissionsMixin):
 
     def get_short_name(self) -> str:
         return self.name or self.email.split("@")[0]
+
+
+class PersonalAccessToken(models.Model):
+    """A secret an API client (a family's health app, a script) sends as `Authorization: Bearer
+    …` to act for its account on /fhir/. Only a SHA-256 of the secret is stored, so a leaked
+    database gives no working token; each token expires and can be revoked on /me/api-tokens/."""
+
+    PREFIX = "chp_"
+    MAX_DAYS = 365
+
+    owner = models.ForeignKey(
+        "portal.User",
+        on_delete=models.CASCADE,
+        related_name="access_tokens",
+        verbose_name=_("account"),
+    )
+    name = models.CharField(_("name"), max_length=60)
+    token_hash = models.CharField(max_length=64, unique=True, editable=False)
+    # The first characters of the secret, shown in the list so the owner can tell tokens apart.
+    hint = models.CharField(max_length=12, editable=False)
+    created_at = models.DateTimeField(_("created"), default=timezone.now, editable=False)
+    expires_at = models.DateTimeField(_("expires"))
+    revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
+    last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("personal access token")
+        verbose_name_plural = _("personal access tokens")
+        ordering = ["-created_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(expires_at__gt=models.F("created_at")),
+                name="access_token_expires_after_creation",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def hash_secret(secret: str) -> str:
+        return hashlib.sha256(secret.encode()).hexdigest()
+
+    def is_live(self, at=None) -> bool:
+        return self.revoked_at is None and (at or timezone.now()) < self.expires_at

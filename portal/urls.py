@@ -2,7 +2,8 @@ from allauth.account.decorators import secure_admin_login
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views
+from portal import views, views_tokens
+from portal.fhir import views as fhir_views
 
 # The admin signs in through allauth, so it gets MFA and rate limits like every other login.
 admin.site.login = secure_admin_login(admin.site.login)
@@ -14,6 +15,9 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/patients/", include("records.urls")),
     path("me/notifications/", include("notifications.urls")),
+    path("me/api-tokens/", views_tokens.access_tokens, name="access_tokens"),
+    path("me/record/<uuid:public_id>/export/", fhir_views.record_export, name="record_export"),
+    path("fhir/", include("portal.fhir.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("hospitals.urls_console")),

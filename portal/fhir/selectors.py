@@ -1,0 +1,161 @@
+"""Reads behind /fhir/: each returns rows with everything its builder needs, in a fixed
+number of queries. Reads of people and appointments are scoped to the asking account."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import F, Q, QuerySet
+
+from appointments.models import Appointment, ScheduleRule, Slot
+from appointments.selectors_booking import appointments_for_account
+from hospitals.models import Doctor, Hospital
+from records.access import RecordAccess
+from records.models import Patient, PatientLink, Referral
+from records.selectors_record import RecordTimeline, record_timeline
+
+
+def hospitals_public() -> QuerySet[Hospital]:
+    return Hospital.objects.filter(is_active=True).order_by("pk")
+
+
+def doctors_public() -> QuerySet[Doctor]:
+    return (
+        Doctor.objects.filter(is_active=True, hospital__is_active=True)
+        .select_related("department", "hospital")
+        .order_by("pk")
+    )
+
+
+def schedule_pairs(*, doctor_ids: list[int] | None = None) -> list[tuple[int, int]]:
+    """(doctor, site) of every Schedule: each active doctor at their own hospital, and at
+    every other site their rota names. Sorted, so it pages by key."""
+    doctors = Doctor.objects.filter(is_active=True, hospital__is_active=True)
+    rules = ScheduleRule.objects.filter(doctor__is_active=True, site__is_active=True)
+    if doctor_ids is not None:
+        doctors = doctors.filter(pk__in=doctor_ids)
+        rules = rules.filter(doctor_id__in=doctor_ids)
+    pairs = set(doctors.values_list("pk", "hospital_id"))
+    pairs.update(rules.values_list("doctor_id", "site_id").distinct())
+    return sorted(pairs)
+
+
+def schedule_exists(*, doctor_id: int, site_id: int) -> bool:
+    """A Schedule a slot names always reads: the doctor's own hospital, a site of their rota,
+    or a site where they have slots."""
+    doctor = Doctor.objects.filter(pk=doctor_id, is_active=True).values("hospital_id").first()
+    if doctor is None or not Hospital.objects.filter(pk=site_id, is_active=True).exists():
+        return False
+    return (
+        doctor["hospital_id"] == site_id
+        or ScheduleRule.objects.filter(doctor_id=doctor_id, site_id=site_id).exists()
+        or Slot.objects.filter(doctor_id=doctor_id, site_id=site_id).exists()
+    )
+
+
+def slot_status_filter(*, statuses: list[str], now: dt.datetime) -> Q:
+    """resources.slot_status as plain conditions (so the planner can use the slot indexes):
+    rows whose FHIR status is any of `statuses`."""
+    unavailable = Q(closed_at__isnull=False) | Q(start__lte=now) | Q(release_at__gt=now)
+    places = Q(booked__lt=F("capacity")) | Q(
+        referral_merge_at__lte=now, referral_booked__lt=F("referral_capacity")
+    )
+    open_now = Q(closed_at__isnull=True, start__gt=now, release_at__lte=now)
+    conditions = {
+        "free": open_now & places,
+        "busy": open_now & ~places,
+        "busy-unavailable": unavailable,
+    }
+    either = Q(pk__in=[])
+    for status in statuses:
+        either |= conditions[status]
+    return either
+
+
+@dataclass(frozen=True)
+class SlotQuery:
+    schedules: list[tuple[int, int]]  # empty: any
+    statuses: list[str]  # empty: any
+    start_filters: list[Q]
+
+
+def slots_search(*, query: SlotQuery, now: dt.datetime) -> QuerySet[Slot]:
+    """Slots of active doctors at active sites, by start then id, in one query."""
+    slots = Slot.objects.filter(doctor__is_active=True, site__is_active=True)
+    if query.schedules:
+        either = Q()
+        for doctor_id, site_id in query.schedules:
+            either |= Q(doctor_id=doctor_id, site_id=site_id)
+        slots = slots.filter(either)
+    for condition in query.start_filters:
+        slots = slots.filter(condition)
+    if query.statuses:
+        slots = slots.filter(slot_status_filter(statuses=query.statuses, now=now))
+    return slots.select_related("site", "department").order_by("start", "pk")
+
+
+def slot_public(*, pk: int) -> Slot | None:
+    return (
+        Slot.objects.filter(pk=pk, doctor__is_active=True, site__is_active=True)
+        .select_related("site", "department", "doctor")
+        .first()
+    )
+
+
+def appointments_of_account(*, account: Any) -> QuerySet[Appointment]:
+    """The appointments of every person the account is linked to, with what the builder
+    reads, in one query."""
+    return appointments_for_account(account=account).select_related("referral")
+
+
+def patients_of_account(*, account: Any) -> QuerySet[Patient]:
+    linked = PatientLink.objects.live().filter(account=account).values("patient_id")
+    return Patient.objects.filter(pk__in=linked).order_by("pk")
+
+
+def patient_linked(*, account: Any, public_id: Any, can_book: bool = False) -> Patient | None:
+    patients = patients_of_account(account=account)
+    if can_book:
+        booking = PatientLink.objects.live().filter(account=account, can_book=True)
+        patients = patients.filter(pk__in=booking.values("patient_id"))
+    return patients.filter(public_id=public_id).first()
+
+
+def patient_by_public_id(*, public_id: Any) -> Patient | None:
+    return Patient.objects.filter(public_id=public_id).first()
+
+
+def referral_for_booking(*, patient: Patient, public_id: Any) -> Referral | None:
+    return Referral.objects.filter(patient=patient, public_id=public_id).first()
+
+
+@dataclass
+class Everything:
+    patient: Patient
+    timeline: RecordTimeline
+    referrals: list[Referral]
+    appointments: list[Appointment]
+
+
+def patient_everything(*, access: RecordAccess) -> Everything:
+    """What $everything returns: the record as this reader may see it (record_timeline), the
+    referrals (also those issued without an encounter) and the appointments."""
+    person = access.patient
+    timeline = record_timeline(access=access)
+    referrals = list(
+        access.filter(
+            Referral.objects.filter(patient=person), hospital_field="encounter__hospital"
+        ).select_related("encounter", "to_hospital", "to_department")
+    )
+    appointments = list(
+        access.filter(Appointment.objects.filter(patient=person), hospital_field="slot__site")
+        .select_related("slot__doctor", "slot__site", "slot__department", "referral")
+        .order_by("slot__start", "pk")
+    )
+    for item in appointments:
+        item.patient = person
+    return Everything(
+        patient=person, timeline=timeline, referrals=referrals, appointments=appointments
+    )
