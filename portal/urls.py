@@ -14,6 +14,7 @@ urlpatterns = [
     path("accounts/", include("allauth.urls")),
     path("me/patients/", include("records.urls")),
     path("me/notifications/", include("notifications.urls")),
+    path("clinical/", include("records.urls_clinical")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("hospitals.urls_console")),
