@@ -72,6 +72,18 @@ def workspace_context(
                 (p for p in current.prescriptions.all() if p.signed_at is None), None
             )
     may_edit = own and current is not None and current.is_open
+    # Unsaved note text travels with every editor's post (hx-include), so adding an allergy
+    # or a refusal never wipes what the doctor was typing; a note just signed starts afresh.
+    if (
+        request.method == "POST"
+        and "subjective" in request.POST
+        and not getattr(request, "note_signed", False)
+    ):
+        note_values = {name: request.POST.get(name, "") for name in clinical.NOTE_FIELDS}
+    elif draft_note is not None:
+        note_values = {name: getattr(draft_note, name) for name in clinical.NOTE_FIELDS}
+    else:
+        note_values = dict.fromkeys(clinical.NOTE_FIELDS, "")
     return {
         "access": access,
         "patient": access.patient,
@@ -79,6 +91,7 @@ def workspace_context(
         "encounter": current,
         "may_edit": may_edit,
         "draft_note": draft_note,
+        "note_values": note_values,
         "draft_prescription": draft_prescription,
         "drugs": list(Drug.objects.filter(is_active=True)) if may_edit else [],
         "hospitals": list(Hospital.objects.filter(is_active=True)) if may_edit else [],
@@ -166,11 +179,13 @@ def note_save(request: HttpRequest, encounter: Encounter) -> None:
         if note is None:
             raise Http404
         clinical.note_sign(note=note, by=request.user)
+        request.note_signed = True
         return
     fields = {name: request.POST.get(name, "") for name in clinical.NOTE_FIELDS}
     note = clinical.note_save(encounter=encounter, author=request.user, note=note, **fields)
     if request.POST.get("action") == "sign":
         clinical.note_sign(note=note, by=request.user)
+        request.note_signed = True
 
 
 @_post

@@ -235,3 +235,23 @@ def test_referral_targets_list_a_hospitals_departments_and_doctors_for_doctors_o
     assert target.display_name in response.content.decode()
     client.force_login(account)
     assert client.get("/clinical/referral-targets/").status_code == 404
+
+
+def test_unsaved_note_text_survives_adding_an_allergy_and_a_signed_note_starts_afresh(client):
+    appointment, _, doctor = checked_in_visit()
+    encounter = appointment.encounter
+    client.force_login(doctor)
+    # htmx sends the note's fields along with every other editor's post.
+    response = client.post(
+        f"/clinical/encounters/{encounter.public_id}/allergies/",
+        {"substance": "花生", "severity": "moderate", "subjective": "尚未保存的主诉"},
+        **HTMX,
+    )
+    html = response.content.decode()
+    assert "花生" in html and "尚未保存的主诉" in html
+    response = client.post(
+        _note_url(encounter), {"subjective": "尚未保存的主诉", "action": "sign"}, **HTMX
+    )
+    html = response.content.decode()
+    assert ClinicalNote.objects.get().is_signed
+    assert '<textarea id="note-s" name="subjective" rows="3" maxlength="8000"></textarea>' in html
