@@ -26,7 +26,12 @@ from records.models import (
     Referral,
 )
 from records.tasks import expire_referrals as expire_referrals_task
-from telemedicine.services import consultation_end, consultation_join, visit_complete
+from telemedicine.services import (
+    consultation_end,
+    consultation_join,
+    expire_unfinished,
+    visit_complete,
+)
 from tests.appointments.booking_setup import open_slot, person
 from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, UserFactory
 from tests.records.clinical_setup import (
@@ -407,3 +412,12 @@ def test_completing_the_appointment_booked_on_a_referral_completes_the_referral(
     visit_complete(appointment=clinic_appointment, by=slot.doctor.user)
     assert Referral.objects.get(pk=referral.pk).status == Referral.Status.COMPLETED
     assert AuditEvent.objects.filter(action="referral.complete").count() == 1
+
+
+def test_a_consult_nobody_ended_closes_its_encounter_when_the_room_expires(clinic_hours):
+    appointment, _, _ = live_consult()
+    clinic_hours.shift(dt.timedelta(hours=2))
+    assert expire_unfinished() == 1
+    appointment.encounter.refresh_from_db()
+    assert not appointment.encounter.is_open
+    assert Appointment.objects.get(pk=appointment.pk).status == "completed"
