@@ -13,6 +13,7 @@ and writes `record_read_audit`.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlsplit
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
@@ -35,6 +36,17 @@ WORKSPACE_TEMPLATE = "records/clinical/workspace.html"
 
 def _refusal_text(refusal: ValidationError) -> str:
     return " ".join(str(message) for message in refusal.messages)
+
+
+def _page_path(request: HttpRequest) -> str:
+    """The page the workspace sits on (the room or the visit page), where a post without
+    htmx returns to; an htmx request names it in HX-Current-URL."""
+    if request.POST.get("next"):
+        return request.POST["next"]
+    current = request.headers.get("HX-Current-URL")
+    if request.headers.get("HX-Request") == "true" and current:
+        return urlsplit(current).path
+    return request.path
 
 
 def workspace_context(
@@ -97,7 +109,7 @@ def workspace_context(
         "hospitals": list(Hospital.objects.filter(is_active=True)) if may_edit else [],
         "severities": Allergy.Severity.choices,
         "refresh_url": refresh_url,
-        "next_url": request.POST.get("next") or request.GET.get("next") or request.path,
+        "next_url": _page_path(request),
         "error": error,
     }
 
