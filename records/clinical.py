@@ -367,7 +367,10 @@ def _clean_items(items: Iterable[Mapping[str, Any]]) -> list[PrescriptionItem]:
     for raw in items:
         drug = raw.get("drug")
         if not isinstance(drug, Drug):
-            drug = Drug.objects.filter(pk=drug, is_active=True).first()
+            try:
+                drug = Drug.objects.filter(pk=int(drug), is_active=True).first()
+            except (TypeError, ValueError):
+                drug = None
         if drug is None:
             raise _refuse(_("Choose a drug from the list."), "drug")
         try:

@@ -295,7 +295,14 @@ def test_a_controlled_drug_may_be_prescribed_in_person_and_signed_once():
 
 def test_prescription_items_are_checked():
     appointment, _, doctor = checked_in_visit()
-    for bad in (item(drug(), days=0), item(drug(), quantity=0), item(drug(), dose="")):
+    bad_items = (
+        item(drug(), days=0),
+        item(drug(), quantity=0),
+        item(drug(), dose=""),
+        item(drug(), days="seven"),
+        item(drug(), drug="not-a-drug"),
+    )
+    for bad in bad_items:
         with pytest.raises(ClinicalRefused):
             clinical.prescription_save(
                 encounter=appointment.encounter, prescriber=doctor, items=[bad]
