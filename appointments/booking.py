@@ -26,6 +26,7 @@ from appointments.models import (
     CLOSURE_CANCELS_STATUSES,
     Appointment,
     Hold,
+    Mode,
     Pool,
     Slot,
     WaitlistEntry,
@@ -51,7 +52,8 @@ from appointments.signals import (
     appointment_status_changed,
 )
 from audit.services import audit_record
-from records.models import CareRelationship, PatientLink, Referral
+from records import clinical
+from records.models import CareRelationship, Encounter, PatientLink, Referral
 from records.services import care_relationship_grant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -496,6 +498,7 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     appointment.ended_at = now
     appointment.sequence += 1
     appointment.save(update_fields=["status", "cancel_reason", "ended_at", "sequence"])
+    _record_side(appointment, by=by, new=Appointment.Status.CANCELLED)
     slot = appointment.slot
     _give_back(slot, appointment.pool, now=now)
     if (
@@ -591,6 +594,7 @@ def _transition(
             appointment.ended_at = now
             fields.append("ended_at")
         appointment.save(update_fields=fields)
+        _record_side(appointment, by=by, new=new)
         audit_record(
             actor=by,
             action=f"appointment.{new}",
@@ -602,6 +606,32 @@ def _transition(
             sender=Appointment, appointment=appointment, by=by, old=old, new=new
         )
     return appointment
+
+
+def _record_side(appointment: Appointment, *, by: Any, new: str) -> None:
+    """The record follows the visit (issue 8): check-in opens an in-person encounter, and
+    completing the visit closes it and completes the referral it was booked on. An online
+    encounter is opened by telemedicine when the consult goes live."""
+    slot = appointment.slot
+    if (
+        new == Appointment.Status.CHECKED_IN
+        and slot.mode == Mode.IN_PERSON
+        and appointment.encounter_id is None
+    ):
+        appointment.encounter = clinical.encounter_open(
+            patient=appointment.patient,
+            doctor=slot.doctor,
+            mode=Encounter.Mode.IN_PERSON,
+            site=slot.site,
+            department=slot.department,
+            by=by,
+        )
+        appointment.save(update_fields=["encounter"])
+    closing = new in (Appointment.Status.COMPLETED, Appointment.Status.CANCELLED)
+    if closing and appointment.encounter_id is not None:
+        clinical.encounter_close(encounter=appointment.encounter, by=by)
+    if new == Appointment.Status.COMPLETED and appointment.referral_id is not None:
+        clinical.referral_complete(referral=appointment.referral, by=by)
 
 
 def _on_the_day(appointment: Appointment, now: dt.datetime) -> None:

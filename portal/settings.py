@@ -255,6 +255,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "telemedicine.tasks.expire_unfinished_consults",
         "schedule": 300.0,
     },
+    # Issued referrals past their validity expire (records.clinical.expire_referrals).
+    "expire-referrals": {
+        "task": "records.tasks.expire_referrals",
+        "schedule": crontab(minute=5),
+    },
 }
 # Hours before an appointment that a reminder goes out; when several are due at once, only the
 # latest is sent.
@@ -333,6 +338,10 @@ USE_TZ = True
 # --- Booking --------------------------------------------------------------------------------
 # How long the confirmation page keeps a place (appointments.booking.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
+
+# --- Clinical record -------------------------------------------------------------------------
+# A referral issued from an encounter may be booked for this many days.
+REFERRAL_VALID_DAYS = env.int("REFERRAL_VALID_DAYS", default=30)
 
 # --- Consults (telemedicine) ----------------------------------------------------------------
 # The room opens this long before the slot, and closes on its own this long after the slot's

@@ -18,6 +18,7 @@ urlpatterns = [
     path("me/api-tokens/", views_tokens.access_tokens, name="access_tokens"),
     path("me/record/<uuid:public_id>/export/", fhir_views.record_export, name="record_export"),
     path("fhir/", include("portal.fhir.urls")),
+    path("clinical/", include("records.urls_clinical")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),
     path("manage/", include("hospitals.urls_console")),

@@ -61,3 +61,39 @@ def seed_families(*, accounts: dict) -> int:
             )
             added += 1
     return added
+
+
+# A small formulary for the demo (name, English name, strength, form, controlled). Controlled
+# drugs (morphine, tramadol, diazepam) are never prescribed in an online consult.
+DEMO_DRUGS: tuple[tuple[str, str, str, str, bool], ...] = (
+    ("阿莫西林胶囊", "Amoxicillin capsules", "0.25 g", "胶囊 capsule", False),
+    ("布洛芬缓释胶囊", "Ibuprofen sustained-release capsules", "0.3 g", "胶囊 capsule", False),
+    ("对乙酰氨基酚片", "Paracetamol tablets", "0.5 g", "片 tablet", False),
+    ("氯雷他定片", "Loratadine tablets", "10 mg", "片 tablet", False),
+    ("西替利嗪片", "Cetirizine tablets", "10 mg", "片 tablet", False),
+    ("丁酸氢化可的松乳膏", "Hydrocortisone butyrate cream", "0.1% 10 g", "乳膏 cream", False),
+    ("莫匹罗星软膏", "Mupirocin ointment", "2% 5 g", "软膏 ointment", False),
+    ("蒙脱石散", "Montmorillonite powder", "3 g", "散剂 powder", False),
+    ("奥美拉唑肠溶胶囊", "Omeprazole enteric capsules", "20 mg", "胶囊 capsule", False),
+    ("氨氯地平片", "Amlodipine tablets", "5 mg", "片 tablet", False),
+    ("二甲双胍片", "Metformin tablets", "0.5 g", "片 tablet", False),
+    ("沙丁胺醇气雾剂", "Salbutamol inhaler", "100 μg/揿 puff", "气雾剂 inhaler", False),
+    ("硫酸吗啡缓释片", "Morphine sulfate sustained-release tablets", "10 mg", "片 tablet", True),
+    ("盐酸曲马多片", "Tramadol hydrochloride tablets", "50 mg", "片 tablet", True),
+    ("地西泮片", "Diazepam tablets", "2.5 mg", "片 tablet", True),
+)
+
+
+def seed_drugs() -> int:
+    """Add the demo formulary; returns drugs added (none the second time)."""
+    from records.models import Drug
+
+    added = 0
+    for name, name_en, strength, form, controlled in DEMO_DRUGS:
+        _drug, created = Drug.objects.get_or_create(
+            name=name,
+            strength=strength,
+            defaults={"name_en": name_en, "form": form, "is_controlled": controlled},
+        )
+        added += created
+    return added

@@ -22,6 +22,8 @@ from appointments.services import (
     appointment_start_consult,
 )
 from audit.services import audit_record
+from records.clinical import encounter_close, encounter_open
+from records.models import Encounter
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
 from telemedicine.selectors import DOCTOR, PATIENT, consultation_role
 
@@ -199,7 +201,33 @@ def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
             Appointment.Status.CHECKED_IN,
         ):
             _appointment_step(appointment_start_consult, consultation, by=by)
+        _encounter_open(consultation, by=by)
     return consultation
+
+
+def _encounter_open(consultation: Consultation, *, by: Any) -> None:
+    """The consult went live: the record's online encounter opens (issue 8)."""
+    appointment = consultation.appointment
+    if appointment.encounter_id is not None:
+        return
+    slot = appointment.slot
+    appointment.encounter = encounter_open(
+        patient=appointment.patient,
+        doctor=slot.doctor,
+        mode=Encounter.Mode.ONLINE,
+        site=slot.site,
+        department=slot.department,
+        by=by,
+    )
+    appointment.save(update_fields=["encounter"])
+
+
+def _encounter_close(consultation: Consultation, *, by: Any) -> None:
+    """The consult ended: its encounter closes, whatever the appointment step did."""
+    appointment = consultation.appointment
+    appointment.refresh_from_db(fields=["encounter"])
+    if appointment.encounter_id is not None:
+        encounter_close(encounter=appointment.encounter, by=by)
 
 
 def consultation_video_connected(*, consultation: Consultation, by: Any) -> Consultation:
@@ -261,6 +289,7 @@ def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
         if consultation.appointment.status != Appointment.Status.IN_CONSULT:
             _appointment_step(appointment_start_consult, consultation, by=by)
         _appointment_step(appointment_complete, consultation, by=by)
+        _encounter_close(consultation, by=by)
     return consultation
 
 
@@ -309,6 +338,7 @@ def _expire_one(consultation: Consultation, *, now: dt.datetime) -> str | None:
         consultation.outcome = outcome
         consultation.save(update_fields=["status", "ended_at", "outcome"])
         _audit(consultation, by=None, action="expire", outcome=outcome)
+        _encounter_close(consultation, by=None)
     return outcome
 
 
@@ -324,3 +354,33 @@ def expire_unfinished(*, now: dt.datetime | None = None) -> int:
         if _expire_one(consultation, now=now) is not None:
             count += 1
     return count
+
+
+# --- In-person visits -------------------------------------------------------------------------
+
+
+class VisitRefused(ConsultRefused):
+    code = "visit"
+    message = _("This visit cannot be completed now: the patient has to be checked in first.")
+
+
+def visit_complete(*, appointment: Appointment, by: Any) -> Appointment:
+    """The doctor completes an in-person visit: checked in (or in consultation) → completed,
+    which closes the visit's encounter. One transaction."""
+    with transaction.atomic():
+        appointment = (
+            Appointment.objects.select_for_update(of=("self",))
+            .select_related("slot__doctor")
+            .get(pk=appointment.pk)
+        )
+        if appointment.slot.doctor.user_id != getattr(by, "pk", None):
+            raise NotAllowed()
+        if appointment.slot.mode != "in_person" or appointment.status not in (
+            Appointment.Status.CHECKED_IN,
+            Appointment.Status.IN_CONSULT,
+        ):
+            raise VisitRefused()
+        if appointment.status == Appointment.Status.CHECKED_IN:
+            appointment = appointment_start_consult(appointment=appointment, by=by)
+        appointment = appointment_complete(appointment=appointment, by=by)
+    return appointment

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from appointments.models import Appointment
+from records.access import RecordAccess, record_access
 from records.models import age_on
+from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
     DOCTOR,
@@ -18,6 +23,7 @@ from telemedicine.selectors import (
     doctor_day,
     doctor_for_account,
 )
+from telemedicine.services import ConsultRefused, visit_complete
 
 
 def _room_strings() -> dict[str, str]:
@@ -55,7 +61,19 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = consultation.appointment
     slot = appointment.slot
     patient = appointment.patient
+    workspace = None
+    if role == DOCTOR:
+        access = record_access(user=request.user, patient=patient)
+        if not access.allowed:
+            raise Http404
+        workspace = workspace_context(
+            request=request,
+            access=access,
+            encounter=appointment.encounter,
+            refresh_url=reverse("doctor_visit_workspace", args=[appointment.code]),
+        )
     context = {
+        "workspace": workspace,
         "consultation": consultation,
         "appointment": appointment,
         "slot": slot,
@@ -92,3 +110,79 @@ def doctor_day_view(request: HttpRequest) -> HttpResponse:
         "telemedicine/doctor_day.html",
         {"doctor": doctor, "day": day, "slots": slots, "zone": doctor.hospital.timezone},
     )
+
+
+def _visit_or_404(request: HttpRequest, code: str) -> tuple[Appointment, RecordAccess]:
+    """The signed-in doctor's own appointment and their access to its patient's record; a
+    404 for anyone else (front desk and hospital admins included) and for a doctor without a
+    live care relationship."""
+    appointment = (
+        Appointment.objects.select_related(
+            "patient", "slot", "slot__doctor", "slot__site", "encounter", "encounter__doctor"
+        )
+        .filter(code=code, slot__doctor__user_id=request.user.pk)
+        .first()
+    )
+    if appointment is None:
+        raise Http404
+    access = record_access(user=request.user, patient=appointment.patient)
+    if not access.allowed:
+        raise Http404
+    return appointment, access
+
+
+@never_cache
+@require_GET
+@login_required
+def doctor_visit(request: HttpRequest, code: str) -> HttpResponse:
+    """An appointment seen by its doctor: the patient, the shared record and the editors of
+    the visit's encounter, and "complete" for an in-person visit."""
+    appointment, access = _visit_or_404(request, code)
+    slot = appointment.slot
+    workspace = workspace_context(
+        request=request,
+        access=access,
+        encounter=appointment.encounter,
+        refresh_url=reverse("doctor_visit_workspace", args=[appointment.code]),
+    )
+    context = {
+        "workspace": workspace,
+        "appointment": appointment,
+        "patient": appointment.patient,
+        "slot": slot,
+        "patient_age": age_on(appointment.patient.birth_date, slot.start.date()),
+        "may_complete": slot.mode == "in_person"
+        and appointment.status in (Appointment.Status.CHECKED_IN, Appointment.Status.IN_CONSULT),
+    }
+    return render(request, "telemedicine/visit.html", context)
+
+
+@never_cache
+@require_GET
+@login_required
+def doctor_visit_workspace(request: HttpRequest, code: str) -> HttpResponse:
+    """The workspace alone, for htmx (the consult room reloads it once the consult is live)."""
+    appointment, access = _visit_or_404(request, code)
+    context = workspace_context(
+        request=request,
+        access=access,
+        encounter=appointment.encounter,
+        refresh_url=reverse("doctor_visit_workspace", args=[appointment.code]),
+    )
+    return render(request, WORKSPACE_TEMPLATE, {"ws": context})
+
+
+@never_cache
+@require_POST
+@login_required
+def doctor_visit_complete(request: HttpRequest, code: str) -> HttpResponse:
+    appointment, _access = _visit_or_404(request, code)
+    try:
+        visit_complete(appointment=appointment, by=request.user)
+    except ConsultRefused as refusal:
+        messages.error(request, refusal.message)
+        return redirect("doctor_visit", code=appointment.code)
+    messages.success(
+        request, _("The visit of %(name)s is completed.") % {"name": appointment.patient.name}
+    )
+    return redirect("doctor_day")

@@ -43,3 +43,14 @@ def future_appointments():
     hooks.future_appointment_counters.append(counter)
     yield counts
     hooks.future_appointment_counters.remove(counter)
+
+
+@pytest.fixture
+def clinic_hours():
+    """The clock stands still at 09:55 Shanghai on a weekday (tests/records/clinical_setup)."""
+    import time_machine
+
+    from tests.records.clinical_setup import CLINIC_MOMENT
+
+    with time_machine.travel(CLINIC_MOMENT, tick=False) as traveller:
+        yield traveller

@@ -15,7 +15,7 @@ from django.db import transaction
 from appointments.demo import seed_rotas_and_slots
 from hospitals.demo import DEMO_PASSWORD, seed_directory
 from portal.models import User
-from records.demo import seed_families
+from records.demo import seed_drugs, seed_families
 
 
 @dataclass(frozen=True)
@@ -77,12 +77,14 @@ class Command(BaseCommand):
                 users[account.email] = user
             directory = seed_directory(password=DEMO_PASSWORD)
             family = seed_families(accounts=users)
+            drugs = seed_drugs()
             rotas = seed_rotas_and_slots()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(directory['hospitals'])} hospitals, "
                 f"{len(directory['departments'])} departments, {len(directory['doctors'])} "
-                f"doctors, {family} new family members, {rotas['rules_created']} new rota "
+                f"doctors, {family} new family members, {drugs} new drugs, "
+                f"{rotas['rules_created']} new rota "
                 f"lines, {rotas['slots_created']} new slots ({created} new patient/platform "
                 "accounts)."
             )

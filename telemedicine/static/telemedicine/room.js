@@ -231,6 +231,8 @@
         if (isDoctor || rejoin) offerWhenPresent = true;
         maybeOffer(rejoin);
         if (!pc || pc.connectionState !== "connected") setState("connecting");
+        // The record's encounter is open now: the doctor's editors reload (htmx).
+        document.body.dispatchEvent(new Event("refresh-workspace"));
         break;
       }
       case "offer":
@@ -253,6 +255,7 @@
         chatForm.querySelector("button").disabled = true;
         if (admitButton) admitButton.disabled = true;
         if (endButton) endButton.disabled = true;
+        document.body.dispatchEvent(new Event("refresh-workspace"));
         break;
       case "error":
         if (message.code === "closed") {
