@@ -13,6 +13,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("me/patients/", include("records.urls")),
+    path("me/record/", include("records.urls_record")),
+    path("doctor/", include("records.urls_staff")),
     path("me/notifications/", include("notifications.urls")),
     path("i18n/", include("django.conf.urls.i18n")),
     path("admin/", admin.site.urls),

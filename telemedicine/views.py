@@ -10,13 +10,15 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
-from records.models import age_on
+from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
     DOCTOR,
+    PATIENT,
     consultation_for_account_or_404,
     doctor_day,
     doctor_for_account,
+    telemedicine_consent_given,
 )
 
 
@@ -55,6 +57,8 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = consultation.appointment
     slot = appointment.slot
     patient = appointment.patient
+    if role == PATIENT and not telemedicine_consent_given(consultation=consultation):
+        return _consent_needed(request, consultation=consultation, patient=patient)
     context = {
         "consultation": consultation,
         "appointment": appointment,
@@ -66,6 +70,25 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
         "i18n": _room_strings(),
     }
     return render(request, "telemedicine/room.html", context)
+
+
+def _consent_needed(request: HttpRequest, *, consultation, patient) -> HttpResponse:
+    """The patient side without a live telemedicine consent: say why, and let an account that
+    holds the person's consents give it here and come straight back."""
+    link = PatientLink.objects.live().filter(patient=patient, account=request.user).first()
+    may_consent = link is not None and (link.is_manager or link.relationship == "self")
+    return render(
+        request,
+        "telemedicine/consent_needed.html",
+        {
+            "consultation": consultation,
+            "patient": patient,
+            "may_consent": may_consent,
+            "kind": ConsentKind.TELEMEDICINE,
+            "label": ConsentKind.TELEMEDICINE.label,
+            "summary": CONSENT_SUMMARIES[ConsentKind.TELEMEDICINE],
+        },
+    )
 
 
 @never_cache
