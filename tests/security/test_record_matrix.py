@@ -11,6 +11,7 @@ from django.urls import reverse
 
 from audit.models import AuditEvent
 from records.access import break_glass_open
+from tests.appointments.booking_setup import person
 from tests.conftest import with_totp
 from tests.factories import (
     PatientLinkFactory,
@@ -27,7 +28,6 @@ from tests.records.record_setup import (
     grant,
     record_with_two_hospitals,
 )
-from tests.appointments.booking_setup import person
 
 pytestmark = pytest.mark.django_db
 
