@@ -57,7 +57,8 @@ def _render_record(request: HttpRequest, link: PatientLink, links: list) -> Http
     now = timezone.now()
     referrals = list(selectors.referrals_of_patient(patient=patient))
     for referral in referrals:
-        referral.usable = link.can_book and referral.is_usable(now=now)
+        referral.is_valid = referral.is_usable(now=now)
+        referral.usable = link.can_book and referral.is_valid
     return render(
         request,
         "records/record.html",

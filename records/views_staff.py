@@ -11,6 +11,7 @@ from django.core import signing
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -72,6 +73,9 @@ def staff_record(request: HttpRequest, public_id) -> HttpResponse:
     referrals = list(
         access.filter(selectors.referrals_of_patient(patient=access.patient), "encounter__hospital")
     )
+    now = timezone.now()
+    for referral in referrals:
+        referral.is_valid = referral.is_usable(now=now)
     record_read_audit(access=access, what="record", request=request)
     return render(
         request,

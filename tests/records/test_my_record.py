@@ -206,3 +206,25 @@ def test_the_record_page_reads_in_a_fixed_number_of_queries(client, django_asser
         big = client.get(url)
     assert small.status_code == big.status_code == 200
     assert big.content.decode().count("more") >= 6
+
+
+def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
+    client, django_assert_num_queries
+):
+    record = record_with_two_hospitals()
+    _fill(record)
+    from tests.records.record_setup import grant
+
+    grant(record.doctor_a_user, record.patient)
+    client.force_login(record.doctor_a_user)
+    url = reverse("staff_record", args=[record.patient.public_id])
+    client.get(url)
+
+    # session, account, staff roles, MFA, the person, the link check, the care relationship,
+    # the sharing consent, the record as for the family (11), the audit event, unread count.
+    with django_assert_num_queries(21) as small:
+        client.get(url)
+    _bigger(record, extra=6)
+    with django_assert_num_queries(len(small)):
+        big = client.get(url)
+    assert big.status_code == 200 and big.content.decode().count("more") >= 6

@@ -4,11 +4,13 @@ access finds a person by ID number and name only, is audited, and is told to the
 from __future__ import annotations
 
 import pytest
+from django.core import mail
 from django.urls import reverse
 from django.utils.html import escape
 
 from audit.models import AuditEvent
 from notifications.models import OutboxMessage
+from notifications.services import outbox_deliver_due
 from records.access import break_glass_open
 from records.models import CareRelationship
 from tests.factories import (
@@ -152,6 +154,13 @@ def test_a_doctor_finds_the_person_types_a_reason_and_reads_the_whole_record(cli
     inapp = told.get(channel="inapp")
     assert REASON in inapp.body and inapp.link == "/me/record/"
     assert record.patient.id_number not in inapp.body + inapp.title
+    # …and the messages render and go out: an e-mail and the inbox entry linking the record.
+    outbox_deliver_due()
+    assert any(REASON in message.body for message in mail.outbox)
+    inbox = client.__class__()
+    inbox.force_login(record.reader)
+    listed = inbox.get(reverse("notification_list")).content.decode()
+    assert escape(REASON) in listed and 'href="/me/record/"' in listed
 
 
 @pytest.mark.parametrize("wrong", ["name", "id_number", "both"])
