@@ -113,6 +113,8 @@ def attachment_clean(*, upload: Any) -> tuple[bytes, str]:
     size = getattr(upload, "size", None)
     if size is not None and size > limit:
         raise ValidationError(TOO_LARGE, params={"mb": limit // (1024 * 1024)}, code="too_large")
+    if hasattr(upload, "seek"):
+        upload.seek(0)
     data = upload.read(limit + 1)
     if len(data) > limit:
         raise ValidationError(TOO_LARGE, params={"mb": limit // (1024 * 1024)}, code="too_large")

@@ -14,7 +14,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
 
 from audit.models import AuditEvent
-from records.models import Patient
+from records.models import Patient, PatientLink
 
 READ_ACTIONS = ("record.read", "record.break_glass")
 PER_PAGE = 50
@@ -50,7 +50,10 @@ def record_read_events(*, patient: Patient):
             result=AuditEvent.Result.SUCCESS,
             actor__isnull=False,
         )
-        .exclude(actor__patient_links__patient=patient, actor__patient_links__revoked_at=None)
+        # Belt and braces: an account acting for the person is family, never a "reader".
+        .exclude(
+            actor_id__in=PatientLink.objects.live().filter(patient=patient).values("account_id")
+        )
         .select_related("actor")
         .order_by("-at", "-id")
     )

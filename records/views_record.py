@@ -134,10 +134,9 @@ def _attachment_or_404(request: HttpRequest, public_id):
     if attachment is None:
         raise Http404
     access = record_access(user=request.user, patient=attachment.patient)
-    if (
-        not access.allowed
-        or not access.filter(Attachment.objects.filter(pk=attachment.pk)).exists()
-    ):
+    # The same scope as RecordAccess.filter: without the sharing consent, only files from the
+    # reader's own hospitals (and the family's own uploads).
+    if not access.allowed or not access.shows_hospital(attachment.hospital_id):
         raise Http404
     return attachment, access
 
