@@ -123,6 +123,7 @@ def test_a_doctor_finds_the_person_types_a_reason_and_reads_the_whole_record(cli
     record = record_with_two_hospitals(sharing=False)
     _doctor, user = doctor_account()
     client.force_login(user)
+    assert reverse("break_glass") in client.get(reverse("doctor_day")).content.decode()
     assert client.get(reverse("break_glass")).status_code == 200
 
     found = _find(client, record)
