@@ -228,3 +228,26 @@ def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
     with django_assert_num_queries(len(small)):
         big = client.get(url)
     assert big.status_code == 200 and big.content.decode().count("more") >= 6
+
+
+def test_book_with_this_referral_leads_to_a_referral_place_in_two_clicks(client):
+    from tests.appointments.booking_setup import open_slot
+
+    record = record_with_two_hospitals()
+    usable, _used = _fill(record)
+    slot = open_slot(doctor=usable.to_doctor, capacity=0, referral_capacity=1)
+    client.force_login(record.reader)
+    record_page = client.get(reverse("record_mine")).content.decode()
+    book = reverse("doctor_detail", args=[usable.to_doctor.pk]) + f"?referral={usable.public_id}"
+    assert book in record_page
+
+    doctor_page = client.get(book).content.decode()
+    confirm = reverse("appointment_confirm", args=[slot.pk]) + f"?referral={usable.public_id}"
+    assert confirm in doctor_page
+    assert f"?referral={usable.public_id}" in doctor_page.split("hx-get=", 1)[1][:200]
+
+    confirm_page = client.get(confirm).content.decode()
+    assert f"Referral place for {record.patient.name}" in confirm_page
+    # A made-up parameter is dropped, never echoed into the page.
+    junk = client.get(reverse("doctor_detail", args=[usable.to_doctor.pk]) + "?referral=<x>")
+    assert "referral=" not in junk.content.decode().split('id="doctor-periods"', 1)[1][:300]
