@@ -4,6 +4,7 @@ front desk. Another account's appointment (or another hospital's, at a desk) is 
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from functools import wraps
 
 import qrcode
@@ -89,6 +90,15 @@ def _doctor_or_404(pk: int):
     return doctor
 
 
+def _referral_param(request: HttpRequest) -> str:
+    """`?referral=<public_id>` from the record's "Book with this referral", carried into the
+    grid's links so the confirmation page starts with it (it re-checks the referral)."""
+    try:
+        return str(uuid.UUID(request.GET.get("referral", "")))
+    except ValueError:
+        return ""
+
+
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     doctor = _doctor_or_404(pk)
@@ -103,6 +113,7 @@ def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "grid": doctor_grid(doctor=doctor),
             "grid_days": GRID_DAYS,
             "poll_seconds": POLL_SECONDS,
+            "referral": _referral_param(request),
         },
     )
 
@@ -115,7 +126,12 @@ def doctor_slots(request: HttpRequest, pk: int) -> HttpResponse:
     return render(
         request,
         "appointments/includes/doctor_grid.html",
-        {"doctor": doctor, "grid": doctor_grid(doctor=doctor), "poll_seconds": POLL_SECONDS},
+        {
+            "doctor": doctor,
+            "grid": doctor_grid(doctor=doctor),
+            "poll_seconds": POLL_SECONDS,
+            "referral": _referral_param(request),
+        },
     )
 
 

@@ -359,6 +359,8 @@ STATIC_URL = "static/"
 STATIC_ROOT = BASE_DIR / "staticfiles"
 MEDIA_URL = "media/"
 MEDIA_ROOT = env.path("MEDIA_ROOT", default=VAR_DIR / "media")
+# Attachments in a person's record (records/attachments.py): PDF, JPEG or PNG up to this size.
+RECORDS_ATTACHMENT_MAX_BYTES = env.int("RECORDS_ATTACHMENT_MAX_BYTES", default=10 * 1024 * 1024)
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {

@@ -14,6 +14,8 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("accounts/", include("allauth.urls")),
     path("me/patients/", include("records.urls")),
+    path("me/record/", include("records.urls_record")),
+    path("doctor/", include("records.urls_staff")),
     path("me/notifications/", include("notifications.urls")),
     path("me/api-tokens/", views_tokens.access_tokens, name="access_tokens"),
     path("me/record/<uuid:public_id>/export/", fhir_views.record_export, name="record_export"),

@@ -6,8 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from records.idnumbers import make_id_number
-from records.models import PatientLink, Relationship
-from records.services import patient_add
+from records.models import ConsentKind, PatientLink, Relationship
+from records.services import consent_give, patient_add
 
 
 @dataclass(frozen=True)
@@ -45,7 +45,7 @@ def seed_families(*, accounts: dict) -> int:
         if PatientLink.objects.live().filter(account=account).exists():
             continue
         for number, person in enumerate(people):
-            patient_add(
+            patient = patient_add(
                 account=account,
                 name=person.name,
                 sex=person.sex,
@@ -59,6 +59,10 @@ def seed_families(*, accounts: dict) -> int:
                 relationship=person.relationship,
                 consent_id_and_health_data=True,
             )
+            # The demo families have agreed to consults by video and to a shared record, so
+            # the flagship story runs without stopping at the consent prompt.
+            for kind in (ConsentKind.TELEMEDICINE, ConsentKind.RECORD_SHARING):
+                consent_give(patient=patient, account=account, kind=kind)
             added += 1
     return added
 

@@ -119,3 +119,34 @@ class InvitationForm(forms.Form):
     can_read_record = forms.BooleanField(
         label=_("May read the record"), required=False, initial=True
     )
+
+
+class AttachmentForm(forms.Form):
+    """A file for the record. Its type is decided from its bytes by records.attachments; the
+    `accept` list only helps the browser's file picker."""
+
+    title = forms.CharField(label=_("What is it?"), max_length=120, required=False)
+    file = forms.FileField(
+        label=_("File (PDF, JPEG or PNG)"),
+        widget=forms.ClearableFileInput(
+            attrs={"accept": "application/pdf,image/jpeg,image/png,.pdf,.jpg,.jpeg,.png"}
+        ),
+    )
+
+
+class BreakGlassFindForm(forms.Form):
+    id_number = forms.CharField(label=_("ID number"), max_length=18, strip=True)
+    name = forms.CharField(label=_("Real name"), max_length=60, strip=True)
+
+
+class BreakGlassOpenForm(forms.Form):
+    token = forms.CharField(widget=forms.HiddenInput)
+    reason = forms.CharField(
+        label=_("Why do you need emergency access?"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=500,
+        help_text=_(
+            "The patient and their family are told at once, with this reason. Every page you "
+            "open is recorded."
+        ),
+    )

@@ -171,6 +171,23 @@ CONSENT_TEXT_VERSIONS = {
 }
 
 
+# What each consent means, shown beside it wherever it is given or withdrawn.
+CONSENT_SUMMARIES = {
+    ConsentKind.ID_AND_HEALTH_DATA: _(
+        "The platform keeps this person's ID number (encrypted) and health information to book "
+        "care and keep their record. Without it no appointment can be booked for them."
+    ),
+    ConsentKind.RECORD_SHARING: _(
+        "Doctors at every hospital that treats this person may read what the other hospitals "
+        "wrote. Without it a doctor sees only what their own hospital wrote."
+    ),
+    ConsentKind.TELEMEDICINE: _(
+        "This person may be seen by video and chat in online consults; the chat is kept in "
+        "the record. Without it they cannot join an online consult."
+    ),
+}
+
+
 class Consent(models.Model):
     """One separate, recorded consent (PIPL): who gave it, for whom, to which text, and when it
     was withdrawn."""

@@ -75,3 +75,31 @@ def care_relationship_live(
         .order_by("-ends_at")
         .first()
     )
+
+
+def record_links_for_account(*, account: User) -> list[PatientLink]:
+    """The people whose record this account may read (its live links that read the record),
+    the account's own self first."""
+    links = list(patient_links_for_account(account=account).filter(can_read_record=True))
+    return sorted(links, key=lambda link: link.relationship != "self")
+
+
+def referrals_of_patient(*, patient: Patient) -> QuerySet:
+    from records.models import Referral
+
+    return Referral.objects.filter(patient=patient).select_related(
+        "to_hospital", "to_department", "to_doctor", "to_department__hospital"
+    )
+
+
+def patient_for_emergency(*, id_number: str, name: str) -> Patient | None:
+    """The person with exactly this ID number (found by its keyed hash) and this name, or None.
+
+    None says nothing more: a wrong name and an unknown number read the same."""
+    from records.crypto import id_number_hash
+
+    patient = Patient.objects.filter(id_number_hash=id_number_hash(id_number or "")).first()
+    if patient is None:
+        return None
+    same = "".join(patient.name.split()).casefold() == "".join((name or "").split()).casefold()
+    return patient if same and name.strip() else None

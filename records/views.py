@@ -8,12 +8,19 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from records import hooks, selectors, services
 from records.forms import InvitationForm, PatientAddForm, PatientEditForm
-from records.models import Consent, ConsentKind, GuardianInvitation, PatientLink
+from records.models import (
+    CONSENT_SUMMARIES,
+    Consent,
+    ConsentKind,
+    GuardianInvitation,
+    PatientLink,
+)
 
 
 def _link_or_404(request: HttpRequest, public_id) -> PatientLink:
@@ -60,11 +67,13 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
     patient = link.patient
     may_manage = link.is_manager
     may_consent = link.is_manager or link.relationship == "self"
-    live_kinds = set()
     consents = list(selectors.patient_consents(patient=patient))
-    for consent in consents:
-        if consent.revoked_at is None:
-            live_kinds.add(consent.kind)
+    live = {consent.kind: consent for consent in consents if consent.revoked_at is None}
+    # Every kind, what it means, and whether it is given now (the history follows below).
+    consent_kinds = [
+        {"kind": kind, "label": label, "summary": CONSENT_SUMMARIES[kind], "live": live.get(kind)}
+        for kind, label in ConsentKind.choices
+    ]
     return render(
         request,
         "records/patient_detail.html",
@@ -73,9 +82,8 @@ def patient_detail(request: HttpRequest, public_id) -> HttpResponse:
             "patient": patient,
             "links": list(selectors.patient_links(patient=patient)),
             "consents": consents,
-            "missing_consents": [
-                (kind, label) for kind, label in ConsentKind.choices if kind not in live_kinds
-            ],
+            "consent_kinds": consent_kinds,
+            "withdrawn_consents": [c for c in consents if c.revoked_at is not None],
             "invitations": (
                 list(selectors.patient_open_invitations(patient=patient)) if may_manage else []
             ),
@@ -180,6 +188,12 @@ def _act(request: HttpRequest, patient, action, success: str) -> HttpResponse:
         messages.error(request, refusal.messages[0])
     else:
         messages.success(request, success)
+    # A page that asked for a consent (the consult room) gets the person straight back.
+    after = request.POST.get("next", "")
+    if after and url_has_allowed_host_and_scheme(
+        after, allowed_hosts={request.get_host()}, require_https=request.is_secure()
+    ):
+        return redirect(after)
     return redirect(patient)
 
 

@@ -11,7 +11,8 @@ from django.http import Http404
 
 from appointments.models import Appointment, Slot
 from hospitals.models import Doctor
-from records.models import PatientLink
+from records.models import ConsentKind, PatientLink
+from records.selectors import patient_has_consent
 from telemedicine.models import ChatMessage, Consultation
 
 DOCTOR = "doctor"
@@ -32,6 +33,14 @@ def consultation_role(*, consultation: Consultation, account: Any) -> str | None
         .exists()
     )
     return PATIENT if linked else None
+
+
+def telemedicine_consent_given(*, consultation: Consultation) -> bool:
+    """Whether the patient has a live telemedicine consent (the patient side needs one to join;
+    the doctor side does not)."""
+    return patient_has_consent(
+        patient=consultation.appointment.patient, kind=ConsentKind.TELEMEDICINE
+    )
 
 
 def consultation_get(*, public_id: uuid.UUID | str) -> Consultation | None:

@@ -25,7 +25,7 @@ from audit.services import audit_record
 from records.clinical import encounter_close, encounter_open
 from records.models import Encounter
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
-from telemedicine.selectors import DOCTOR, PATIENT, consultation_role
+from telemedicine.selectors import DOCTOR, PATIENT, consultation_role, telemedicine_consent_given
 
 
 class ConsultRefused(Exception):
@@ -58,6 +58,14 @@ class DoctorOnly(ConsultRefused):
 class NotAllowed(ConsultRefused):
     code = "forbidden"
     message = _("You cannot open this consult.")
+
+
+class ConsentNeeded(ConsultRefused):
+    code = "consent"
+    message = _(
+        "A consult by video needs the telemedicine consent for this person. Give it on the "
+        "consult page, then join again."
+    )
 
 
 class BadChat(ConsultRefused):
@@ -154,6 +162,9 @@ def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Cons
             raise ConsultClosed()
         if now < consultation.opens_at:
             raise NotYetOpen()
+        # Read at every join, so a consent withdrawn a moment ago already counts.
+        if role == PATIENT and not telemedicine_consent_given(consultation=consultation):
+            raise ConsentNeeded()
         if role == PATIENT:
             fields = []
             if consultation.patient_joined_at is None:

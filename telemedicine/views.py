@@ -14,14 +14,16 @@ from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
 from records.access import RecordAccess, record_access
-from records.models import age_on
+from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
 from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
     DOCTOR,
+    PATIENT,
     consultation_for_account_or_404,
     doctor_day,
     doctor_for_account,
+    telemedicine_consent_given,
 )
 from telemedicine.services import ConsultRefused, visit_complete
 
@@ -61,6 +63,8 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
     appointment = consultation.appointment
     slot = appointment.slot
     patient = appointment.patient
+    if role == PATIENT and not telemedicine_consent_given(consultation=consultation):
+        return _consent_needed(request, consultation=consultation, patient=patient)
     workspace = None
     if role == DOCTOR:
         access = record_access(user=request.user, patient=patient)
@@ -84,6 +88,25 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
         "i18n": _room_strings(),
     }
     return render(request, "telemedicine/room.html", context)
+
+
+def _consent_needed(request: HttpRequest, *, consultation, patient) -> HttpResponse:
+    """The patient side without a live telemedicine consent: say why, and let an account that
+    holds the person's consents give it here and come straight back."""
+    link = PatientLink.objects.live().filter(patient=patient, account=request.user).first()
+    may_consent = link is not None and (link.is_manager or link.relationship == "self")
+    return render(
+        request,
+        "telemedicine/consent_needed.html",
+        {
+            "consultation": consultation,
+            "patient": patient,
+            "may_consent": may_consent,
+            "kind": ConsentKind.TELEMEDICINE,
+            "label": ConsentKind.TELEMEDICINE.label,
+            "summary": CONSENT_SUMMARIES[ConsentKind.TELEMEDICINE],
+        },
+    )
 
 
 @never_cache

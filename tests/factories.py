@@ -215,3 +215,35 @@ class AppointmentFactory(factory.django.DjangoModelFactory):
     patient = factory.SubFactory(PatientFactory)
     slot = factory.SubFactory(SlotFactory)
     booked_by = factory.SubFactory(UserFactory)
+
+
+# --- records: the clinical record (issue 8) -------------------------------------------------
+
+
+class EncounterFactory(factory.django.DjangoModelFactory):
+    """An open encounter of a doctor (with an account) at the doctor's hospital."""
+
+    class Meta:
+        model = "records.Encounter"
+
+    patient = factory.SubFactory(PatientFactory)
+    doctor = factory.SubFactory(DoctorFactory, user=factory.SubFactory(UserFactory))
+    hospital = factory.SelfAttribute("doctor.hospital")
+    department = factory.SelfAttribute("doctor.department")
+    mode = "in_person"
+
+
+class ClinicalNoteFactory(factory.django.DjangoModelFactory):
+    """A signed note by the encounter's doctor; pass `signed_at=None` for a draft."""
+
+    class Meta:
+        model = "records.ClinicalNote"
+
+    encounter = factory.SubFactory(EncounterFactory)
+    author = factory.LazyAttribute(lambda o: o.encounter.doctor.user)
+    subjective = "皮肤瘙痒两周"
+    assessment = "湿疹"
+    plan = "外用药膏，两周后复诊"
+    diagnosis = "Eczema"
+    icd10_code = "L30.9"
+    signed_at = factory.LazyFunction(timezone.now)

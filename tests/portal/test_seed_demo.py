@@ -123,7 +123,15 @@ def test_the_demo_patient_books_for_two_family_members_and_the_city_has_two_week
         PatientLink.objects.live().filter(account=parent).values_list("relationship", flat=True)
     )
     assert relationships == ["child", "parent", "self"]
-    assert Consent.objects.filter(patient__links__account=parent).count() == 3
+    # Each of the three people has given all three consents (ID and health data, sharing,
+    # telemedicine), so the flagship story's consult opens without a consent prompt.
+    consents = Consent.objects.filter(patient__links__account=parent)
+    assert consents.count() == 9
+    assert set(consents.values_list("kind", flat=True)) == {
+        "id_and_health_data",
+        "record_sharing",
+        "telemedicine",
+    }
     assert Slot.objects.filter(mode="online", site__kind="cloud").exists()
     assert Slot.objects.filter(referral_capacity__gt=0).exists()
     days = {slot.start.date() for slot in Slot.objects.only("start")}

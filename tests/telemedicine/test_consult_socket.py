@@ -291,3 +291,28 @@ def test_frames_before_join_are_refused():
             await p.disconnect()
 
     run(scenario)
+
+
+def test_a_patient_without_the_telemedicine_consent_gets_an_error_on_join():
+    async def scenario():
+        @database_sync_to_async
+        def unconsented_room():
+            from records.models import Consent
+
+            appointment, patient, doctor = open_room()
+            Consent.objects.filter(patient=appointment.patient, kind="telemedicine").delete()
+            return appointment.consultation.public_id, patient, doctor
+
+        public_id, patient, doctor = await unconsented_room()
+        p = await socket(public_id, patient)
+        d = await joined(public_id, doctor)
+        try:
+            await p.send_json_to({"type": "join"})
+            error = await receive_until(p, "error")
+            assert error["code"] == "consent"
+            assert "telemedicine consent" in error["message"]
+        finally:
+            await p.disconnect()
+            await d.disconnect()
+
+    run(scenario)

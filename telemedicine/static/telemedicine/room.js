@@ -263,6 +263,9 @@
           setState("ended");
         } else if (message.code === "not_open") {
           setState("connecting", message.message);
+        } else if (message.code === "consent") {
+          // The telemedicine consent was withdrawn: the page itself now asks for it.
+          window.location.reload();
         } else {
           stateLine.dataset.error = message.code;
         }

@@ -1,0 +1,20 @@
+from django.urls import path
+
+from records import views_record, views_staff
+
+# Mounted at /doctor/: the staff side of the record.
+urlpatterns = [
+    path("emergency/", views_staff.break_glass, name="break_glass"),
+    path("record/<uuid:public_id>/", views_staff.staff_record, name="staff_record"),
+    path("record/notes/<uuid:public_id>/", views_record.note_detail, name="staff_note"),
+    path(
+        "record/attachments/<uuid:public_id>/",
+        views_record.attachment_download,
+        name="staff_attachment_download",
+    ),
+    path(
+        "encounters/<uuid:public_id>/attachments/add/",
+        views_staff.encounter_attachment_add,
+        name="encounter_attachment_add",
+    ),
+]
