@@ -109,6 +109,8 @@ def test_the_family_reads_every_hospitals_signed_record_newest_first(client):
     assert (
         usable.valid_until.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d") in html
     )
+    # The whole record can be taken away as a FHIR Bundle (flagship step 6).
+    assert reverse("record_export", args=[record.patient.public_id]) in html
 
 
 def test_an_account_that_may_not_book_sees_referrals_without_a_book_link(client):
