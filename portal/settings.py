@@ -111,6 +111,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RequireMFAMiddleware",
 ]
 
@@ -321,6 +322,12 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Cloud Hospital")
 MFA_TOTP_TOLERANCE = 1
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Idle and absolute limits of a sign-in (portal/sessions.py): staff (anyone who must hold a
+# second factor) 15 minutes idle, patients 30, everyone 12 hours from signing in.
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
+SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -339,6 +346,9 @@ BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
 # end when the doctor did not end it.
 CONSULT_OPENS_MINUTES_BEFORE = env.int("CONSULT_OPENS_MINUTES_BEFORE", default=15)
 CONSULT_AUTO_CLOSE_MINUTES_AFTER = env.int("CONSULT_AUTO_CLOSE_MINUTES_AFTER", default=30)
+# How often an open consult socket checks that its sign-in still holds (closed with 4401 after
+# a logout, password change or deactivation) and keeps it active during a call.
+CONSULT_SESSION_CHECK_SECONDS = env.float("CONSULT_SESSION_CHECK_SECONDS", default=30.0)
 # ICE servers for the browsers (comma-separated URLs). TURN uses coturn's REST credentials
 # (`use-auth-secret` with `static-auth-secret` = TURN_SHARED_SECRET).
 STUN_URLS = env.list("STUN_URLS", default=[])
