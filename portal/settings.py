@@ -316,6 +316,10 @@ ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
+# Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
+# (the e-mail folded by portal.adapters.login_throttle_key) — at most 60 guesses an hour at one
+# account from any number of machines.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -37,10 +37,10 @@ def test_a_patient_idle_for_30_minutes_is_signed_out_but_29_is_fine(client, alic
         clock.shift(30 * MINUTE)
         page = client.get("/")
 
-    assert_sent_to_sign_in(page)
-    assert not signed_in(client)
-    told = client.get(page["Location"])
-    assert "signed out after a while without activity" in told.content.decode()
+        assert_sent_to_sign_in(page)
+        assert not signed_in(client)
+        told = client.get(page["Location"])
+        assert "signed out after a while without activity" in told.content.decode()
 
 
 def test_staff_are_signed_out_after_15_idle_minutes(client, staff):
@@ -53,8 +53,8 @@ def test_staff_are_signed_out_after_15_idle_minutes(client, staff):
         clock.shift(15 * MINUTE)
         page = client.get("/manage/")
 
-    assert_sent_to_sign_in(page, "/manage/")
-    assert not signed_in(client)
+        assert_sent_to_sign_in(page, "/manage/")
+        assert not signed_in(client)
 
 
 def test_an_active_patient_is_still_signed_out_12_hours_after_signing_in(client, alice):
@@ -67,8 +67,8 @@ def test_an_active_patient_is_still_signed_out_12_hours_after_signing_in(client,
         clock.shift(10 * MINUTE)
         page = client.get("/")
 
-    assert_sent_to_sign_in(page)
-    assert not signed_in(client)
+        assert_sent_to_sign_in(page)
+        assert not signed_in(client)
 
 
 def test_a_page_polling_in_the_background_does_not_keep_the_sign_in_alive(client, alice):
@@ -82,8 +82,8 @@ def test_a_page_polling_in_the_background_does_not_keep_the_sign_in_alive(client
         clock.shift(5 * MINUTE)
         polled = client.get(poll, headers={"X-Portal-Background": "1"})
 
-    assert polled.status_code == 401
-    assert not signed_in(client)
+        assert polled.status_code == 401
+        assert not signed_in(client)
 
 
 def test_signing_in_again_after_a_timeout_starts_fresh_clocks(client, alice, password):
