@@ -26,6 +26,8 @@ from django.conf import settings
 from django.contrib.auth import get_user
 from django.utils.translation import gettext as _
 
+from audit.models import AuditEvent
+from audit.services import audit_record
 from telemedicine import hooks, services
 from telemedicine.models import CHAT_MAX_CHARS, Consultation
 from telemedicine.selectors import DOCTOR, chat_history, consultation_for_account
@@ -121,6 +123,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             public_id=public_id, account=self.scope.get("user")
         )
         if found is None:
+            await self._audit_denied(public_id)
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.consultation, self.role = found
@@ -130,6 +133,17 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
         self.active = False
         self.session_watch = asyncio.ensure_future(self._watch_session())
+
+    async def _audit_denied(self, public_id: str) -> None:
+        user = self.scope.get("user")
+        if user is None or not user.is_authenticated:
+            return
+        await database_sync_to_async(audit_record)(
+            actor=user,
+            action="access.denied",
+            result=AuditEvent.Result.DENIED,
+            data={"view": "consult_socket", "path": f"/ws/consult/{str(public_id)[:64]}/"},
+        )
 
     async def disconnect(self, code: int) -> None:
         watch = getattr(self, "session_watch", None)
