@@ -18,7 +18,14 @@ from django.db import connection
 from appointments.models import Appointment, Hold
 from tests.appointments.booking_setup import counters_hold, open_slot, person
 from tests.conftest import IN_CI
-from tests.integration.servers import DAPHNE, ROOT, CuttableProxy, free_port, wait_for_port
+from tests.integration.servers import (
+    DAPHNE,
+    ROOT,
+    CuttableProxy,
+    database_url,
+    free_port,
+    wait_for_port,
+)
 from tests.integration.test_consult_across_processes import session_key
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -26,9 +33,8 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 @contextlib.contextmanager
 def daphne_through(proxy: CuttableProxy):
-    settings = connection.settings_dict
-    user = settings.get("USER") or "postgres"
-    url = f"postgres://{user}@127.0.0.1:{proxy.port}/{settings['NAME']}"
+    # The test database's URL with the proxy's address in place of the server's.
+    url = re.sub(r"@[^/]+/", f"@127.0.0.1:{proxy.port}/", database_url())
     env = {
         **os.environ,
         "DJANGO_SETTINGS_MODULE": "tests.settings",

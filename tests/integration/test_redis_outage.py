@@ -9,6 +9,7 @@ import asyncio
 import json
 import re
 from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from websockets.exceptions import WebSocketException
@@ -157,7 +158,10 @@ def test_fifty_rooms_survive_a_redis_crash_and_booking_never_stops():
                         task.cancel()
                     await asyncio.gather(*tasks, return_exceptions=True)
 
-            outcome = asyncio.run(scenario())
+            # A thread of its own: a browser test earlier in the run leaves Playwright's event
+            # loop running in this one.
+            with ThreadPoolExecutor(1) as pool:
+                outcome = pool.submit(asyncio.run, scenario()).result()
     finally:
         redis.stop()
 
