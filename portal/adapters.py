@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+import unicodedata
 
 import phonenumbers
 from allauth.account import app_settings as account_settings
@@ -10,6 +11,7 @@ from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
+from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
 from notifications.sms import send_sms
@@ -58,7 +60,23 @@ class PhoneField(forms.CharField):
         return phone_normalise(value) if value else value
 
 
+def login_throttle_key(login: str) -> str:
+    """One key for every spelling of an address: case, width and accents folded, so
+    `Álice@Example.com` and `ａlice@example.com` count against alice@example.com's attempts."""
+    decomposed = unicodedata.normalize("NFKD", login.strip())
+    bare = "".join(char for char in decomposed if not unicodedata.combining(char))
+    return bare.casefold()
+
+
 class AccountAdapter(DefaultAccountAdapter):
+    def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials) -> str:
+        # allauth keys failed sign-ins on the lower-cased login; fold the variants an attacker
+        # would use to get a fresh allowance per spelling (tests/accounts/test_brute_force.py
+        # pins this hook, so an allauth upgrade that renames it fails loudly).
+        key = super()._get_login_attempts_cache_key(request, **credentials)
+        site, _, login = key.rpartition(":")
+        return f"{site}:{login_throttle_key(login)}"
+
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """A sign-in moments ago counts as a recent authentication.
 

@@ -8,8 +8,11 @@ class PortalConfig(AppConfig):
 
     def ready(self) -> None:
         from allauth.account.signals import password_changed, password_reset, password_set
+        from django.contrib.auth.signals import user_logged_in
 
+        from portal import sessions
         from portal.services import access_tokens_revoke_all
+        from telemedicine import hooks
 
         def revoke_tokens(sender, request, user, **kwargs) -> None:
             access_tokens_revoke_all(owner=user, why="password_changed")
@@ -17,3 +20,14 @@ class PortalConfig(AppConfig):
         for signal in (password_changed, password_reset, password_set):
             # A local function: held strongly, or it would be collected once ready() returns.
             signal.connect(revoke_tokens, weak=False, dispatch_uid=f"portal.revoke.{id(signal)}")
+
+        user_logged_in.connect(_begin_session, dispatch_uid="portal.sessions.begin")
+        hooks.session_checks.append(sessions.session_is_current)
+        hooks.session_touchers.append(sessions.session_mark_active)
+
+
+def _begin_session(sender, request, user, **kwargs) -> None:
+    from portal import sessions
+
+    if request is not None and hasattr(request, "session"):
+        sessions.session_begin(session=request.session, user=user)

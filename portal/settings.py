@@ -15,6 +15,7 @@ from pathlib import Path
 import environ
 from celery.schedules import crontab
 from cryptography.fernet import Fernet
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -90,6 +91,7 @@ INSTALLED_APPS = [
     "allauth",
     "allauth.account",
     "allauth.mfa",
+    "csp",
     # ours, in import order: a later app may import an earlier one, never the reverse
     "audit",
     "notifications",
@@ -102,6 +104,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
@@ -111,6 +114,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.DeniedAccessAuditMiddleware",
+    "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RequireMFAMiddleware",
 ]
 
@@ -147,7 +152,8 @@ if DATABASE_URL:
         DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
             "min_size": env.int("DATABASE_POOL_MIN", default=2),
             "max_size": env.int("DATABASE_POOL_MAX", default=10),
-            "timeout": 10,
+            # How long a request waits for a connection before it fails with the 503 page.
+            "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
 else:
@@ -317,6 +323,10 @@ ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed"
 ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
+# Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
+# (the e-mail folded by portal.adapters.login_throttle_key) — at most 60 guesses an hour at one
+# account from any number of machines.
+ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
@@ -326,6 +336,12 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Cloud Hospital")
 MFA_TOTP_TOLERANCE = 1
 
 SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Idle and absolute limits of a sign-in (portal/sessions.py): staff (anyone who must hold a
+# second factor) 15 minutes idle, patients 30, everyone 12 hours from signing in.
+SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)
+SESSION_IDLE_SECONDS_PATIENT = env.int("SESSION_IDLE_SECONDS_PATIENT", default=30 * 60)
+SESSION_ABSOLUTE_SECONDS = env.int("SESSION_ABSOLUTE_SECONDS", default=12 * 60 * 60)
+SESSION_COOKIE_AGE = SESSION_ABSOLUTE_SECONDS
 
 # --- Internationalisation -------------------------------------------------------------------
 LANGUAGE_CODE = "zh-hans"
@@ -348,6 +364,9 @@ REFERRAL_VALID_DAYS = env.int("REFERRAL_VALID_DAYS", default=30)
 # end when the doctor did not end it.
 CONSULT_OPENS_MINUTES_BEFORE = env.int("CONSULT_OPENS_MINUTES_BEFORE", default=15)
 CONSULT_AUTO_CLOSE_MINUTES_AFTER = env.int("CONSULT_AUTO_CLOSE_MINUTES_AFTER", default=30)
+# How often an open consult socket checks that its sign-in still holds (closed with 4401 after
+# a logout, password change or deactivation) and keeps it active during a call.
+CONSULT_SESSION_CHECK_SECONDS = env.float("CONSULT_SESSION_CHECK_SECONDS", default=30.0)
 # ICE servers for the browsers (comma-separated URLs). TURN uses coturn's REST credentials
 # (`use-auth-secret` with `static-auth-secret` = TURN_SHARED_SECRET).
 STUN_URLS = env.list("STUN_URLS", default=[])
@@ -396,6 +415,24 @@ if not DEBUG:
         # with SECURE_HSTS_PRELOAD=true once every subdomain serves HTTPS.
         "security.W021",
     ]
+
+# Content-Security-Policy (django-csp 4): nothing inline and nothing from another origin, for
+# scripts and styles alike. Templates pass data through data-* attributes and json_script;
+# behaviour lives in static files. ('self' covers the consult's same-origin WebSocket.)
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "connect-src": [SELF],
+        "media-src": [SELF, "blob:"],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 
 LOGGING = {
     "version": 1,

@@ -9,6 +9,9 @@ from portal.fhir import views as fhir_views
 admin.site.login = secure_admin_login(admin.site.login)
 admin.site.site_header = admin.site.site_title = "Cloud Hospital"
 
+# A database outage answers 503 with templates/503.html (portal.views.server_error).
+handler500 = "portal.views.server_error"
+
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

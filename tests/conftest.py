@@ -82,3 +82,23 @@ def staff(db):
 def platform_admin(db):
     """A platform admin with a second factor: reaches every staff page."""
     return with_totp(StaffFactory(email="root@example.com", name="Root"))
+
+
+def sign_in_recently(client, user):
+    """Sign in as if the password was typed just now: pages behind allauth's
+    reauthentication (bulk exports) open without asking for it again."""
+    import time
+
+    from allauth.account.internal.flows.login import (
+        _AUTHENTICATION_METHODS_USER_SESSION_KEY,
+        AUTHENTICATION_METHODS_SESSION_KEY,
+    )
+
+    client.force_login(user)
+    session = client.session
+    session[_AUTHENTICATION_METHODS_USER_SESSION_KEY] = str(user.pk)
+    session[AUTHENTICATION_METHODS_SESSION_KEY] = [
+        {"method": "password", "at": time.time(), "email": user.email}
+    ]
+    session.save()
+    return user

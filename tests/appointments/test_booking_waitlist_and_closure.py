@@ -23,7 +23,7 @@ from appointments.services import (
 from audit.models import AuditEvent
 from records.models import Consent
 from tests.appointments.booking_setup import counters_hold, open_slot, person
-from tests.conftest import with_totp
+from tests.conftest import sign_in_recently, with_totp
 from tests.factories import StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -168,7 +168,7 @@ def test_the_console_csv_lists_the_days_appointments_with_masked_ids(client):
     patient, account = person(name="王小明")
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
     admin = with_totp(StaffMembershipFactory(hospital=slot.site).user)
-    client.force_login(admin)
+    sign_in_recently(client, admin)
     day = slot.start.astimezone(slot.site.zone).date()
     url = reverse("console_day_csv", kwargs={"hospital_slug": slot.site.slug, "day": day})
 
@@ -187,7 +187,7 @@ def test_the_console_csv_lists_the_days_appointments_with_masked_ids(client):
 def test_the_console_csv_has_no_appointment_rows_on_an_empty_day(client):
     slot = open_slot()
     admin = with_totp(StaffMembershipFactory(hospital=slot.site).user)
-    client.force_login(admin)
+    sign_in_recently(client, admin)
     day = slot.start.astimezone(slot.site.zone).date()
     url = reverse("console_day_csv", kwargs={"hospital_slug": slot.site.slug, "day": day})
     rows = list(csv.reader(io.StringIO(client.get(url).content.decode("utf-8-sig"))))

@@ -7,7 +7,7 @@ import pytest
 from django.urls import reverse
 
 from appointments.models import Closure, ScheduleRule, Slot
-from tests.conftest import with_totp
+from tests.conftest import sign_in_recently, with_totp
 from tests.factories import ScheduleRuleFactory, StaffMembershipFactory
 
 pytestmark = pytest.mark.django_db
@@ -42,7 +42,7 @@ def console_urls(site, objects):
 
 
 def test_the_hospitals_admin_reaches_every_console_page(client, hospital_a):
-    client.force_login(hospital_a["admin"])
+    sign_in_recently(client, hospital_a["admin"])
 
     for url in console_urls(hospital_a, hospital_a):
         response = client.get(url, follow=url.endswith("/day/"))
@@ -50,7 +50,7 @@ def test_the_hospitals_admin_reaches_every_console_page(client, hospital_a):
 
 
 def test_a_platform_admin_reaches_every_hospitals_console(client, hospital_a, platform_admin):
-    client.force_login(platform_admin)
+    sign_in_recently(client, platform_admin)
 
     for url in console_urls(hospital_a, hospital_a):
         assert client.get(url, follow=url.endswith("/day/")).status_code == 200, url

@@ -14,6 +14,7 @@ from django.urls import reverse
 from appointments.models import Closure, ScheduleRule, Slot
 from appointments.services import slots_generate
 from audit.models import AuditEvent
+from tests.conftest import sign_in_recently
 from tests.factories import AppointmentFactory, DoctorFactory, ScheduleRuleFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
@@ -22,7 +23,7 @@ SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 
 @pytest.fixture
 def admin_client(client, hospital_a):
-    client.force_login(hospital_a["admin"])
+    sign_in_recently(client, hospital_a["admin"])  # the day's CSV asks for a recent password
     return client
 
 

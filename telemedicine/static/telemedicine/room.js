@@ -203,6 +203,11 @@
       handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
     });
     socket.addEventListener("close", function (event) {
+      if (event.code === 4401) {
+        // Signed out elsewhere (logout, password change): the reload lands on the sign-in page.
+        window.location.reload();
+        return;
+      }
       if (event.code === 4403 || ended) {
         if (!ended) setState("failed");
         return;

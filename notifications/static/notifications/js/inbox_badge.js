@@ -17,7 +17,7 @@
 
   function poll() {
     if (!window.fetch || document.hidden) return;
-    fetch(pollUrl, { credentials: "same-origin", headers: { Accept: "application/json" } })
+    fetch(pollUrl, { credentials: "same-origin", headers: { Accept: "application/json", "X-Portal-Background": "1" } })
       .then(function (response) { return response.ok ? response.json() : null; })
       .then(function (data) { if (data && typeof data.unread === "number") show(data.unread); })
       .catch(function () { /* offline: try again at the next tick */ });
