@@ -19,6 +19,7 @@ SAMPLES = {
     "uidb36": "1",
     "app_label": "auth",
     "url": "x",
+    "rest": "x",
 }
 
 

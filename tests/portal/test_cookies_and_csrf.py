@@ -14,6 +14,14 @@ from tests.portal.test_settings import PRODUCTION_ENV, _manage
 pytestmark = pytest.mark.django_db
 
 
+# 405: the route takes no POST at all, so nothing was acted on.
+REFUSED_UNREAD = {405}
+# /fhir/ is exempt from Django's CSRF middleware (Bearer clients send no cookie) and checks the
+# token itself for session POSTs (tests/fhir); without a session it answers 401, and an unknown
+# id 404, before reading the body.
+FHIR_REFUSED = {401, 403, 404}
+
+
 def test_every_url_refuses_a_post_without_the_csrf_token_signed_in_or_not(alice, platform_admin):
     paths = site_paths()
     assert len(paths) > 100  # the whole site, the admin included
@@ -24,6 +32,8 @@ def test_every_url_refuses_a_post_without_the_csrf_token_signed_in_or_not(alice,
             client.force_login(user)
         for path in paths:
             status = client.post(path, {"anything": "1"}).status_code
+            if status in REFUSED_UNREAD or (path.startswith("/fhir/") and status in FHIR_REFUSED):
+                continue
             if status != 403:
                 accepted[(getattr(user, "email", "anonymous"), path)] = status
 

@@ -16,7 +16,7 @@ from appointments.services import appointment_book, appointment_check_in
 from records.models import Drug
 from telemedicine.services import consultation_admit, consultation_join
 from tests.appointments.booking_setup import SHANGHAI, open_slot, person
-from tests.factories import UserFactory
+from tests.factories import ConsentFactory, UserFactory
 
 CLINIC_MOMENT = dt.datetime(2026, 12, 2, 9, 55, tzinfo=SHANGHAI)  # a Wednesday
 
@@ -48,6 +48,7 @@ def live_consult(**slot_fields):
     """An online appointment in five minutes whose consult the doctor admitted."""
     slot = open_slot(mode="online", **_soon(**slot_fields))
     patient, account = person()
+    ConsentFactory(patient=patient, given_by=account, on_behalf="self", kind="telemedicine")
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
     doctor = slot.doctor.user
     consultation_join(consultation=appointment.consultation, account=account)

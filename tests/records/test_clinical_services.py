@@ -33,7 +33,13 @@ from telemedicine.services import (
     visit_complete,
 )
 from tests.appointments.booking_setup import open_slot, person
-from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, UserFactory
+from tests.factories import (
+    ConsentFactory,
+    DepartmentFactory,
+    DoctorFactory,
+    HospitalFactory,
+    UserFactory,
+)
 from tests.records.clinical_setup import (
     booked_visit,
     checked_in_visit,
@@ -84,6 +90,7 @@ def test_an_online_encounter_opens_when_the_consult_goes_live_not_when_the_patie
         end=timezone.now() + dt.timedelta(minutes=35),
     )
     patient, account = person()
+    ConsentFactory(patient=patient, given_by=account, on_behalf="self", kind="telemedicine")
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
     consultation_join(consultation=appointment.consultation, account=account)
     assert Appointment.objects.get(pk=appointment.pk).encounter is None
