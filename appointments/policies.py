@@ -179,6 +179,14 @@ class NotOnTheDay(BookingRefused):
     template = _("Check-in opens on the day of the appointment.")
 
 
+class OnlineNoDesk(BookingRefused):
+    code = "online_no_desk"
+    template = _(
+        "This is an online consultation: the patient joins it from their phone or computer, "
+        "not at the desk."
+    )
+
+
 class NoShowTooEarly(BookingRefused):
     code = "too_early"
     template = _("An appointment can be marked as missed only once it has begun.")
