@@ -4,6 +4,7 @@ from telemedicine import views
 
 urlpatterns = [
     path("doctor/", views.doctor_day_view, name="doctor_day"),
+    path("doctor/call-next/", views.doctor_call_next, name="doctor_call_next"),
     path("consult/<str:public_id>/", views.consult_room, name="consult_room"),
     path("consult/<str:public_id>/ice-servers", views.consult_ice_servers, name="consult_ice"),
 ]

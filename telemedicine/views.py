@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_POST
 
+from appointments.selectors_desk import doctor_queue_today
+from appointments.services import queue_call_next
 from records.models import age_on
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
@@ -90,5 +93,34 @@ def doctor_day_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "telemedicine/doctor_day.html",
-        {"doctor": doctor, "day": day, "slots": slots, "zone": doctor.hospital.timezone},
+        {
+            "doctor": doctor,
+            "day": day,
+            "slots": slots,
+            "zone": doctor.hospital.timezone,
+            # "Call next" belongs to in-person sessions only.
+            "queue": doctor_queue_today(doctor=doctor)
+            if any(slot.mode == "in_person" for slot in slots)
+            else None,
+        },
     )
+
+
+@require_POST
+@login_required
+def doctor_call_next(request: HttpRequest) -> HttpResponse:
+    """ "Call next" of an in-person session: the next checked-in patient is called in and the
+    waiting-room display shows their number (appointments/queue.py)."""
+    doctor = doctor_for_account(account=request.user)
+    if doctor is None:
+        raise Http404
+    called = queue_call_next(doctor=doctor, by=request.user)
+    if called is None:
+        messages.info(request, _("Nobody is waiting: no checked-in patient is left to call."))
+    else:
+        messages.success(
+            request,
+            _("Called %(number)s: %(name)s.")
+            % {"number": called.queue_label, "name": called.patient.name},
+        )
+    return redirect("doctor_day")
