@@ -6,6 +6,7 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+from appointments.models import Slot
 from tests.conftest import with_totp
 from tests.factories import AppointmentFactory, DoctorFactory, SlotFactory, StaffMembershipFactory
 
@@ -21,11 +22,11 @@ def appointment_at(
     hospital=None, *, doctor=None, hour: int = 9, day=MORNING, mode="in_person", **fields
 ):
     """An appointment in a 30-minute period of `doctor` (a new doctor of `hospital` if none)
-    starting at `hour` on `day`'s date."""
+    starting at `hour` on `day`'s date (the same period for the same doctor and hour)."""
     if doctor is None:
         doctor = DoctorFactory(department__hospital=hospital)
     start = day.replace(hour=hour)
-    slot = SlotFactory(
+    slot = Slot.objects.filter(doctor=doctor, mode=mode, start=start).first() or SlotFactory(
         doctor=doctor, mode=mode, start=start, end=start + dt.timedelta(minutes=30), capacity=30
     )
     return AppointmentFactory(slot=slot, **fields)
