@@ -96,6 +96,9 @@ def desk(request: HttpRequest, hospitals) -> HttpResponse:
         not_found = appointment is None
         if appointment is not None:
             state = lookup_state(appointment, now=now)
+    if state and state.get("can_check_in"):
+        # Enter (or the scanner's Enter) now checks in: focus moves to that button.
+        form.fields["code"].widget.attrs.pop("autofocus", None)
     return render(
         request,
         "appointments/desk.html",
