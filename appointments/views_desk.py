@@ -22,7 +22,7 @@ from django.views.decorators.http import require_GET, require_http_methods, requ
 from appointments.forms_booking import DeskLookupForm
 from appointments.forms_desk import ClaimSelfForm
 from appointments.models import Appointment, Mode
-from appointments.policies import BookingRefused, NotOnTheDay, OnlineNoDesk, slot_local_day
+from appointments.policies import BookingRefused, OnlineNoDesk, slot_local_day
 from appointments.selectors_booking import desk_appointment
 from appointments.selectors_desk import desk_queue_board, display_board
 from appointments.services import appointment_check_in
@@ -63,11 +63,14 @@ def lookup_state(appointment: Appointment, *, now) -> dict:
     if status == Appointment.Status.IN_CONSULT:
         return {"level": "info", "text": _("The patient is with the doctor now.")}
     if status == Appointment.Status.CHECKED_IN:
-        text = _("Already checked in at %(time)s.") % {
-            "time": timezone.localtime(appointment.checked_in_at, slot.site.zone).strftime("%H:%M")
-        }
+        at = timezone.localtime(appointment.checked_in_at, slot.site.zone).strftime("%H:%M")
         if appointment.queue_number:
-            text += " " + _("Queue number %(number)s.") % {"number": appointment.queue_label}
+            text = _("Already checked in at %(time)s, queue number %(number)s.") % {
+                "time": at,
+                "number": appointment.queue_label,
+            }
+        else:
+            text = _("Already checked in at %(time)s.") % {"time": at}
         return {"level": "success", "text": text}
     if slot.mode != Mode.IN_PERSON:
         return {"level": "error", "text": str(OnlineNoDesk().message)}
@@ -75,9 +78,8 @@ def lookup_state(appointment: Appointment, *, now) -> dict:
     if now.astimezone(slot.site.zone).date() != day:
         return {
             "level": "error",
-            "text": _("This appointment is on %(day)s.") % {"day": date_format(day, "DATE_FORMAT")}
-            + " "
-            + str(NotOnTheDay().message),
+            "text": _("This appointment is on %(day)s: check-in opens on that day.")
+            % {"day": date_format(day, "DATE_FORMAT")},
         }
     return {"level": "", "text": "", "can_check_in": True}
 

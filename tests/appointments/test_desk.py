@@ -101,7 +101,7 @@ def test_a_scanned_code_checks_in_and_gives_the_first_queue_number(desk_client, 
     assert appointment.status == "checked_in" and appointment.queue_label == "A001"
     page = response.content.decode()
     assert f"{appointment.patient.name} is checked in: queue number A001." in page
-    assert "Already checked in at 08:00. Queue number A001." in page
+    assert "Already checked in at 08:00, queue number A001." in page
     assert CHECK_IN_FORM not in page
 
 
@@ -133,7 +133,10 @@ def test_text_that_is_no_code_says_so(desk_client, morning):
         ({"status": "cancelled"}, "This appointment was cancelled: no check-in."),
         ({"status": "no_show"}, "This appointment was missed: no check-in."),
         ({"status": "completed"}, "This visit is over."),
-        ({"day": MORNING + dt.timedelta(days=1)}, "This appointment is on Dec. 3, 2026."),
+        (
+            {"day": MORNING + dt.timedelta(days=1)},
+            "This appointment is on Dec. 3, 2026: check-in opens on that day.",
+        ),
         ({"mode": "online"}, "This is an online consultation"),
     ],
 )
