@@ -17,7 +17,9 @@
 
   function announce(message) {
     if (!flash) return;
-    flash.textContent = message.number + " " + message.patient;
+    // Name the doctor too: several doctors share one waiting room.
+    var doctor = root.querySelector('[data-doctor="' + message.doctor + '"] [data-doctor-name]');
+    flash.textContent = message.number + " " + message.patient + (doctor ? " → " + doctor.textContent : "");
     flash.hidden = false;
     if (flashTimer) window.clearTimeout(flashTimer);
     flashTimer = window.setTimeout(function () { flash.hidden = true; }, 10000);
