@@ -9,6 +9,11 @@ constraint on (queue, number) holds the line should anything else write one.
 Call order: of the doctor's checked-in patients not called yet, the one whose booked time is
 earliest, then the lowest number (who checked in first). A patient who arrives early for a later
 period does not jump the people booked before them.
+
+Locks: a check-in holds its appointment, then the queue row (the upsert); "call next" holds the
+doctor's queue rows, then locks a checked-in appointment. The two never wait on each other in a
+circle: the appointment a check-in holds is still `booked` for everyone else, so "call next"
+never selects it.
 """
 
 from __future__ import annotations

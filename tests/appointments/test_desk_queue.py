@@ -151,6 +151,7 @@ def test_the_doctor_calls_next_from_their_day(client, hospital, doctor, morning)
     after = client.post("/doctor/call-next/", follow=True).content.decode()
 
     assert "1 checked-in patient waiting" in before and "Call next" in before
+    assert ">A001<" in before  # the number beside the patient in the day's list
     assert f"Called A001: {appointment.patient.name}." in after
     assert "0 checked-in patients waiting" in after
     appointment.refresh_from_db()
