@@ -12,12 +12,20 @@ class DateInput(forms.DateInput):
     input_type = "date"
 
 
+class UnechoedTextInput(forms.TextInput):
+    """A page never shows an ID number in the clear, not even back in its own box after an
+    error: the clerk types it again from the card."""
+
+    def format_value(self, value):
+        return None
+
+
 class ClaimSelfForm(forms.Form):
     name = forms.CharField(label=_("Real name, as on the ID card"), max_length=60)
     id_number = forms.CharField(
         label=_("ID number"),
         max_length=22,
-        widget=forms.TextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
+        widget=UnechoedTextInput(attrs={"autocomplete": "off", "spellcheck": "false"}),
     )
     birth_date = forms.DateField(label=_("Birth date"), widget=DateInput)
     account = forms.CharField(

@@ -139,3 +139,12 @@ def test_only_desk_staff_reach_the_page(client, alice):
         assert client.get("/desk/claim/").status_code == 404
     client.force_login(clerk_of(hospital))
     assert client.get("/desk/claim/").status_code == 200
+
+
+def test_a_refused_form_does_not_show_the_id_number_again(desk, registered_by_mother):
+    page = desk.post(
+        "/desk/claim/", _form(registered_by_mother, "nobody@example.com")
+    ).content.decode()
+
+    assert "No account has this e-mail address" in page
+    assert registered_by_mother.id_number not in page
