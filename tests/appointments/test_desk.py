@@ -210,3 +210,18 @@ def test_the_days_queue_shows_every_doctor_in_a_fixed_number_of_queries(
     assert page.count("A001") == 1 and page.count("B002") == 1
     assert page.count(">called<") == 2 and page.count(">waiting<") == 2
     assert page.count(">not arrived<") == 2 * (rows - 2)
+
+
+def test_a_clerk_of_two_hospitals_chooses_whose_queue_and_never_a_third(client, morning):
+    first, second, foreign = HospitalFactory(), HospitalFactory(), HospitalFactory()
+    clerk = clerk_of(first)
+    StaffMembershipFactory(user=clerk, hospital=second, role="front_desk")
+    ours = appointment_at(second)
+    theirs = appointment_at(foreign)
+    client.force_login(clerk)
+
+    chosen = client.get("/desk/", {"hospital": second.slug}).content.decode()
+    refused = client.get("/desk/queue/", {"hospital": foreign.slug}).content.decode()
+
+    assert ours.patient.name in chosen and 'name="hospital"' in chosen
+    assert theirs.patient.name not in refused

@@ -201,3 +201,31 @@ async def _foreign_sockets_are_closed(hospital):
             assert output == {"type": "websocket.close", "code": 4403}, (user, slug)
         finally:
             await socket.disconnect()
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("doctors", [1, 3])
+def test_the_board_reads_in_a_fixed_number_of_queries(
+    client, hospital, doctors, django_assert_num_queries
+):
+    with time_machine.travel(MORNING, tick=False):
+        clerk = clerk_of(hospital)
+        for _ in range(doctors):
+            doctor = DoctorFactory(department__hospital=hospital, user=UserFactory())
+            for hour in (9, 10):
+                appointment_check_in(
+                    appointment=appointment_at(hospital, doctor=doctor, hour=hour),
+                    by=clerk,
+                    at_desk=True,
+                )
+            queue_call_next(doctor=doctor, by=doctor.user)
+        client.force_login(clerk)
+        client.get("/desk/display/yuehu/board/")  # warm the session
+
+        # session, user, staff roles and MFA check (middleware), desk hospitals, the queues with
+        # their doctors, their appointments, the unread badge (context processor)
+        with django_assert_num_queries(8):
+            board = client.get("/desk/display/yuehu/board/").content.decode()
+
+    assert board.count('class="display-line"') == doctors
+    assert board.count("001</span>") == doctors  # each doctor's first number is being called
