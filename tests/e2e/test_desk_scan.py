@@ -4,8 +4,6 @@ the appointment and checks the patient in."""
 
 from __future__ import annotations
 
-import shutil
-
 import pytest
 import segno
 from django.conf import settings
@@ -15,7 +13,6 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from tests.appointments.desk_setup import SHANGHAI, appointment_at, clerk_of
-from tests.conftest import IN_CI
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import HospitalFactory
 
@@ -53,13 +50,7 @@ def session_for(user) -> str:
     return store.session_key
 
 
-def test_the_desk_reads_the_qr_code_with_the_camera_and_checks_in(live_server, tmp_path):
-    if not shutil.which(CHROMIUM):
-        if IN_CI:
-            pytest.fail(f"Chromium not found at {CHROMIUM}")
-        pytest.skip(f"Chromium not found at {CHROMIUM}")
-    from playwright.sync_api import sync_playwright
-
+def test_the_desk_reads_the_qr_code_with_the_camera_and_checks_in(browser, live_server, tmp_path):
     hospital = HospitalFactory()
     clerk = clerk_of(hospital)
     today = timezone.now().astimezone(SHANGHAI)
@@ -72,27 +63,27 @@ def test_the_desk_reads_the_qr_code_with_the_camera_and_checks_in(live_server, t
         f"--use-file-for-fake-video-capture={video}",
     ]
 
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *camera]
+    # A Chromium of its own, with a fake camera, from the session's Playwright.
+    with_camera = browser.browser_type.launch(
+        executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, *camera]
+    )
+    try:
+        context = with_camera.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
+        context.add_cookies(
+            [
+                {"name": "sessionid", "value": session_for(clerk), "url": live_server.url},
+                {"name": "django_language", "value": "en", "url": live_server.url},
+            ]
         )
-        try:
-            context = browser.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
-            context.add_cookies(
-                [
-                    {"name": "sessionid", "value": session_for(clerk), "url": live_server.url},
-                    {"name": "django_language", "value": "en", "url": live_server.url},
-                ]
-            )
-            page = context.new_page()
-            page.set_default_timeout(20_000)
-            # localhost is a secure context: the camera may be asked for.
-            page.goto(live_server.url + "/desk/")
-            page.get_by_role("button", name="Scan with camera").click()
-            page.wait_for_selector("h2:has-text('CAM2QR7K ·')")
-            page.get_by_role("button", name="Check in").click()
-            page.wait_for_selector("text=is checked in: queue number A001.")
-        finally:
-            browser.close()
+        page = context.new_page()
+        page.set_default_timeout(20_000)
+        # localhost is a secure context: the camera may be asked for.
+        page.goto(live_server.url + "/desk/")
+        page.get_by_role("button", name="Scan with camera").click()
+        page.wait_for_selector("h2:has-text('CAM2QR7K ·')")
+        page.get_by_role("button", name="Check in").click()
+        page.wait_for_selector("text=is checked in: queue number A001.")
+    finally:
+        with_camera.close()
 
     assert Appointment.objects.get(pk=appointment.pk).status == "checked_in"
