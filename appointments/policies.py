@@ -187,6 +187,14 @@ class OnlineNoDesk(BookingRefused):
     )
 
 
+class CalledMeanwhile(BookingRefused):
+    code = "called_meanwhile"
+    template = _(
+        "%(number)s was just called (a second click, or another screen). Press Call next again "
+        "to call the next patient."
+    )
+
+
 class NoShowTooEarly(BookingRefused):
     code = "too_early"
     template = _("An appointment can be marked as missed only once it has begun.")

@@ -26,6 +26,7 @@ from django.utils import timezone
 
 from appointments.live import desk_display_changed
 from appointments.models import Appointment, DeskQueue, Mode, Slot
+from appointments.policies import CalledMeanwhile
 from audit.services import audit_record
 from hospitals.models import Hospital
 
@@ -105,13 +106,27 @@ def _doctor_today(doctor: Any, now: dt.datetime) -> dt.date:
     return now.astimezone(doctor.hospital.zone).date()
 
 
-def queue_call_next(*, doctor: Any, by: Any, now: dt.datetime | None = None) -> Appointment | None:
+_UNCHECKED = object()
+
+
+def queue_call_next(
+    *,
+    doctor: Any,
+    by: Any,
+    seen_last: Any = _UNCHECKED,
+    now: dt.datetime | None = None,
+) -> Appointment | None:
     """Call the doctor's next waiting patient in (see the module's call order); None when
-    nobody is waiting. Audited; the waiting room of the patient's site hears it on commit."""
+    nobody is waiting. Audited; the waiting room of the patient's site hears it on commit.
+
+    `seen_last` is the id of the appointment called last as the doctor's page showed it (None
+    for nobody): when someone was called since (a double click, a second screen), nobody more
+    is called and CalledMeanwhile says who was.
+    """
     now = now or timezone.now()
     day = _doctor_today(doctor, now)
     with transaction.atomic():
-        # One caller at a time per doctor (a double click calls one patient, then the next).
+        # One caller at a time per doctor.
         queues = list(
             DeskQueue.objects.select_for_update()
             .filter(doctor=doctor, day=day)
@@ -120,6 +135,15 @@ def queue_call_next(*, doctor: Any, by: Any, now: dt.datetime | None = None) -> 
         )
         if not queues:
             return None
+        if seen_last is not _UNCHECKED:
+            last = (
+                Appointment.objects.filter(queue_id__in=queues, called_at__isnull=False)
+                .select_related("queue")
+                .order_by("-called_at", "-pk")
+                .first()
+            )
+            if (last.pk if last else None) != seen_last:
+                raise CalledMeanwhile(number=last.queue_label if last else "")
         appointment = (
             Appointment.objects.select_for_update(of=("self",))
             .filter(

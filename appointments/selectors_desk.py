@@ -169,10 +169,12 @@ def doctor_queue_today(*, doctor, now: dt.datetime | None = None) -> dict:
     last (number and full name: the doctor may read it). One query."""
     now = now or timezone.now()
     day = now.astimezone(doctor.hospital.zone).date()
+    # Every numbered appointment of the day: "called last" means the same here as in
+    # queue_call_next's check of what the page showed, whatever became of that patient since.
     rows = list(
-        Appointment.objects.filter(queue__doctor=doctor, queue__day=day)
-        .filter(status__in=(Appointment.Status.CHECKED_IN, Appointment.Status.IN_CONSULT))
-        .select_related("queue", "patient")
+        Appointment.objects.filter(queue__doctor=doctor, queue__day=day).select_related(
+            "queue", "patient"
+        )
     )
     called = [row for row in rows if row.called_at is not None]
     return {

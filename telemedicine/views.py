@@ -12,7 +12,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.selectors_desk import doctor_queue_today
-from appointments.services import queue_call_next
+from appointments.services import BookingRefused, queue_call_next
 from records.models import age_on
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
@@ -114,7 +114,14 @@ def doctor_call_next(request: HttpRequest) -> HttpResponse:
     doctor = doctor_for_account(account=request.user)
     if doctor is None:
         raise Http404
-    called = queue_call_next(doctor=doctor, by=request.user)
+    seen = request.POST.get("seen_last", "")
+    try:
+        called = queue_call_next(
+            doctor=doctor, by=request.user, seen_last=int(seen) if seen.isdigit() else None
+        )
+    except BookingRefused as refused:
+        messages.warning(request, refused.message)
+        return redirect("doctor_day")
     if called is None:
         messages.info(request, _("Nobody is waiting: no checked-in patient is left to call."))
     else:

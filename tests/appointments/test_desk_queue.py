@@ -9,6 +9,7 @@ import pytest
 import time_machine
 
 from appointments.models import Appointment
+from appointments.selectors_desk import doctor_queue_today
 from appointments.services import appointment_check_in, queue_call_next
 from audit.models import AuditEvent
 from tests.appointments.desk_setup import MORNING, appointment_at, clerk_of
@@ -164,3 +165,41 @@ def test_only_doctors_call_next(client, hospital, morning):
     client.force_login(clerk_of(hospital))
 
     assert client.post("/doctor/call-next/").status_code == 404
+
+
+@pytest.mark.django_db
+def test_a_double_click_on_call_next_calls_one_patient(client, hospital, doctor, morning):
+    clerk = clerk_of(hospital)
+    first = appointment_at(hospital, doctor=doctor, hour=9)
+    second = appointment_at(hospital, doctor=doctor, hour=10)
+    for appointment in (first, second):
+        appointment_check_in(appointment=appointment, by=clerk, at_desk=True)
+    client.force_login(doctor.user)
+    client.cookies["django_language"] = "en"
+
+    client.post("/doctor/call-next/", {"seen_last": ""})
+    twice = client.post("/doctor/call-next/", {"seen_last": ""}, follow=True).content.decode()
+
+    assert "A001 was just called" in twice
+    first.refresh_from_db()
+    second.refresh_from_db()
+    assert first.called_at is not None and second.called_at is None
+    # The page now shows A001 as called last: its button calls A002.
+    client.post("/doctor/call-next/", {"seen_last": str(first.pk)})
+    second.refresh_from_db()
+    assert second.called_at is not None
+
+
+@pytest.mark.django_db
+def test_a_finished_visit_still_counts_as_called_last(hospital, doctor, morning):
+    clerk = clerk_of(hospital)
+    first = appointment_at(hospital, doctor=doctor, hour=9)
+    second = appointment_at(hospital, doctor=doctor, hour=10)
+    for appointment in (first, second):
+        appointment_check_in(appointment=appointment, by=clerk, at_desk=True)
+    queue_call_next(doctor=doctor, by=doctor.user, seen_last=None)
+    Appointment.objects.filter(pk=first.pk).update(status="completed")
+
+    assert doctor_queue_today(doctor=doctor)["current"].pk == first.pk
+    called = queue_call_next(doctor=doctor, by=doctor.user, seen_last=first.pk)
+    assert called.pk == second.pk
