@@ -41,11 +41,13 @@ from appointments.policies import (
     IllegalTransition,
     NoShowTooEarly,
     NotOnTheDay,
+    OnlineNoDesk,
     PatientNotLinked,
     PlacesLeft,
     ReferralPlacesFull,
     SlotFull,
 )
+from appointments.queue import queue_assign
 from appointments.signals import (
     appointment_booked,
     appointment_cancelled,
@@ -576,8 +578,10 @@ def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any)
 
 
 def _transition(
-    appointment: Appointment, *, by: Any, new: str, why: str = "", check=None
+    appointment: Appointment, *, by: Any, new: str, why: str = "", check=None, also=None
 ) -> Appointment:
+    """Move along one edge under the appointment's row lock. `also(appointment, now)` runs in
+    the same transaction after the save and returns what it adds to the audit data."""
     now = timezone.now()
     with transaction.atomic():
         appointment = _lock_appointment(appointment)
@@ -594,13 +598,14 @@ def _transition(
             appointment.ended_at = now
             fields.append("ended_at")
         appointment.save(update_fields=fields)
+        extra = also(appointment, now) if also is not None else {}
         _record_side(appointment, by=by, new=new)
         audit_record(
             actor=by,
             action=f"appointment.{new}",
             target=appointment,
             on_behalf_of=appointment.patient,
-            data={"from": old, "to": new, "why": why},
+            data={"from": old, "to": new, "why": why, **extra},
         )
         appointment_status_changed.send(
             sender=Appointment, appointment=appointment, by=by, old=old, new=new
@@ -645,9 +650,32 @@ def _after_start(appointment: Appointment, now: dt.datetime) -> None:
         raise NoShowTooEarly()
 
 
-def appointment_check_in(*, appointment: Appointment, by: Any) -> Appointment:
-    """booked → checked_in, on the slot's local day only."""
-    return _transition(appointment, by=by, new=Appointment.Status.CHECKED_IN, check=_on_the_day)
+def _take_queue_number(appointment: Appointment, now: dt.datetime) -> dict:
+    if appointment.slot.mode != Mode.IN_PERSON:
+        return {}
+    queue_assign(appointment=appointment, day=policies.slot_local_day(appointment.slot))
+    return {"queue": appointment.queue_label}
+
+
+def _in_person_on_the_day(appointment: Appointment, now: dt.datetime) -> None:
+    if appointment.slot.mode != Mode.IN_PERSON:
+        raise OnlineNoDesk()
+    _on_the_day(appointment, now)
+
+
+def appointment_check_in(
+    *, appointment: Appointment, by: Any, at_desk: bool = False
+) -> Appointment:
+    """booked → checked_in, on the slot's local day only; an in-person appointment takes the
+    next number of its doctor's queue of the day (appointments/queue.py). A desk checks in
+    in-person appointments only (an online one is checked in by joining its room)."""
+    return _transition(
+        appointment,
+        by=by,
+        new=Appointment.Status.CHECKED_IN,
+        check=_in_person_on_the_day if at_desk else _on_the_day,
+        also=_take_queue_number,
+    )
 
 
 def appointment_start_consult(*, appointment: Appointment, by: Any) -> Appointment:

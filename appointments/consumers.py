@@ -1,12 +1,14 @@
-"""The live places-left socket of a doctor's page (DESIGN.md §5: pages also poll)."""
+"""Live sockets: a doctor page's places left, and a hospital's waiting-room display
+(DESIGN.md §5: both pages also poll)."""
 
 from __future__ import annotations
 
+from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
-from appointments.live import doctor_group
-from appointments.selectors_booking import doctor_public
+from appointments.live import desk_display_group, doctor_group
+from appointments.selectors_booking import desk_hospitals, doctor_public
 
 
 class DoctorSlotsConsumer(AsyncJsonWebsocketConsumer):
@@ -43,3 +45,50 @@ class DoctorSlotsConsumer(AsyncJsonWebsocketConsumer):
                 "bookable": event["bookable"],
             }
         )
+
+
+class DeskDisplayConsumer(AsyncJsonWebsocketConsumer):
+    """The waiting-room display of one hospital: forwards `queue.called` (number and masked
+    name) and `queue.changed` pushes; the page then reloads its board. Only that hospital's
+    front desk and admins (and platform admins): any other socket is accepted and closed with
+    4403, whether or not the hospital exists. The browser sends nothing."""
+
+    group: str | None = None
+
+    async def connect(self) -> None:
+        slug = self.scope["url_route"]["kwargs"]["slug"]
+        await self.accept()
+        hospital = await database_sync_to_async(_desk_hospital)(self.scope.get("user"), slug)
+        if hospital is None:
+            await self.close(code=4403)
+            return
+        self.group = desk_display_group(hospital.pk)
+        await self.channel_layer.group_add(self.group, self.channel_name)
+
+    async def disconnect(self, code: int) -> None:
+        if self.group is not None:
+            await self.channel_layer.group_discard(self.group, self.channel_name)
+
+    async def receive_json(self, content, **kwargs) -> None:
+        return None
+
+    async def queue_called(self, event: dict) -> None:
+        await self.send_json(
+            {
+                "type": "queue.called",
+                "number": event["number"],
+                "patient": event["patient"],
+                "doctor": event["doctor"],
+            }
+        )
+
+    async def queue_changed(self, event: dict) -> None:
+        await self.send_json({"type": "queue.changed"})
+
+
+def _desk_hospital(user, slug: str):
+    # Pages send staff without a second factor to set one up (portal's MFA middleware); a
+    # socket has no such detour, so it simply refuses them.
+    if user is None or not user.is_authenticated or not is_mfa_enabled(user):
+        return None
+    return desk_hospitals(user=user).filter(slug=slug).first()

@@ -53,3 +53,28 @@ def slot_places_changed(*, slot) -> None:
             logger.warning("could not push places of slot %s", slot.pk, exc_info=True)
 
     transaction.on_commit(push)
+
+
+# --- The waiting-room display of a site (issue 8) -------------------------------------------
+
+
+def desk_display_group(site_id: int) -> str:
+    return f"desk.display.{site_id}"
+
+
+def desk_display_changed(*, site_id: int, message: dict) -> None:
+    """After the current transaction commits, tell the site's waiting-room displays (and desks)
+    that its queues changed: `queue.called` (with the number and masked name) or
+    `queue.changed`. Like the places push, a lost push costs freshness only: displays poll."""
+    group = desk_display_group(site_id)
+
+    def push() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.warning("could not push the queue of site %s", site_id, exc_info=True)
+
+    transaction.on_commit(push)

@@ -402,6 +402,43 @@ class Hold(models.Model):
         return self.state == self.State.LIVE and now < self.expires_at
 
 
+class DeskQueue(models.Model):
+    """One doctor's queue at one site on one local day. Check-in hands out its numbers
+    (A001, A002, …) with one upsert of `last_number` (appointments/queue.py), so two desks
+    checking in at once never give out the same number."""
+
+    doctor = models.ForeignKey(
+        "hospitals.Doctor",
+        on_delete=models.CASCADE,
+        related_name="desk_queues",
+        verbose_name=_("doctor"),
+    )
+    site = models.ForeignKey(
+        "hospitals.Hospital",
+        on_delete=models.CASCADE,
+        related_name="desk_queues",
+        verbose_name=_("site"),
+    )
+    day = models.DateField(_("day"))
+    # Tells the doctors of one site apart on the waiting-room display: A…, B…
+    letter = models.CharField(_("letter"), max_length=2)
+    last_number = models.PositiveIntegerField(_("last number given"), default=0)
+
+    class Meta:
+        verbose_name = _("queue")
+        verbose_name_plural = _("queues")
+        constraints = [
+            models.UniqueConstraint(fields=["doctor", "site", "day"], name="desk_queue_one_a_day"),
+        ]
+        indexes = [models.Index(fields=["site", "day"], name="desk_queue_site_day")]
+
+    def __str__(self) -> str:
+        return f"{self.letter} {self.doctor_id} {self.day}"
+
+    def label(self, number: int) -> str:
+        return f"{self.letter}{number:03d}"
+
+
 ACTIVE_STATUSES = ("booked", "checked_in", "in_consult")
 # What a Closure cancels: everything not yet under way (a consult in progress carries on).
 CLOSURE_CANCELS_STATUSES = ("booked", "checked_in")
@@ -477,6 +514,18 @@ class Appointment(models.Model):
     sequence = models.PositiveIntegerField(default=0)
     created_at = models.DateTimeField(_("booked at"), default=timezone.now)
     checked_in_at = models.DateTimeField(_("checked in at"), null=True, blank=True)
+    # Given at an in-person check-in: the place in the doctor's queue of the day.
+    queue = models.ForeignKey(
+        DeskQueue,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="appointments",
+        verbose_name=_("queue"),
+    )
+    queue_number = models.PositiveIntegerField(_("queue number"), null=True, blank=True)
+    # When the doctor's "call next" called the patient in (the waiting-room display shows it).
+    called_at = models.DateTimeField(_("called in at"), null=True, blank=True)
     ended_at = models.DateTimeField(_("ended at"), null=True, blank=True)
     # The offset (hours before the start) of the last reminder written: send_due_reminders
     # looks only at appointments with a smaller offset due.
@@ -496,6 +545,16 @@ class Appointment(models.Model):
                 fields=["booked_by", "idempotency_key"],
                 condition=~Q(idempotency_key=""),
                 name="appointment_idempotency_key_unique",
+            ),
+            models.UniqueConstraint(
+                fields=["queue", "queue_number"],
+                condition=Q(queue__isnull=False),
+                name="appointment_one_queue_number",
+            ),
+            models.CheckConstraint(
+                condition=Q(queue__isnull=True, queue_number__isnull=True)
+                | Q(queue__isnull=False, queue_number__isnull=False),
+                name="appointment_queue_and_number_together",
             ),
         ]
         indexes = [
@@ -518,6 +577,13 @@ class Appointment(models.Model):
     @property
     def is_active(self) -> bool:
         return self.status in ACTIVE_STATUSES
+
+    @property
+    def queue_label(self) -> str:
+        """A003, or "" before an in-person check-in. Needs `queue` loaded to avoid a query."""
+        if self.queue_id is None or self.queue_number is None:
+            return ""
+        return self.queue.label(self.queue_number)
 
 
 class WaitlistEntry(models.Model):

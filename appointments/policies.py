@@ -179,6 +179,22 @@ class NotOnTheDay(BookingRefused):
     template = _("Check-in opens on the day of the appointment.")
 
 
+class OnlineNoDesk(BookingRefused):
+    code = "online_no_desk"
+    template = _(
+        "This is an online consultation: the patient joins it from their phone or computer, "
+        "not at the desk."
+    )
+
+
+class CalledMeanwhile(BookingRefused):
+    code = "called_meanwhile"
+    template = _(
+        "%(number)s was just called (a second click, or another screen). Press Call next again "
+        "to call the next patient."
+    )
+
+
 class NoShowTooEarly(BookingRefused):
     code = "too_early"
     template = _("An appointment can be marked as missed only once it has begun.")

@@ -108,7 +108,13 @@ def appointments_for_account(*, account) -> QuerySet[Appointment]:
     # `consultation` is telemedicine's reverse one-to-one (named, never imported): the room
     # link and the .ics location of online appointments come in the same query.
     return Appointment.objects.filter(patient_id__in=_linked_patient_ids(account)).select_related(
-        "patient", "slot", "slot__doctor", "slot__site", "slot__department", "consultation"
+        "patient",
+        "slot",
+        "slot__doctor",
+        "slot__site",
+        "slot__department",
+        "consultation",
+        "queue",
     )
 
 
@@ -156,7 +162,9 @@ def desk_appointment(*, user, code: str) -> Appointment | None:
         Appointment.objects.filter(
             Q(code=code) | Q(code=code.upper()), slot__site__in=desk_hospitals(user=user)
         )
-        .select_related("patient", "slot", "slot__doctor", "slot__site", "slot__department")
+        .select_related(
+            "patient", "slot", "slot__doctor", "slot__site", "slot__department", "queue"
+        )
         .first()
     )
 

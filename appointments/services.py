@@ -513,6 +513,7 @@ from appointments.booking import (  # noqa: E402
     waitlist_promote,
 )
 from appointments.policies import BookingRefused  # noqa: E402
+from appointments.queue import queue_call_next  # noqa: E402
 from appointments.reminders import reminders_send_due  # noqa: E402
 
 __all__ = [
@@ -531,6 +532,7 @@ __all__ = [
     "hold_create",
     "hold_release",
     "mark_no_shows",
+    "queue_call_next",
     "release_expired_holds",
     "reminders_send_due",
     "schedule_rule_create",

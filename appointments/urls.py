@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from appointments import views, views_booking, views_rebook
+from appointments import views, views_booking, views_desk, views_rebook
 
 CODE = r"(?P<code>[A-Za-z0-9-]{1,12})"
 
@@ -47,6 +47,14 @@ urlpatterns = [
         name="appointment_reschedule",
     ),
     path("calendar/<str:token>.ics", views.calendar_feed, name="calendar_feed"),
-    path("desk/", views.desk, name="desk"),
-    path("desk/check-in/", views_booking.desk_check_in, name="desk_check_in"),
+    path("desk/", views_desk.desk, name="desk"),
+    path("desk/check-in/", views_desk.desk_check_in, name="desk_check_in"),
+    path("desk/queue/", views_desk.desk_queue, name="desk_queue"),
+    path("desk/claim/", views_desk.desk_claim_self, name="desk_claim_self"),
+    path("desk/display/<slug:slug>/", views_desk.desk_display, name="desk_display"),
+    path(
+        "desk/display/<slug:slug>/board/",
+        views_desk.desk_display_board,
+        name="desk_display_board",
+    ),
 ]

@@ -7,8 +7,7 @@ import datetime as dt
 import uuid
 from functools import wraps
 
-import qrcode
-import qrcode.image.svg
+import segno
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
@@ -24,15 +23,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments.alternatives import offer_used
 from appointments.calendar import appointment_ics, personal_feed_ics
 from appointments.emails import offers as closure_offers_for
-from appointments.forms_booking import DeskLookupForm, SearchForm
-from appointments.models import CalendarToken
+from appointments.forms_booking import SearchForm
+from appointments.models import CalendarToken, Mode
 from appointments.selectors import calendar_token_live
 from appointments.selectors_booking import (
     GRID_DAYS,
     appointment_for_account,
     appointments_for_feed,
     appointments_upcoming_and_past,
-    desk_appointment,
     desk_hospitals,
     doctor_grid,
     doctor_public,
@@ -57,6 +55,7 @@ HISTORY_LABELS = {
     "appointment.in_consult": gettext_lazy("Consultation started"),
     "appointment.completed": gettext_lazy("Completed"),
     "appointment.no_show": gettext_lazy("Marked as not attended"),
+    "appointment.called": gettext_lazy("Called in by the doctor"),
 }
 CANCEL_LABELS = {
     "patient": gettext_lazy("Cancelled"),
@@ -136,8 +135,9 @@ def doctor_slots(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def qr_svg(text: str) -> str:
-    image = qrcode.make(text, image_factory=qrcode.image.svg.SvgPathImage, box_size=8, border=2)
-    return image.to_string(encoding="unicode")
+    """An inline SVG QR code (never a Micro QR: phone and desk scanners do not read those)."""
+    code = segno.make(text, error="m", micro=False)
+    return code.svg_inline(scale=6, border=4, svgclass="qr-code", lineclass=None, omitsize=True)
 
 
 def account_appointment(view):
@@ -189,7 +189,10 @@ def appointment_detail(request: HttpRequest, appointment) -> HttpResponse:
         {
             "appointment": appointment,
             "slot": appointment.slot,
-            "qr": mark_safe(qr_svg(appointment.code)),  # noqa: S308 (our own SVG)
+            # Only an in-person visit is checked in at a desk, so only it shows a QR code.
+            "qr": mark_safe(qr_svg(appointment.code))  # noqa: S308 (our own SVG)
+            if appointment.slot.mode == Mode.IN_PERSON and appointment.is_active
+            else "",
             "history": history,
             "alternatives": closure_offers(appointment),
             "now": timezone.now(),
@@ -259,25 +262,3 @@ def desk_page(view):
         return view(request, hospitals, **kwargs)
 
     return wrapper
-
-
-@desk_page
-@require_GET
-def desk(request: HttpRequest, hospitals) -> HttpResponse:
-    form = DeskLookupForm(request.GET or None)
-    appointment = None
-    not_found = False
-    if form.is_bound and form.is_valid():
-        appointment = desk_appointment(user=request.user, code=form.cleaned_data["code"])
-        not_found = appointment is None
-    return render(
-        request,
-        "appointments/desk.html",
-        {
-            "form": form,
-            "hospitals": hospitals,
-            "appointment": appointment,
-            "not_found": not_found,
-            "now": timezone.now(),
-        },
-    )

@@ -1,6 +1,6 @@
-"""The pages that change bookings: confirm (hold, then book), the waiting list, cancel,
-reschedule and the desk's check-in. Each one calls one booking service; every refusal is shown
-with its own message on the page it came from."""
+"""The pages that change bookings: confirm (hold, then book), the waiting list, cancel and
+reschedule (the desk's check-in is in views_desk.py). Each one calls one booking service; every
+refusal is shown with its own message on the page it came from."""
 
 from __future__ import annotations
 
@@ -11,19 +11,16 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments.forms_booking import DeskLookupForm
 from appointments.forms_confirm import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
 from appointments.policies import BookingRefused
 from appointments.selectors_booking import (
     appointment_by_idempotency_key,
-    desk_appointment,
     people_to_book_for,
     referrals_usable_for,
     reschedule_choices,
@@ -32,13 +29,12 @@ from appointments.selectors_booking import (
 from appointments.services import (
     appointment_book,
     appointment_cancel,
-    appointment_check_in,
     appointment_reschedule,
     hold_create,
     hold_release,
     waitlist_join,
 )
-from appointments.views import account_appointment, desk_page
+from appointments.views import account_appointment
 
 FULL = "slot_full"
 
@@ -231,21 +227,3 @@ def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) 
             "days": list(days.items()),
         },
     )
-
-
-@desk_page
-@require_POST
-def desk_check_in(request: HttpRequest, hospitals) -> HttpResponse:
-    form = DeskLookupForm(request.POST)
-    if not form.is_valid():
-        return redirect("desk")
-    appointment = desk_appointment(user=request.user, code=form.cleaned_data["code"])
-    if appointment is None:
-        raise Http404
-    try:
-        appointment_check_in(appointment=appointment, by=request.user)
-    except BookingRefused as refused:
-        messages.error(request, refused.message)
-    else:
-        messages.success(request, _("%(name)s is checked in.") % {"name": appointment.patient.name})
-    return redirect(f"{reverse('desk')}?code={appointment.code}")

@@ -5,10 +5,13 @@ from __future__ import annotations
 
 import datetime as dt
 
+import phonenumbers
 from django.db.models import QuerySet
 from django.utils import timezone
 
 from portal.models import User
+from records.crypto import id_number_hash
+from records.idnumbers import normalise_id_number
 from records.models import (
     CareRelationship,
     Consent,
@@ -103,3 +106,32 @@ def patient_for_emergency(*, id_number: str, name: str) -> Patient | None:
         return None
     same = "".join(patient.name.split()).casefold() == "".join((name or "").split()).casefold()
     return patient if same and name.strip() else None
+
+
+def patient_by_identity(*, name: str, id_number: str, birth_date: dt.date) -> Patient | None:
+    """The person whose ID number, name and birth date all match (as read off an ID card at a
+    desk), or None: a partial match answers exactly like no match."""
+    patient = Patient.objects.filter(
+        id_number_hash=id_number_hash(normalise_id_number(id_number))
+    ).first()
+    if patient is None or patient.birth_date != birth_date:
+        return None
+    if "".join(patient.name.split()).casefold() != "".join(name.split()).casefold():
+        return None
+    return patient
+
+
+def account_by_email_or_phone(value: str) -> User | None:
+    """An active account by its e-mail address, or by its verified mobile number (mainland
+    numbers may be typed without +86)."""
+    value = value.strip()
+    if not value:
+        return None
+    if "@" in value:
+        return User.objects.filter(email__iexact=value, is_active=True).first()
+    try:
+        number = phonenumbers.parse(value, "CN")
+    except phonenumbers.NumberParseException:
+        return None
+    e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    return User.objects.filter(phone=e164, phone_verified=True, is_active=True).first()

@@ -111,7 +111,7 @@ def doctor_day(*, doctor, day: dt.date) -> list:
     end = start + dt.timedelta(days=1)
     appointments = (
         Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
-        .select_related("patient", "consultation")
+        .select_related("patient", "consultation", "queue")
         .order_by("created_at", "pk")
     )
     return list(

@@ -15,6 +15,7 @@ urlpatterns = [
         views.doctor_visit_complete,
         name="doctor_visit_complete",
     ),
+    path("doctor/call-next/", views.doctor_call_next, name="doctor_call_next"),
     path("consult/<str:public_id>/", views.consult_room, name="consult_room"),
     path("consult/<str:public_id>/ice-servers", views.consult_ice_servers, name="consult_ice"),
 ]

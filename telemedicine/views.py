@@ -13,6 +13,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
+from appointments.selectors_desk import doctor_queue_today
+from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
 from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
 from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
@@ -131,7 +133,16 @@ def doctor_day_view(request: HttpRequest) -> HttpResponse:
     return render(
         request,
         "telemedicine/doctor_day.html",
-        {"doctor": doctor, "day": day, "slots": slots, "zone": doctor.hospital.timezone},
+        {
+            "doctor": doctor,
+            "day": day,
+            "slots": slots,
+            "zone": doctor.hospital.timezone,
+            # "Call next" belongs to in-person sessions only.
+            "queue": doctor_queue_today(doctor=doctor)
+            if any(slot.mode == "in_person" for slot in slots)
+            else None,
+        },
     )
 
 
@@ -208,4 +219,31 @@ def doctor_visit_complete(request: HttpRequest, code: str) -> HttpResponse:
     messages.success(
         request, _("The visit of %(name)s is completed.") % {"name": appointment.patient.name}
     )
+    return redirect("doctor_day")
+
+
+@require_POST
+@login_required
+def doctor_call_next(request: HttpRequest) -> HttpResponse:
+    """ "Call next" of an in-person session: the next checked-in patient is called in and the
+    waiting-room display shows their number (appointments/queue.py)."""
+    doctor = doctor_for_account(account=request.user)
+    if doctor is None:
+        raise Http404
+    seen = request.POST.get("seen_last", "")
+    try:
+        called = queue_call_next(
+            doctor=doctor, by=request.user, seen_last=int(seen) if seen.isdigit() else None
+        )
+    except BookingRefused as refused:
+        messages.warning(request, refused.message)
+        return redirect("doctor_day")
+    if called is None:
+        messages.info(request, _("Nobody is waiting: no checked-in patient is left to call."))
+    else:
+        messages.success(
+            request,
+            _("Called %(number)s: %(name)s.")
+            % {"number": called.queue_label, "name": called.patient.name},
+        )
     return redirect("doctor_day")

@@ -463,6 +463,7 @@ def test_every_refusal_has_a_code_and_a_message_in_both_languages():
             hours=2,
             old="a",
             new="b",
+            number="A001",
         )
         assert error.code
         with translation.override("en"):

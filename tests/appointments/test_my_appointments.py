@@ -120,3 +120,22 @@ def test_the_list_runs_a_fixed_number_of_queries(client, alice, rows, django_ass
     with django_assert_num_queries(5):  # + the unread badge
         response = client.get("/appointments/")
     assert response.content.decode().count('class="row-') == rows + 1
+
+
+def test_only_an_in_person_appointment_shows_a_qr_code_for_the_desk(client, alice, family):
+    in_person = AppointmentFactory(patient=family["child"], code="INPERSON", slot__mode="in_person")
+    online = AppointmentFactory(patient=family["child"], code="ONLINE01", slot__mode="online")
+    cancelled = AppointmentFactory(
+        patient=family["child"], code="CANCEL01", slot__mode="in_person", status="cancelled"
+    )
+    signed_in(client, alice)
+
+    desk = client.get("/appointments/INPERSON/").content.decode()
+    room = client.get("/appointments/ONLINE01/").content.decode()
+    gone = client.get("/appointments/CANCEL01/").content.decode()
+
+    assert '<svg viewBox="0 0 ' in desk and "at the front desk to check in" in desk
+    assert "<svg" not in room and "front desk" not in room
+    assert "An online consultation has no check-in at a desk" in room
+    assert "<svg" not in gone and "front desk" not in gone
+    assert in_person.code in desk and online.code in room and cancelled.code in gone
