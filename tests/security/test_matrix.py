@@ -1,0 +1,120 @@
+"""The permission matrix: every endpoint × ten roles × an object of somebody else.
+
+Expected answers come from ONE table (tests/security/policy.py); an endpoint missing from it
+fails here. Every answer, 403/404 pages and redirects included, is searched for the canary
+strings seeded in patient A's and hospital X's objects that the role may not see."""
+
+from __future__ import annotations
+
+import pytest
+
+from tests.security.matrix import (
+    body_of,
+    client_for,
+    leaks,
+    matches,
+    observed,
+    snapshot,
+    undone,
+    url_for,
+)
+from tests.security.policy import (
+    GROUPS,
+    LOGIN,
+    NOT_ALLOWED,
+    NOT_FOUND,
+    NOT_VALID,
+    POLICY,
+    WEBSOCKETS,
+    group_of,
+)
+from tests.security.routes import http_routes, websocket_routes
+from tests.security.world import ROLES, build_world
+
+pytestmark = pytest.mark.django_db
+
+ROUTES = {route.name: route for route in http_routes()}
+REFUSALS = {LOGIN, NOT_FOUND, NOT_ALLOWED, NOT_VALID}
+
+
+def test_every_endpoint_has_an_entry_in_the_policy_table():
+    missing = sorted(
+        name for name, route in ROUTES.items() if name not in POLICY and group_of(route) is None
+    )
+    stale = sorted(set(POLICY) - set(ROUTES))
+    ws_missing = sorted({r.name for r in websocket_routes()} - set(WEBSOCKETS))
+    assert missing == [], f"endpoints missing from tests/security/policy.py POLICY: {missing}"
+    assert stale == [], f"POLICY names endpoints that no longer exist: {stale}"
+    assert ws_missing == [], f"WebSocket routes missing from WEBSOCKETS: {ws_missing}"
+
+
+def test_the_matrix_covers_every_endpoint_and_role(record_property):
+    http = len(POLICY) + sum(1 for r in ROUTES.values() if group_of(r) is not None)
+    cells = (len(POLICY) * 2 + http - len(POLICY)) * len(ROLES)
+    cells += len(WEBSOCKETS) * len(ROLES)
+    record_property("endpoints", http + len(WEBSOCKETS))
+    record_property("cells", cells)
+    print(f"\npermission matrix: {http} HTTP + {len(WEBSOCKETS)} WebSocket endpoints × "
+          f"{len(ROLES)} roles = {cells} requests")  # fmt: skip
+    assert http >= len(POLICY) > 50
+
+
+def _check(world, name, method, role, response, outcome, failures, reveals=frozenset()):
+    if not matches(outcome, response):
+        failures.append(f"{method} {name} as {role}: expected {outcome}, got {observed(response)}")
+    found = leaks(world, role, body_of(response), reveals)
+    if found:
+        failures.append(f"{method} {name} as {role} ({response.status_code}) leaks {found}")
+
+
+@pytest.mark.parametrize("name", sorted(POLICY))
+def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name):
+    world = build_world()
+    rule = POLICY[name]
+    url = url_for(ROUTES[name], rule, world)
+    clients = {role: client_for(world, role) for role in ROLES}
+    failures: list[str] = []
+
+    statuses = {}
+    for role in ROLES:
+        response = undone(lambda role=role: clients[role].get(url))
+        statuses[role] = response.status_code
+        _check(world, name, "GET", role, response, rule.get[role], failures, rule.reveals)
+
+    # Refused POSTs must change nothing at all; the others are rolled back after each role.
+    before = snapshot()
+    for role in ROLES:
+        if rule.post is not None:
+            outcome = rule.post[role]
+            response = clients[role].post(url, {}) if outcome in REFUSALS else None
+            if response is None:
+                response = undone(lambda role=role: clients[role].post(url, {}))
+            _check(world, name, "POST", role, response, outcome, failures, rule.reveals)
+        else:
+            # Not a form: a POST is refused or answered like the GET, and changes nothing.
+            response = clients[role].post(url, {})
+            if response.status_code not in (302, 403, 404, 405, statuses[role]):
+                failures.append(f"POST {name} as {role}: {response.status_code}")
+            found = leaks(world, role, body_of(response), rule.reveals)
+            if found:
+                failures.append(f"POST {name} as {role} leaks {found}")
+    if before != snapshot():
+        failures.append(f"POST {name}: a refused request changed the database")
+
+    assert failures == []
+
+
+@pytest.mark.parametrize("group", sorted(GROUPS))
+def test_third_party_pages_answer_each_role_without_leaking(group):
+    world = build_world()
+    rule = GROUPS[group]
+    routes = [route for route in ROUTES.values() if group_of(route) == group]
+    assert routes
+    failures: list[str] = []
+    for role in ROLES:
+        client = client_for(world, role)
+        for route in routes:
+            url = url_for(route, None, world)
+            response = client.get(url)
+            _check(world, route.name, "GET", role, response, rule.get[role], failures)
+    assert failures == []
