@@ -165,8 +165,11 @@ def build_world() -> World:
     person(account_b, name="Bee Person")
 
     # --- patient A's care at hospital X -------------------------------------------------
-    online = SlotFactory(doctor=doctor, mode="online", start=_local(0, 23, 0),
-                         end=_local(0, 23, 30))  # fmt: skip
+    # The consult room is open now: the online period starts in five minutes.
+    soon = timezone.now().replace(second=0, microsecond=0) + dt.timedelta(minutes=5)
+    online = SlotFactory(
+        doctor=doctor, mode="online", start=soon, end=soon + dt.timedelta(minutes=30)
+    )
     consult_appt = appointment_book(
         patient=child, slot=online, booked_by=account_a, visit_reason=c(CLINICAL, "VisitReason")
     )
