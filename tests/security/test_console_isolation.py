@@ -30,9 +30,7 @@ def rows_of_y(y) -> dict[str, list]:
         "closures": list(Closure.objects.filter(hospital=y).order_by("pk").values_list())
         + list(Closure.objects.filter(doctor__hospital=y).order_by("pk").values_list())
         + list(Closure.objects.filter(department__hospital=y).order_by("pk").values_list()),
-        "appointments": list(
-            Appointment.objects.filter(slot__site=y).order_by("pk").values_list()
-        ),
+        "appointments": list(Appointment.objects.filter(slot__site=y).order_by("pk").values_list()),
         "tokens": list(
             CalendarToken.objects.filter(doctor__hospital=y).order_by("pk").values_list()
         ),
@@ -153,7 +151,10 @@ def _forged_posts(s) -> list[tuple[str, dict]]:
         (reverse("console_rota", args=[x, s["doctor_y"].pk]), rota),
         (reverse("console_rota", args=[x, doctor_x.pk]), {**rota, "site": s["y"].pk}),
         (reverse("console_rota_edit", args=[x, doctor_x.pk, s["rule_y"].pk]), rota),
-        (reverse("console_rota_edit", args=[x, doctor_x.pk, rule_x.pk]), {**rota, "site": s["y"].pk}),
+        (
+            reverse("console_rota_edit", args=[x, doctor_x.pk, rule_x.pk]),
+            {**rota, "site": s["y"].pk},
+        ),
         (reverse("console_rota_delete", args=[x, doctor_x.pk, s["rule_y"].pk]), {}),
         (reverse("console_rota_delete", args=[x, s["doctor_y"].pk, s["rule_y"].pk]), {}),
         # The "revoke" bulk action of the feed links with Y's token.
