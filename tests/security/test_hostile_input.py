@@ -139,7 +139,7 @@ def test_hostile_text_is_inert_in_every_page_export_and_email(batch):
         hospital = s["hospital"]
         doctor = _as(s["doctor_user"])
         day = look("doctor's day", doctor.get(reverse("doctor_day")))
-        for _account, patient, consult, _visit in s["people"]:
+        for _account, _patient, consult, _visit in s["people"]:
             room = reverse("consult_room", args=[consult.consultation.public_id])
             look("consult room", doctor.get(room))
         admin = _as(s["admin"])
@@ -147,7 +147,7 @@ def test_hostile_text_is_inert_in_every_page_export_and_email(batch):
         look("console CSV", csv_response, kind="csv")
         look("console day", admin.get(reverse("console_day", args=[hospital.slug, MORNING.date()])))
         desk = _as(s["desk"])
-        for _account, _patient, consult, visit in s["people"]:
+        for _account, _patient, _consult, visit in s["people"]:
             look("desk", desk.get(reverse("desk"), {"code": visit.code}))
         # The patient's own pages show only their own text: a sample of them is enough.
         for account, patient, consult, visit in s["people"][::5]:
