@@ -37,6 +37,13 @@ def resolve(world: World, path: str) -> Any:
     return value
 
 
+def value_of(world: World, text: str) -> str:
+    """An attribute path into the world's objects (`appointment.code`), or a literal."""
+    if text.split(".")[0] in world.objects:
+        return str(resolve(world, text))
+    return text
+
+
 def fill(route: Route, rule: Rule | None, world: World) -> dict[str, str]:
     kwargs = {}
     for name in route.kwargs:

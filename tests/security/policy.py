@@ -22,6 +22,8 @@ class Outcome:
     statuses: frozenset[int]
     login: bool = False  # must be a redirect to the sign-in page
     login_ok: bool = False  # a redirect to the sign-in page is one of the answers allowed
+    # A refusal: the request must leave every row as it was (checked after the refused POSTs).
+    refusal: bool = False
 
     def __repr__(self) -> str:
         return self.label
@@ -31,12 +33,16 @@ OK = Outcome("200", frozenset({200}))
 # A POST handled by its owner: done and redirected, or refused with a message on the page.
 DONE = Outcome("done", frozenset({200, 302, 400}))
 REDIRECT = Outcome("302", frozenset({302}))
-LOGIN = Outcome("login", frozenset({302}), login=True)
-NOT_FOUND = Outcome("404", frozenset({404}))
-NOT_ALLOWED = Outcome("405", frozenset({405}))
+LOGIN = Outcome("login", frozenset({302}), login=True, refusal=True)
+NOT_FOUND = Outcome("404", frozenset({404}), refusal=True)
+NOT_ALLOWED = Outcome("405", frozenset({405}), refusal=True)
+# A form that names somebody else's object: the page (or the redirect back) says no, and
+# nothing is written.
+REFUSED_200 = Outcome("200, nothing written", frozenset({200}), refusal=True)
+REFUSED_302 = Outcome("302, nothing written", frozenset({302}), refusal=True)
 # The rebooking link answers a link that is not yours exactly like a forged one (410, "This
 # link is not valid."): nothing tells it apart from an unknown token.
-NOT_VALID = Outcome("410", frozenset({410}))
+NOT_VALID = Outcome("410", frozenset({410}), refusal=True)
 # Third-party pages (allauth, the Django admin): anything but a server error; canaries are
 # still checked.
 ANY = Outcome("any", frozenset(range(200, 500)), login_ok=True)
@@ -59,6 +65,10 @@ class Rule:
     # Canary kinds this endpoint shows to whoever reaches it, because the secret in its URL
     # is the credential (a link sent by e-mail to somebody who has no access yet).
     reveals: frozenset[str] = frozenset()
+    # Query-string parameters and POST fields: attribute paths into the world's objects (the
+    # forged ids a role sends), or literal values.
+    query: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
 
 
 # --- Which object fills which path parameter --------------------------------------------
@@ -153,6 +163,7 @@ POLICY: dict[str, Rule] = {
         get=SIGNED_IN_POST_ONLY,
         post=owner(outcome=REDIRECT),
         objects={"pk": "notification.pk"},
+        form={"open": "1"},
     ),
     # Appointments: the accounts linked to the patient only.
     "appointment_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
@@ -161,14 +172,27 @@ POLICY: dict[str, Rule] = {
     "appointment_cancel": Rule(get=owner(outcome=NOT_ALLOWED), post=owner(outcome=REDIRECT)),
     "appointment_reschedule": Rule(get=owner(), post=owner(outcome=OK)),
     # Booking a public period is open to every signed-in account (for its own people).
-    "appointment_confirm": Rule(get=SIGNED_IN, post=roles(OK, anonymous=LOGIN)),
+    # Naming A's referral or A's child in the booking form is somebody else's object.
+    "appointment_confirm": Rule(
+        get=owner(),
+        post=roles(REFUSED_200, anonymous=LOGIN, patient_a=DONE),
+        query={"referral": "referral.public_id"},
+        form={"patient": "patient.pk", "key": "forged-key", "reason": "forged"},
+    ),
     "appointment_hold_release": Rule(
         get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)
     ),
     "appointment_waitlist_join": Rule(
-        get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(REFUSED_302, anonymous=LOGIN, patient_a=REDIRECT),
+        form={"patient": "patient.pk"},
     ),
-    "appointment_calendar_links": Rule(get=SIGNED_IN, post=roles(OK, anonymous=LOGIN)),
+    # Revoking A's feed link by its id.
+    "appointment_calendar_links": Rule(
+        get=SIGNED_IN,
+        post=roles(NOT_FOUND, anonymous=LOGIN, patient_a=REDIRECT),
+        form={"action": "revoke", "token": "feed_token.pk"},
+    ),
     "appointment_rebook": Rule(
         get=roles(NOT_VALID, anonymous=LOGIN, patient_a=OK),
         post=roles(NOT_VALID, anonymous=LOGIN, patient_a=DONE),
@@ -177,8 +201,13 @@ POLICY: dict[str, Rule] = {
     # The personal feed: the secret link is the credential (calendar apps cannot sign in).
     "calendar_feed": Rule(get=roles(OK), post=POST_ONLY, objects={"token": "feed_secret"}),
     # The front desk of hospital X.
-    "desk": Rule(get=desk(), post=desk(NOT_ALLOWED)),
-    "desk_check_in": Rule(get=desk(NOT_ALLOWED), post=desk(REDIRECT)),
+    # Looking up and checking in A's appointment (at X) by its code.
+    "desk": Rule(get=desk(), post=desk(NOT_ALLOWED), query={"code": "appointment.code"}),
+    "desk_check_in": Rule(
+        get=desk(NOT_ALLOWED),
+        post=desk(REDIRECT) | {"admin_y": NOT_FOUND},
+        form={"code": "appointment.code"},
+    ),
     # The doctor's day and the consult room: the appointment's doctor and the patient's
     # accounts; every other doctor, staff member and patient gets a 404.
     "doctor_day": Rule(
@@ -215,10 +244,14 @@ POLICY: dict[str, Rule] = {
     "console_rota": Rule(get=console(), post=console(DONE)),
     "console_rota_edit": Rule(get=console(), post=console(DONE)),
     "console_rota_delete": Rule(get=console(), post=console(DONE)),
-    "console_calendar_links": Rule(get=console(), post=console(DONE)),
+    "console_calendar_links": Rule(
+        get=console(),
+        post=console(REDIRECT),
+        form={"action": "revoke", "token": "sessions_token.pk"},
+    ),
     "console_schedule_preview": Rule(get=console(), post=console(REDIRECT)),
     "console_closures": Rule(get=console(), post=console(NOT_ALLOWED)),
-    "console_closure_new": Rule(get=console(), post=console(DONE)),
+    "console_closure_new": Rule(get=console(), post=console(DONE), query={"slot": "slot.pk"}),
     "console_today": Rule(get=console(REDIRECT), post=console(NOT_ALLOWED)),
     "console_day": Rule(get=console(), post=console(NOT_ALLOWED)),
     "console_day_csv": Rule(get=console(), post=console(NOT_ALLOWED)),

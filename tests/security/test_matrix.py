@@ -17,24 +17,20 @@ from tests.security.matrix import (
     snapshot,
     undone,
     url_for,
+    value_of,
 )
 from tests.security.policy import (
     GROUPS,
-    LOGIN,
-    NOT_ALLOWED,
-    NOT_FOUND,
-    NOT_VALID,
     POLICY,
     WEBSOCKETS,
     group_of,
 )
 from tests.security.routes import http_routes, websocket_routes
-from tests.security.world import ROLES, build_world
+from tests.security.world import ROLES
 
 pytestmark = pytest.mark.django_db
 
 ROUTES = {route.name: route for route in http_routes()}
-REFUSALS = {LOGIN, NOT_FOUND, NOT_ALLOWED, NOT_VALID}
 
 
 def test_every_endpoint_has_an_entry_in_the_policy_table():
@@ -68,16 +64,18 @@ def _check(world, name, method, role, response, outcome, failures, reveals=froze
 
 
 @pytest.mark.parametrize("name", sorted(POLICY))
-def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name):
-    world = build_world()
+def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name, shared_world):
+    world = shared_world
     rule = POLICY[name]
     url = url_for(ROUTES[name], rule, world)
+    query = {key: value_of(world, text) for key, text in rule.query.items()}
+    form = {key: value_of(world, text) for key, text in rule.form.items()}
     clients = {role: client_for(world, role) for role in ROLES}
     failures: list[str] = []
 
     statuses = {}
     for role in ROLES:
-        response = undone(lambda role=role: clients[role].get(url))
+        response = undone(lambda role=role: clients[role].get(url, query))
         statuses[role] = response.status_code
         _check(world, name, "GET", role, response, rule.get[role], failures, rule.reveals)
 
@@ -86,9 +84,10 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name):
     for role in ROLES:
         if rule.post is not None:
             outcome = rule.post[role]
-            response = clients[role].post(url, {}) if outcome in REFUSALS else None
-            if response is None:
-                response = undone(lambda role=role: clients[role].post(url, {}))
+            if outcome.refusal:
+                response = clients[role].post(url, form)
+            else:
+                response = undone(lambda role=role: clients[role].post(url, form))
             _check(world, name, "POST", role, response, outcome, failures, rule.reveals)
         else:
             # Not a form: a POST is refused or answered like the GET, and changes nothing.
@@ -105,8 +104,8 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name):
 
 
 @pytest.mark.parametrize("group", sorted(GROUPS))
-def test_third_party_pages_answer_each_role_without_leaking(group):
-    world = build_world()
+def test_third_party_pages_answer_each_role_without_leaking(group, shared_world):
+    world = shared_world
     rule = GROUPS[group]
     routes = [route for route in ROUTES.values() if group_of(route) == group]
     assert routes

@@ -59,12 +59,23 @@ async def _open(path: str, user) -> WebsocketCommunicator:
     return communicator
 
 
-async def _outputs(communicator: WebsocketCommunicator) -> list[dict]:
+async def _outputs(communicator: WebsocketCommunicator, quiet: float = 0.5) -> list[dict]:
     """Everything the server says until it falls silent (or closes)."""
     said = []
-    while not await communicator.receive_nothing(timeout=0.3):
-        said.append(await communicator.receive_output(timeout=TIMEOUT))
+    while not await communicator.receive_nothing(timeout=quiet):
+        output = await communicator.receive_output(timeout=TIMEOUT)
+        said.append(output)
+        if output["type"] == "websocket.close":
+            break
     return said
+
+
+async def _first_words(communicator: WebsocketCommunicator, refused: bool) -> list[dict]:
+    """What the server says on connecting. A refused socket is closed at once, before a word:
+    wait for that close (bounded); an open one is listened to until it falls silent."""
+    if refused:
+        return [await communicator.receive_output(timeout=TIMEOUT)]
+    return await _outputs(communicator)
 
 
 def _close_code(outputs: list[dict]) -> int | None:
@@ -103,7 +114,7 @@ def test_each_role_opens_only_the_sockets_the_policy_allows_and_hears_no_canary(
             for role in ROLES:
                 expected = WEBSOCKETS[route.name]["roles"][role]
                 communicator = await _open(path, world.users[role])
-                said = await _outputs(communicator)
+                said = await _first_words(communicator, refused=expected != "accept")
                 code = _close_code(said)
                 if expected == "accept" and code is not None:
                     failures.append(f"{route.name} as {role}: closed {code}, expected open")

@@ -244,10 +244,10 @@ def build_world() -> World:
     stopped.refresh_from_db()
     rebook_token = offer_token(appointment=stopped, slot=spare)
 
-    _feed, feed_secret = calendar_token_issue(
+    feed_token, feed_secret = calendar_token_issue(
         owner=account_a, purpose=CalendarToken.Purpose.PERSONAL, by=account_a
     )
-    _sessions, sessions_secret = calendar_token_issue(
+    sessions_token, sessions_secret = calendar_token_issue(
         owner=admin_x, purpose=CalendarToken.Purpose.DOCTOR_SESSIONS, doctor=doctor, by=admin_x
     )
     notification = Notification.objects.create(
@@ -295,7 +295,9 @@ def build_world() -> World:
         closure=closure,
         rebook_token=rebook_token,
         feed_secret=feed_secret,
+        feed_token=feed_token,
         sessions_secret=sessions_secret,
+        sessions_token=sessions_token,
         notification=notification,
         day=visit_slot.start.astimezone(SHANGHAI).date().isoformat(),
     )
