@@ -21,6 +21,7 @@ from django.utils import timezone
 from appointments.models import Appointment, Slot
 from appointments.policies import BookingRefused
 from appointments.services import appointment_book
+from notifications import sms
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
 from portal.models import User
@@ -138,6 +139,7 @@ def test_no_answer_log_line_or_message_of_any_role_holds_a_full_id_number(caplog
         f"{o.title}\n{o.body}\n{o.address}\n{o.attachments}" for o in OutboxMessage.objects.all()
     ]
     texts += [f"{n.title}\n{n.body}" for n in Notification.objects.all()]
+    texts += [f"{text.phone}\n{text.text}" for text in sms.outbox]
     for text in texts:
         if FULL_ID.search(text) or any(n in text for n in numbers):
             found.append(f"message or log line: {text[:80]!r}")
