@@ -37,6 +37,17 @@ FRAMES = {
 }
 
 
+@pytest.fixture(autouse=True)
+def _own_channel_layer():
+    """A layer of our own, dropped afterwards: a socket cut short here must not leave a lock
+    of this test's event loop in the layer the next test uses."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)
+
+
 def _cookie(user) -> bytes:
     from django.conf import settings
 
