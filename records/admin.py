@@ -30,6 +30,12 @@ class PatientAdmin(admin.ModelAdmin):
     def has_change_permission(self, request, obj=None) -> bool:
         return False
 
+    def has_delete_permission(self, request, obj=None) -> bool:
+        # A person leaves an account's list through patient_remove; the record stays. The
+        # delete confirmation would also list the protected clinical rows (allergies,
+        # problems, file names) to a platform admin, who never sees clinical content.
+        return False
+
 
 @admin.register(Consent)
 class ConsentAdmin(admin.ModelAdmin):

@@ -1,0 +1,287 @@
+"""THE policy table: for every endpoint of the site, what each role gets when it asks for an
+object of somebody else (patient A's, hospital X's).
+
+An endpoint that is in the URL resolver (or the WebSocket router) but not here fails
+tests/security/test_matrix.py. To cover a new endpoint, add one entry: its URL name, what GET
+(and POST, if it takes one) answers each role, and, when a path parameter is not one of the
+common names in OBJECTS, which of the world's objects fills it. See README.md beside this file.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from tests.security.world import PERSON, ROLES
+
+# --- Outcomes ---------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Outcome:
+    label: str
+    statuses: frozenset[int]
+    login: bool = False  # must be a redirect to the sign-in page
+    login_ok: bool = False  # a redirect to the sign-in page is one of the answers allowed
+    # A refusal: the request must leave every row as it was (checked after the refused POSTs).
+    refusal: bool = False
+
+    def __repr__(self) -> str:
+        return self.label
+
+
+OK = Outcome("200", frozenset({200}))
+# A POST handled by its owner: done and redirected, or refused with a message on the page.
+DONE = Outcome("done", frozenset({200, 302, 400}))
+REDIRECT = Outcome("302", frozenset({302}))
+LOGIN = Outcome("login", frozenset({302}), login=True, refusal=True)
+NOT_FOUND = Outcome("404", frozenset({404}), refusal=True)
+NOT_ALLOWED = Outcome("405", frozenset({405}), refusal=True)
+# A form that names somebody else's object: the page (or the redirect back) says no, and
+# nothing is written.
+REFUSED_200 = Outcome("200, nothing written", frozenset({200}), refusal=True)
+REFUSED_302 = Outcome("302, nothing written", frozenset({302}), refusal=True)
+# The rebooking link answers a link that is not yours exactly like a forged one (410, "This
+# link is not valid."): nothing tells it apart from an unknown token.
+NOT_VALID = Outcome("410", frozenset({410}), refusal=True)
+# Third-party pages (allauth, the Django admin): anything but a server error; canaries are
+# still checked.
+ANY = Outcome("any", frozenset(range(200, 500)), login_ok=True)
+# Refused one way or another (a redirect to a sign-in page, 403, 404): never a page.
+REFUSED = Outcome("refused", frozenset(range(300, 500)), login_ok=True)
+
+
+def roles(default: Outcome, **overrides: Outcome) -> dict[str, Outcome]:
+    unknown = set(overrides) - set(ROLES)
+    assert not unknown, f"unknown roles {unknown}"
+    return {role: overrides.get(role, default) for role in ROLES}
+
+
+@dataclass(frozen=True)
+class Rule:
+    get: dict[str, Outcome]
+    post: dict[str, Outcome] | None = None  # None: the endpoint is not for POST
+    # Path parameters filled from the world by a name other than OBJECTS' default.
+    objects: dict[str, str] = field(default_factory=dict)
+    # Canary kinds this endpoint shows to whoever reaches it, because the secret in its URL
+    # is the credential (a link sent by e-mail to somebody who has no access yet).
+    reveals: frozenset[str] = frozenset()
+    # Query-string parameters and POST fields: attribute paths into the world's objects (the
+    # forged ids a role sends), or literal values.
+    query: dict[str, str] = field(default_factory=dict)
+    form: dict[str, str] = field(default_factory=dict)
+
+
+# --- Which object fills which path parameter --------------------------------------------
+# A path parameter named here is filled with that attribute path of the world's objects
+# (tests/security/world.py). Every one of them belongs to patient A or hospital X.
+
+OBJECTS: dict[str, str] = {
+    "public_id": "patient.public_id",
+    "invitation_id": "invitation.public_id",
+    "link_id": "link.public_id",
+    "consent_id": "consent.public_id",
+    "code": "appointment.code",
+    "slot_id": "slot.pk",
+    "hospital_slug": "hospital.slug",
+    "slug": "hospital.slug",
+    "department_slug": "department.slug",
+    "department_id": "department.pk",
+    "doctor_id": "doctor.pk",
+    "rule_id": "rule.pk",
+    "day": "day",
+    "pk": "doctor.pk",
+    "token": "invitation_token",
+}
+
+# --- Shorthands -------------------------------------------------------------------------
+
+PUBLIC = roles(OK)
+SIGNED_IN = roles(OK, anonymous=LOGIN)
+POST_ONLY = roles(NOT_ALLOWED)
+SIGNED_IN_POST_ONLY = roles(NOT_ALLOWED, anonymous=LOGIN)
+
+
+def owner(role: str = "patient_a", outcome: Outcome = OK, **more: Outcome) -> dict:
+    """Only the owner gets in; every other signed-in account gets a 404."""
+    return roles(NOT_FOUND, anonymous=LOGIN, **{role: outcome}, **more)
+
+
+def console(outcome: Outcome = OK) -> dict:
+    """Hospital X's console: X's admins and platform admins; 404 for everyone else."""
+    return roles(NOT_FOUND, anonymous=LOGIN, admin_x=outcome, platform_admin=outcome)
+
+
+def desk(outcome: Outcome = OK) -> dict:
+    """The front desk: its hospital's desk and admins, every admin's own desk; 404 for
+    patients and doctors."""
+    return roles(
+        NOT_FOUND,
+        anonymous=LOGIN,
+        admin_x=outcome,
+        admin_y=outcome,
+        desk_x=outcome,
+        platform_admin=outcome,
+    )
+
+
+# --- The table --------------------------------------------------------------------------
+
+POLICY: dict[str, Rule] = {
+    # Public pages: the directory, search, a doctor's periods.
+    "home": Rule(get=PUBLIC, post=POST_ONLY),
+    "healthz": Rule(get=PUBLIC, post=POST_ONLY),
+    "set_language": Rule(get=roles(REDIRECT), post=roles(REDIRECT)),
+    "hospital_list": Rule(get=PUBLIC, post=POST_ONLY),
+    "hospital_detail": Rule(get=PUBLIC, post=POST_ONLY),
+    "department_detail": Rule(get=PUBLIC, post=POST_ONLY),
+    "search": Rule(get=PUBLIC, post=POST_ONLY),
+    "doctor_detail": Rule(get=PUBLIC, post=POST_ONLY),
+    "doctor_slots": Rule(get=PUBLIC, post=POST_ONLY),
+    # A doctor's sessions feed: the secret link is the credential; without it, 404 for all.
+    "doctor_sessions_ics": Rule(get=roles(NOT_FOUND), post=POST_ONLY),
+    # The people an account acts for (/me/patients/): the linked manager only.
+    "patient_list": Rule(get=SIGNED_IN),
+    "patient_add": Rule(get=SIGNED_IN, post=roles(OK, anonymous=LOGIN)),
+    "patient_detail": Rule(get=owner()),
+    "patient_edit": Rule(get=owner(), post=owner(outcome=DONE)),
+    "patient_remove": Rule(get=owner(), post=owner(outcome=DONE)),
+    "patient_invite": Rule(get=owner(), post=owner(outcome=DONE)),
+    "invitation_revoke": Rule(get=SIGNED_IN_POST_ONLY, post=owner(outcome=DONE)),
+    "link_revoke": Rule(get=SIGNED_IN_POST_ONLY, post=owner(outcome=DONE)),
+    "consent_give": Rule(get=SIGNED_IN_POST_ONLY, post=owner(outcome=NOT_FOUND)),
+    "consent_revoke": Rule(get=SIGNED_IN_POST_ONLY, post=owner(outcome=DONE)),
+    # The invitation link is meant for someone else's account: whoever holds the token sees
+    # whom it is for, and nothing more (the record needs the link it grants).
+    "invitation_respond": Rule(
+        get=SIGNED_IN, post=roles(DONE, anonymous=LOGIN), reveals=frozenset({PERSON})
+    ),
+    # The inbox: one's own messages only.
+    "notification_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
+    "notification_unread": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
+    "notification_read_all": Rule(get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)),
+    "notification_read": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=owner(outcome=REDIRECT),
+        objects={"pk": "notification.pk"},
+        form={"open": "1"},
+    ),
+    # Appointments: the accounts linked to the patient only.
+    "appointment_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
+    "appointment_detail": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
+    "appointment_ics": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
+    "appointment_cancel": Rule(get=owner(outcome=NOT_ALLOWED), post=owner(outcome=REDIRECT)),
+    "appointment_reschedule": Rule(get=owner(), post=owner(outcome=OK)),
+    # Booking a public period is open to every signed-in account (for its own people).
+    # Naming A's referral or A's child in the booking form is somebody else's object.
+    "appointment_confirm": Rule(
+        get=owner(),
+        post=roles(REFUSED_200, anonymous=LOGIN, patient_a=DONE),
+        query={"referral": "referral.public_id"},
+        form={"patient": "patient.pk", "key": "forged-key", "reason": "forged"},
+    ),
+    "appointment_hold_release": Rule(
+        get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)
+    ),
+    "appointment_waitlist_join": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(REFUSED_302, anonymous=LOGIN, patient_a=REDIRECT),
+        form={"patient": "patient.pk"},
+    ),
+    # Revoking A's feed link by its id.
+    "appointment_calendar_links": Rule(
+        get=SIGNED_IN,
+        post=roles(NOT_FOUND, anonymous=LOGIN, patient_a=REDIRECT),
+        form={"action": "revoke", "token": "feed_token.pk"},
+    ),
+    "appointment_rebook": Rule(
+        get=roles(NOT_VALID, anonymous=LOGIN, patient_a=OK),
+        post=roles(NOT_VALID, anonymous=LOGIN, patient_a=DONE),
+        objects={"token": "rebook_token"},
+    ),
+    # The personal feed: the secret link is the credential (calendar apps cannot sign in).
+    "calendar_feed": Rule(get=roles(OK), post=POST_ONLY, objects={"token": "feed_secret"}),
+    # The front desk of hospital X.
+    # Looking up and checking in A's appointment (at X) by its code.
+    "desk": Rule(get=desk(), post=desk(NOT_ALLOWED), query={"code": "appointment.code"}),
+    "desk_check_in": Rule(
+        get=desk(NOT_ALLOWED),
+        post=desk(REDIRECT) | {"admin_y": NOT_FOUND},
+        form={"code": "appointment.code"},
+    ),
+    # The doctor's day and the consult room: the appointment's doctor and the patient's
+    # accounts; every other doctor, staff member and patient gets a 404.
+    "doctor_day": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK),
+        post=roles(NOT_ALLOWED),
+    ),
+    "consult_room": Rule(
+        get=owner(doctor_care=OK),
+        post=roles(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        objects={"public_id": "consultation.public_id"},
+    ),
+    "consult_ice": Rule(
+        get=owner(doctor_care=OK),
+        post=roles(NOT_ALLOWED, anonymous=NOT_ALLOWED),
+        objects={"public_id": "consultation.public_id"},
+    ),
+    # The hospital admin console of hospital X.
+    "manage": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, admin_x=OK, admin_y=OK, platform_admin=OK),
+        post=roles(NOT_FOUND, anonymous=LOGIN, admin_x=OK, admin_y=OK, platform_admin=OK),
+    ),
+    "console_hospital": Rule(get=console(), post=console()),
+    "console_departments": Rule(get=console(), post=console()),
+    "console_department_add": Rule(get=console(), post=console(DONE)),
+    "console_department_edit": Rule(get=console(), post=console(DONE)),
+    "console_department_deactivate": Rule(get=console(), post=console(DONE)),
+    "console_doctors": Rule(get=console(), post=console()),
+    "console_doctor_add": Rule(get=console(), post=console(DONE)),
+    "console_doctor": Rule(get=console(), post=console()),
+    "console_doctor_edit": Rule(get=console(), post=console(DONE)),
+    "console_doctor_deactivate": Rule(get=console(), post=console(DONE)),
+    "console_doctor_invite": Rule(get=console(NOT_ALLOWED), post=console(DONE)),
+    "console_rota_list": Rule(get=console(), post=console(NOT_ALLOWED)),
+    "console_rota": Rule(get=console(), post=console(DONE)),
+    "console_rota_edit": Rule(get=console(), post=console(DONE)),
+    "console_rota_delete": Rule(get=console(), post=console(DONE)),
+    "console_calendar_links": Rule(
+        get=console(),
+        post=console(REDIRECT),
+        form={"action": "revoke", "token": "sessions_token.pk"},
+    ),
+    "console_schedule_preview": Rule(get=console(), post=console(REDIRECT)),
+    "console_closures": Rule(get=console(), post=console(NOT_ALLOWED)),
+    "console_closure_new": Rule(get=console(), post=console(DONE), query={"slot": "slot.pk"}),
+    "console_today": Rule(get=console(REDIRECT), post=console(NOT_ALLOWED)),
+    "console_day": Rule(get=console(), post=console(NOT_ALLOWED)),
+    "console_day_csv": Rule(get=console(), post=console(NOT_ALLOWED)),
+}
+
+# Third-party route families, covered as a group: what a route of the family answers each
+# role, with its path parameters filled with values that name nothing. Canaries are checked
+# on every answer as everywhere else.
+GROUPS: dict[str, Rule] = {
+    # allauth: sign-in, sign-up, e-mail, password and MFA pages.
+    "allauth.": Rule(get=roles(ANY)),
+    # The Django admin: platform admins only (its login goes through allauth).
+    "django.contrib.admin": Rule(get=roles(REFUSED, platform_admin=ANY)),
+}
+
+# WebSocket routes: "accept" (the socket stays open), or the close code a role gets.
+WEBSOCKETS: dict[str, dict[str, object]] = {
+    "ws:ws/consult/<str:public_id>/": {
+        "roles": roles(4403, patient_a="accept", doctor_care="accept"),  # type: ignore[arg-type]
+        "objects": {"public_id": "consultation.public_id"},
+    },
+    "ws:ws/notifications/": {"roles": roles("accept", anonymous=4403)},  # type: ignore[arg-type]
+    "ws:ws/slots/doctor/<int:doctor_id>/": {"roles": roles("accept")},  # type: ignore[arg-type]
+}
+
+
+def group_of(route) -> str | None:
+    for prefix in GROUPS:
+        if route.module.startswith(prefix):
+            return prefix
+    if route.pattern.startswith("admin/"):
+        return "django.contrib.admin"
+    return None
