@@ -6,6 +6,9 @@ import os
 import shutil
 
 import pytest
+from channels.testing import ChannelsLiveServerTestCase
+from daphne.testing import DaphneProcess
+from django.db import connections
 
 from tests.conftest import IN_CI
 
@@ -20,6 +23,32 @@ CHROMIUM_ARGS = [
     "--disable-component-update",
     "--disable-sync",
 ]
+
+
+class ForkSafeDaphneProcess(DaphneProcess):
+    """Channels' live server is a forked process. A pooled PostgreSQL connection open here at
+    the fork would be shared by both processes, each reading the other's answers (seen as
+    "TableInfo.__new__() takes 4 positional arguments but 12 were given" in a flush). Close
+    every connection and pool first; each process opens its own afterwards.
+
+    Channels' `setup` (set_database_connection) is dropped: it prefixes the database name once
+    more ("test_test_portal"), while the forked child already holds the test database's name.
+    """
+
+    def __init__(self, host, get_application, kwargs=None, setup=None, teardown=None, port=None):
+        super().__init__(host, get_application, kwargs=kwargs, teardown=teardown, port=port)
+
+    def start(self) -> None:
+        for connection in connections.all(initialized_only=True):
+            if connection.in_atomic_block:
+                continue
+            connection.close()
+            if connection.vendor == "postgresql":
+                connection.close_pool()
+        super().start()
+
+
+ChannelsLiveServerTestCase.ProtocolServerProcess = ForkSafeDaphneProcess
 
 
 @pytest.fixture(scope="session")
