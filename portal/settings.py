@@ -261,6 +261,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
+# The worker rewrites this file every WORKER_LIVENESS_INTERVAL seconds while it consumes
+# (portal/liveness.py); `manage.py supervise_worker` and `manage.py worker_alive` read it.
+WORKER_LIVENESS_FILE = env.str(
+    "WORKER_LIVENESS_FILE", default=str(VAR_DIR / "celery" / "worker-alive")
+)
+WORKER_LIVENESS_INTERVAL = env.float("WORKER_LIVENESS_INTERVAL", default=5.0)
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")
