@@ -105,14 +105,22 @@ def _vtimezone(tzid: str) -> bytes | None:
         return None
 
 
-def _add_timezones(calendar: Calendar) -> None:
-    """`Calendar.add_missing_timezones()`, from the per-process cache; VTIMEZONEs go first."""
-    position = len(calendar.timezones)
-    for tzid in sorted(calendar.get_missing_tzids()):
-        component = _vtimezone(tzid)
-        if component is not None:
-            calendar.subcomponents.insert(position, Timezone.from_ical(component))
-            position += 1
+def _to_ical(calendar: Calendar) -> bytes:
+    """`calendar.to_ical()` with the VTIMEZONEs its events need, from the per-process cache,
+    spliced in as bytes before the first event (parsing and re-serialising a cached VTIMEZONE
+    for every reminder cost as much as the rest of the file)."""
+    zones = b"".join(
+        component
+        for component in (_vtimezone(tzid) for tzid in sorted(calendar.get_missing_tzids()))
+        if component is not None
+    )
+    text = calendar.to_ical()
+    if not zones:
+        return text
+    at = text.find(b"BEGIN:VEVENT")
+    if at == -1:
+        at = text.rfind(b"END:VCALENDAR")
+    return text[:at] + zones + text[at:]
 
 
 def _calendar(method: str | None) -> Calendar:
@@ -133,8 +141,7 @@ def appointment_ics(appointment: Appointment, *, attendee_email: str = "") -> by
     calendar.add_component(
         appointment_event(appointment, now=timezone.now(), attendee_email=attendee_email)
     )
-    _add_timezones(calendar)
-    return calendar.to_ical()
+    return _to_ical(calendar)
 
 
 def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | None = None) -> bytes:
@@ -146,5 +153,4 @@ def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | No
         now = timezone.now()
         for appointment in appointments:
             calendar.add_component(appointment_event(appointment, now=now))
-        _add_timezones(calendar)
-        return calendar.to_ical()
+        return _to_ical(calendar)

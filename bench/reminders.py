@@ -66,8 +66,11 @@ def build(n: int) -> None:
                 doctor=doctor,
                 site=hospital,
                 department=department,
-                start=start + dt.timedelta(seconds=i),
-                end=start + dt.timedelta(seconds=i, minutes=30),
+                # All within the hour after `start`: every one is due for its 24 h reminder
+                # from the first moment. One second apart, 100,000 spanned 27.8 hours, and the
+                # ones starting more than 24 h ahead only fell due one per second mid-run.
+                start=start + dt.timedelta(seconds=3600 * i / n),
+                end=start + dt.timedelta(seconds=3600 * i / n, minutes=30),
                 mode="in_person",
                 capacity=1,
                 booked=1,
@@ -85,6 +88,7 @@ def build(n: int) -> None:
 
 
 def drain(batch: int) -> dict:
+    from appointments.models import Appointment
     from appointments.services import reminders_send_due
     from notifications.models import OutboxMessage
     from notifications.services import outbox_drain
@@ -103,6 +107,7 @@ def drain(batch: int) -> dict:
     keys = rows.values("subject_id", "channel").distinct().count()
     return {
         "appointments_reminded": written,
+        "all_due_reminded": written == Appointment.objects.count(),
         "outbox_rows": rows.count(),
         "delivered": delivered,
         "emails_sent": len(mail.outbox),

@@ -23,6 +23,7 @@ import contextlib
 import json
 import os
 import shutil
+import signal
 import socket
 import statistics
 import subprocess
@@ -91,6 +92,10 @@ def make_rooms(count: int) -> list[tuple[str, str, str]]:
     from django.contrib.sessions.backends.db import SessionStore
 
     from tests.telemedicine.consult_setup import open_room
+
+    # The rooms' accounts never sign in with a password (their sessions are written here), so
+    # hashing one with the production hasher (about a second of CPU each) measures nothing.
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
     def key(user) -> str:
         store = SessionStore()
@@ -189,7 +194,12 @@ async def raw_redis_run(pairs: int, rounds: int) -> dict:
     times: list[float] = []
 
     async def pair(n: int) -> None:
-        a, b = redis.from_url(REDIS_URL), redis.from_url(REDIS_URL)
+        # As patient as the relay's clients (60 s): redis-py 8's 5 s connect timeout failed
+        # 800 connections opened at once on a busy 2-core machine.
+        a, b = (
+            redis.from_url(REDIS_URL, socket_connect_timeout=60, socket_timeout=60)
+            for _side in "ab"
+        )
         a_sub, b_sub = a.pubsub(), b.pubsub()
         to_b, to_a = f"bench:{n}:to-b", f"bench:{n}:to-a"
         await a_sub.subscribe(to_a)
@@ -246,6 +256,9 @@ async def idle_run(port: int, pid: int, rooms: list, count: int) -> dict:
 
 
 def main() -> None:
+    # `kill` (SIGTERM) ends the run through the `finally` below: daphne, Redis and the scratch
+    # database go with it.
+    signal.signal(signal.SIGTERM, lambda signum, frame: sys.exit(1))
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rooms", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--rounds", type=int, default=30)
@@ -298,9 +311,10 @@ def main() -> None:
         }
         for count in arguments.rooms:
             relay = asyncio.run(relay_run(port, rooms[:count], arguments.rounds))
+            print(json.dumps({"rooms": count, "relay": relay}), file=sys.stderr, flush=True)
             raw = asyncio.run(raw_redis_run(count, arguments.rounds))
             results["runs"].append(
-                {
+                run := {
                     "rooms": count,
                     "clients": 2 * count,
                     "relay": relay,
@@ -310,6 +324,7 @@ def main() -> None:
                     "sent_equals_received": relay["relayed_sent"] == relay["relayed_received"],
                 }
             )
+            print(json.dumps(run), file=sys.stderr, flush=True)  # a later failure keeps it
         if arguments.idle:
             results["idle"] = asyncio.run(idle_run(port, daphne.pid, rooms, arguments.idle))
     finally:

@@ -18,6 +18,7 @@ from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import transaction
+from django.db.models import F
 from django.utils import timezone, translation
 
 from audit.services import audit_record
@@ -64,7 +65,7 @@ def _address(account: Any, channel: str) -> str:
     return ""
 
 
-def notify(
+def outbox_rows(
     *,
     account: Any,
     kind: str,
@@ -73,14 +74,9 @@ def notify(
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
     expires_at: dt.datetime | None = None,
-) -> int:
-    """Write one outbox row per channel for `account` about `subject` (any model instance), in
-    the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
-    recipient, channel): calling again writes nothing. Returns how many rows were new.
-
-    `context` holds the finished message, rendered by the caller in the recipient's language:
-    `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
-    the title and the link). A message still unsent at `expires_at` is skipped."""
+) -> list[OutboxMessage]:
+    """The unsaved rows `notify(...)` writes, in the active language: a job that tells many
+    people at once builds them one by one and writes them with one `outbox_write(...)`."""
     subject_type = ContentType.objects.get_for_model(subject)
     language = translation.get_language() or settings.LANGUAGE_CODE
     title = str(context["title"])[:300]
@@ -114,22 +110,68 @@ def notify(
                 last_error="no address" if skipped else "",
             )
         )
+    return rows
+
+
+def _key(row: OutboxMessage) -> tuple:
+    return (row.subject_type_id, row.subject_id, row.kind, row.account_id, row.channel)
+
+
+def outbox_write(*, rows: Sequence[OutboxMessage]) -> int:
+    """Insert the rows whose (subject, kind, recipient, channel) is not in the outbox yet, in
+    the caller's transaction: one query to look, one INSERT, however many rows. Returns how many
+    were new."""
+    if not rows:
+        return 0
     existing = set(
         OutboxMessage.objects.filter(
-            subject_type=subject_type,
-            subject_id=str(subject.pk),
-            kind=kind,
-            account=account,
-            channel__in=[row.channel for row in rows],
-        ).values_list("channel", flat=True)
+            subject_type_id__in={row.subject_type_id for row in rows},
+            subject_id__in={row.subject_id for row in rows},
+            kind__in={row.kind for row in rows},
+            account_id__in={row.account_id for row in rows},
+        ).values_list("subject_type_id", "subject_id", "kind", "account_id", "channel")
     )
-    new = [row for row in rows if row.channel not in existing]
+    new = []
+    for row in rows:
+        if _key(row) not in existing:
+            existing.add(_key(row))
+            new.append(row)
     # ignore_conflicts: a concurrent writer of the same key wins quietly (INSERT ... ON CONFLICT
     # DO NOTHING on both PostgreSQL and SQLite).
     OutboxMessage.objects.bulk_create(new, ignore_conflicts=True)
     if any(row.state == State.PENDING for row in new):
         transaction.on_commit(enqueue_drain)
     return len(new)
+
+
+def notify(
+    *,
+    account: Any,
+    kind: str,
+    subject: Any,
+    context: dict[str, Any],
+    channels: Iterable[str] = DEFAULT_CHANNELS,
+    ics: Any = None,
+    expires_at: dt.datetime | None = None,
+) -> int:
+    """Write one outbox row per channel for `account` about `subject` (any model instance), in
+    the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
+    recipient, channel): calling again writes nothing. Returns how many rows were new.
+
+    `context` holds the finished message, rendered by the caller in the recipient's language:
+    `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
+    the title and the link). A message still unsent at `expires_at` is skipped."""
+    return outbox_write(
+        rows=outbox_rows(
+            account=account,
+            kind=kind,
+            subject=subject,
+            context=context,
+            channels=channels,
+            ics=ics,
+            expires_at=expires_at,
+        )
+    )
 
 
 def enqueue_drain() -> None:
@@ -179,28 +221,33 @@ def _deliver_email(row: OutboxMessage) -> None:
     message.send()
 
 
-def _deliver_inapp(row: OutboxMessage) -> None:
-    notification, created = Notification.objects.get_or_create(
-        source=row,
-        defaults={
-            "account_id": row.account_id,
-            "title": row.title,
-            "body": row.body,
-            "link": row.link,
-            "created_at": row.created_at,
-        },
+def _deliver_inapp(rows: Sequence[OutboxMessage]) -> set[int]:
+    """One INSERT for a batch's inbox entries. An entry an earlier, cut delivery already made
+    is found by its unique `source` and left alone. Returns the accounts whose inbox changed."""
+    Notification.objects.bulk_create(
+        [
+            Notification(
+                source=row,
+                account_id=row.account_id,
+                title=row.title,
+                body=row.body,
+                link=row.link,
+                created_at=row.created_at,
+            )
+            for row in rows
+        ],
+        ignore_conflicts=True,
     )
-    if created:
-        _inbox_changed(notification.account_id)
+    return {row.account_id for row in rows}
 
 
 def _deliver(row: OutboxMessage) -> None:
+    """E-mail or SMS; neither writes to our database (an SMS backend might: a savepoint)."""
     if row.channel == Channel.EMAIL:
         _deliver_email(row)
-    elif row.channel == Channel.SMS:
-        send_sms(phone=row.address, text=row.body)
     else:
-        _deliver_inapp(row)
+        with transaction.atomic():
+            send_sms(phone=row.address, text=row.body)
 
 
 def _scrub(row: OutboxMessage, error: Exception) -> str:
@@ -210,17 +257,32 @@ def _scrub(row: OutboxMessage, error: Exception) -> str:
     return text[:500]
 
 
+def _failed(row: OutboxMessage, error: Exception, now: dt.datetime) -> None:
+    row.last_error = _scrub(row, error)
+    if row.attempts >= MAX_ATTEMPTS:
+        row.state = State.FAILED
+        logger.error("Outbox #%s (%s) failed for good: %s", row.pk, row.kind, row.last_error)
+    else:
+        row.next_attempt_at = now + retry_delay(row.attempts)
+        logger.warning("Outbox #%s (%s) will retry: %s", row.pk, row.kind, row.last_error)
+    row.save(update_fields=["attempts", "state", "next_attempt_at", "last_error"])
+
+
 def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> int:
     """Claim up to `batch` due rows nobody else holds, deliver each, record the outcome.
-    Returns how many were sent. Safe to run any time, any number of times, in parallel."""
+    Returns how many were sent. Safe to run any time, any number of times, in parallel.
+
+    A batch costs a handful of queries, not a few per row: inbox entries go in with one INSERT,
+    the sent rows are marked with one UPDATE, and each account's badge is pushed once."""
     now = now or timezone.now()
-    sent = 0
     with transaction.atomic():
         rows: Sequence[OutboxMessage] = list(
             OutboxMessage.objects.select_for_update(skip_locked=True)
             .filter(state=State.PENDING, next_attempt_at__lte=now)
             .order_by("next_attempt_at", "pk")[:batch]
         )
+        sent: list[OutboxMessage] = []
+        inapp: list[OutboxMessage] = []
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
                 row.state = State.SKIPPED
@@ -228,30 +290,36 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
                 row.save(update_fields=["state", "last_error"])
                 continue
             row.attempts += 1
+            if row.channel == Channel.INAPP:
+                inapp.append(row)
+                continue
+            try:
+                _deliver(row)
+            except Exception as error:  # every failure is recorded on the row
+                _failed(row, error, now)
+            else:
+                sent.append(row)
+        if inapp:
             try:
                 with transaction.atomic():
-                    _deliver(row)
-            except Exception as error:  # every failure is recorded on the row
-                row.last_error = _scrub(row, error)
-                if row.attempts >= MAX_ATTEMPTS:
-                    row.state = State.FAILED
-                    logger.error(
-                        "Outbox #%s (%s) failed for good: %s", row.pk, row.kind, row.last_error
-                    )
-                else:
-                    row.next_attempt_at = now + retry_delay(row.attempts)
-                    logger.warning(
-                        "Outbox #%s (%s) will retry: %s", row.pk, row.kind, row.last_error
-                    )
+                    changed = _deliver_inapp(inapp)
+            except Exception as error:
+                for row in inapp:
+                    _failed(row, error, now)
             else:
-                row.state = State.SENT
-                row.sent_at = timezone.now()
-                row.last_error = ""
-                sent += 1
-            row.save(
-                update_fields=["attempts", "state", "sent_at", "next_attempt_at", "last_error"]
+                sent.extend(inapp)
+                for account_id in changed:
+                    _inbox_changed(account_id)
+        if sent:
+            # One moment for the whole batch, taken after its last send: never earlier than
+            # the real delivery, so lateness measured from it is not flattered.
+            OutboxMessage.objects.filter(pk__in=[row.pk for row in sent]).update(
+                state=State.SENT,
+                sent_at=timezone.now(),
+                last_error="",
+                attempts=F("attempts") + 1,
             )
-    return sent
+    return len(sent)
 
 
 def outbox_drain(*, batch: int = 100, limit: int = 100_000) -> int:

@@ -196,9 +196,22 @@ if REDIS_URL:
                     {
                         "address": REDIS_URL,
                         "max_connections": env.int("CHANNEL_LAYER_MAX_CONNECTIONS", default=1000),
+                        # redis-py 8 reads with a 5 s socket timeout by default, exactly as long
+                        # as channels-redis's blocking BZPOPMIN: a socket with nothing to
+                        # receive for 5 s died with "Timeout reading from Redis" (close 1011;
+                        # django/channels_redis#422). Longer than the 5 s block, still bounded.
+                        "socket_timeout": 15,
                     }
                 ],
                 "prefix": "portal:asgi",
+                # Every socket of one ASGI process receives through ONE Redis key (channels-redis
+                # names them `specific.<process>!<socket>`), and `capacity` (default 100) bounds
+                # that key: with 200 consults on one process more than 100 frames can wait at
+                # once, and then group_send drops frames and send() raises ChannelFull (close
+                # 1011). The bound is per process: sized for a process's sockets, not one's.
+                "channel_capacity": {
+                    "specific.*": env.int("CHANNEL_LAYER_PROCESS_CAPACITY", default=5000)
+                },
             },
         }
     }
@@ -272,6 +285,12 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
+# The worker rewrites this file every WORKER_LIVENESS_INTERVAL seconds while it consumes
+# (portal/liveness.py); `manage.py supervise_worker` and `manage.py worker_alive` read it.
+WORKER_LIVENESS_FILE = env.str(
+    "WORKER_LIVENESS_FILE", default=str(VAR_DIR / "celery" / "worker-alive")
+)
+WORKER_LIVENESS_INTERVAL = env.float("WORKER_LIVENESS_INTERVAL", default=5.0)
 
 # --- E-mail and SMS -------------------------------------------------------------------------
 EMAIL_URL = env.str("EMAIL_URL", default="")

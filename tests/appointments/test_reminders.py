@@ -11,6 +11,7 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import translation
 
+from appointments.reminders import reminders_send_due_batch
 from appointments.services import appointment_book, appointment_cancel, reminders_send_due
 from appointments.tasks import send_due_reminders
 from notifications.models import Notification, OutboxMessage
@@ -112,3 +113,33 @@ def test_the_beat_task_claims_in_batches_and_is_safe_to_repeat():
         assert send_due_reminders.apply(kwargs={"batch": 2}).get() == 0
 
     assert OutboxMessage.objects.filter(kind="reminder.24h").count() == 10
+
+
+def _book_many(slot, n: int) -> None:
+    for _index in range(n):
+        patient, account = person()
+        appointment_book(patient=patient, slot=slot, booked_by=account)
+    OutboxMessage.objects.all().delete()
+
+
+def test_a_batch_of_reminders_costs_the_same_queries_however_many_it_holds(
+    django_assert_num_queries,
+):
+    # bench/reminders.py: 100,000 reminders; a few queries per reminder made that hours.
+    few, many = open_slot(capacity=2), open_slot(capacity=6, mode="online")
+    _book_many(few, 2)
+    _book_many(many, 6)
+    now = few.start - 20 * HOUR
+
+    # savepoint, claim, the booking languages, the outbox look-up and INSERT, one UPDATE
+    with django_assert_num_queries(7):
+        assert reminders_send_due_batch(now=now, batch=2) == 2
+    with django_assert_num_queries(7):
+        assert reminders_send_due_batch(now=now, batch=6) == 6  # and the online consults' rooms
+
+    # savepoint, claim, the inbox INSERT in its savepoint, one UPDATE
+    with django_assert_num_queries(7):
+        assert outbox_deliver_due(now=now, batch=4) == 4
+    with django_assert_num_queries(7):
+        assert outbox_deliver_due(now=now, batch=12) == 12
+    assert Notification.objects.count() == 8 and len(mail.outbox) == 8

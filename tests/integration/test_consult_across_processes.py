@@ -20,6 +20,7 @@ from tests.telemedicine.consult_setup import open_room
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 10
+IDLE_SECONDS = 12
 
 
 def session_key(user) -> str:
@@ -74,6 +75,10 @@ def test_patient_and_doctor_on_two_processes_share_one_consult():
             await d.send(json.dumps({"type": "admit"}))
             await receive(p, "admitted")
             await receive(d, "admitted")
+
+            # Nothing to relay for longer than the layer's blocking read (BZPOPMIN, 5 s): the
+            # sockets stay up (redis-py 8's 5 s read timeout closed them with 1011).
+            await asyncio.sleep(IDLE_SECONDS)
 
             offer = {"type": "offer", "sdp": "v=0 " + "o" * 3000}
             await d.send(json.dumps(offer))
