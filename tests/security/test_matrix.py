@@ -6,6 +6,8 @@ strings seeded in patient A's and hospital X's objects that the role may not see
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.security.matrix import (
@@ -70,7 +72,7 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name, 
     url = url_for(ROUTES[name], rule, world)
     query = {key: value_of(world, text) for key, text in rule.query.items()}
     form = {key: value_of(world, text) for key, text in rule.form.items()}
-    clients = {role: client_for(world, role) for role in ROLES}
+    clients = {role: client_for(world, role, fresh=rule.fresh) for role in ROLES}
     failures: list[str] = []
 
     statuses = {}
@@ -80,14 +82,17 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name, 
         _check(world, name, "GET", role, response, rule.get[role], failures, rule.reveals)
 
     # Refused POSTs must change nothing at all; the others are rolled back after each role.
+    def post(role):
+        if rule.payload is not None:  # an API's JSON body (FHIR) instead of a form
+            body = json.dumps(rule.payload(world))
+            return clients[role].post(url, body, content_type="application/fhir+json")
+        return clients[role].post(url, form)
+
     before = snapshot()
     for role in ROLES:
         if rule.post is not None:
             outcome = rule.post[role]
-            if outcome.refusal:
-                response = clients[role].post(url, form)
-            else:
-                response = undone(lambda role=role: clients[role].post(url, form))
+            response = post(role) if outcome.refusal else undone(lambda role=role: post(role))
             _check(world, name, "POST", role, response, outcome, failures, rule.reveals)
         else:
             # Not a form: a POST is refused or answered like the GET, and changes nothing.

@@ -19,6 +19,7 @@ from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
 from appointments.services import appointment_book, calendar_token_issue, closure_create
 from notifications.models import Notification
+from portal.services import ACCESS_TOKEN_DAYS, access_token_create
 from records import services as record_services
 from records.models import (
     Allergy,
@@ -202,14 +203,14 @@ def build_world() -> World:
         signed_at=timezone.now(),
     )
     NoteAddendum.objects.create(note=note, author=doctor_user, text=c(CLINICAL, "Addendum"))
-    Allergy.objects.create(
+    allergy = Allergy.objects.create(
         patient=child,
         substance=c(CLINICAL, "Allergy"),
         severity="mild",
         hospital=x,
         recorded_by=doctor_user,
     )
-    Problem.objects.create(
+    problem = Problem.objects.create(
         patient=child, description=c(CLINICAL, "Problem"), hospital=x, recorded_by=doctor_user
     )
     attachment = Attachment(
@@ -253,6 +254,10 @@ def build_world() -> World:
     notification = Notification.objects.create(
         account=account_a, title=c(PERSON, "NoticeTitle"), body=c(CLINICAL, "NoticeBody")
     )
+    # A personal access token of A's (the FHIR API's credential), for the revoke form.
+    access_token, _secret = access_token_create(
+        owner=account_a, name=c(PERSON, "TokenName"), days=ACCESS_TOKEN_DAYS[0]
+    )
     # The treating doctor reads by the booking's care relationship; make sure it is there.
     assert CareRelationship.objects.filter(patient=child, user=doctor_user).exists()
 
@@ -291,9 +296,14 @@ def build_world() -> World:
         encounter=encounter,
         note=note,
         attachment=attachment,
+        allergy=allergy,
+        problem=problem,
+        access_token=access_token,
+        schedule_id=f"{doctor.pk}-{x.pk}",
         referral=referral,
         closure=closure,
         rebook_token=rebook_token,
+        spare=spare,
         feed_secret=feed_secret,
         feed_token=feed_token,
         sessions_secret=sessions_secret,
