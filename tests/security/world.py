@@ -17,7 +17,13 @@ from django.utils import timezone
 
 from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
-from appointments.services import appointment_book, calendar_token_issue, closure_create
+from appointments.services import (
+    appointment_book,
+    appointment_check_in,
+    calendar_token_issue,
+    closure_create,
+    queue_call_next,
+)
 from notifications.models import Notification
 from portal.services import ACCESS_TOKEN_DAYS, access_token_create
 from records import services as record_services
@@ -35,6 +41,7 @@ from records.models import (
 from tests.appointments.booking_setup import SHANGHAI, person
 from tests.conftest import with_totp
 from tests.factories import (
+    AppointmentFactory,
     ConsentFactory,
     DepartmentFactory,
     DoctorFactory,
@@ -230,6 +237,15 @@ def build_world() -> World:
         patient=child, to_hospital=x, reason=c(CLINICAL, "ReferralReason"), encounter=encounter
     )
 
+    # Today at X's desk: A herself checked in for an in-person visit and was called in, so the
+    # desk's queue, the waiting-room display and the doctor's day have a row of hers.
+    today_slot = SlotFactory(doctor=doctor, start=_local(0, 0), end=_local(0, 0, 30), booked=1)
+    arrived = AppointmentFactory(
+        patient=self_a, slot=today_slot, booked_by=account_a, visit_reason=c(CLINICAL, "DeskReason")
+    )
+    appointment_check_in(appointment=arrived, by=desk_x, at_desk=True)
+    assert queue_call_next(doctor=doctor, by=doctor_user, seen_last=None) == arrived
+
     # A stopped clinic cancelled one of A's appointments and offered another time.
     stopped_slot = SlotFactory(doctor=doctor, start=_local(4, 10), end=_local(4, 10, 30))
     stopped = appointment_book(patient=self_a, slot=stopped_slot, booked_by=account_a)
@@ -289,6 +305,7 @@ def build_world() -> World:
         invitation=invitation,
         invitation_token=invitation_token,
         appointment=visit,
+        arrived=arrived,
         consult_appointment=consult_appt,
         consultation=consultation,
         slot=visit_slot,
