@@ -3,6 +3,7 @@ as a role, and tell what came back (status, sign-in redirect, canaries in the an
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from django.apps import apps
@@ -10,6 +11,7 @@ from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 
+from tests.conftest import sign_in_recently
 from tests.security.policy import OBJECTS, Outcome, Rule
 from tests.security.routes import Route
 from tests.security.world import World
@@ -21,6 +23,7 @@ NEUTRAL = {
     "app_label": "records",
     "content_type_id": "1",
     "url": "records/patient/",
+    "rest": "Observation/1",  # the FHIR catch-all: a resource type this server does not serve
 }
 
 # What a denied POST must leave alone: every row of these apps (the audit trail may grow:
@@ -74,14 +77,21 @@ def url_for(route: Route, rule: Rule | None, world: World) -> str:
     for name, value in kwargs.items():
         for converter in ("path", "str", "int", "slug", "uuid"):
             path = path.replace(f"<{converter}:{name}>", value)
-    return "/" + path.replace("(?P<url>.*)$", kwargs.get("url", ""))
+    # A regular-expression route (the admin's catch-all, FHIR's): its groups get the values.
+    path = re.sub(r"\^?\(\?P<(\w+)>[^)]*\)\$?", lambda m: kwargs.get(m.group(1), ""), path)
+    return "/" + path
 
 
-def client_for(world: World, role: str) -> Client:
+def client_for(world: World, role: str, *, fresh: bool = False) -> Client:
+    """A client signed in as the role; `fresh`: as if the password was typed just now, for
+    pages behind a reauthentication (the record export)."""
     client = Client()
     user = world.users[role]
     if user is not None:
-        client.force_login(user)
+        if fresh:
+            sign_in_recently(client, user)
+        else:
+            client.force_login(user)
     return client
 
 

@@ -9,7 +9,9 @@ common names in OBJECTS, which of the world's objects fills it. See README.md be
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from tests.security.world import PERSON, ROLES
 
@@ -43,6 +45,10 @@ REFUSED_302 = Outcome("302, nothing written", frozenset({302}), refusal=True)
 # The rebooking link answers a link that is not yours exactly like a forged one (410, "This
 # link is not valid."): nothing tells it apart from an unknown token.
 NOT_VALID = Outcome("410", frozenset({410}), refusal=True)
+# The FHIR API's authenticated resources, asked without a session or a token: 401 with a
+# Bearer challenge (an API answers, it does not redirect to a page).
+UNAUTHORIZED = Outcome("401", frozenset({401}), refusal=True)
+CREATED = Outcome("201", frozenset({201}))
 # Third-party pages (allauth, the Django admin): anything but a server error; canaries are
 # still checked.
 ANY = Outcome("any", frozenset(range(200, 500)), login_ok=True)
@@ -69,6 +75,11 @@ class Rule:
     # forged ids a role sends), or literal values.
     query: dict[str, str] = field(default_factory=dict)
     form: dict[str, str] = field(default_factory=dict)
+    # Every role signed in just now (the page is behind allauth's reauthentication), so the
+    # matrix reaches the view's own check rather than the password prompt.
+    fresh: bool = False
+    # A JSON body (built from the world) POSTed as application/fhir+json instead of the form.
+    payload: Callable[[Any], dict] | None = None
 
 
 # --- Which object fills which path parameter --------------------------------------------
@@ -104,6 +115,28 @@ SIGNED_IN_POST_ONLY = roles(NOT_ALLOWED, anonymous=LOGIN)
 def owner(role: str = "patient_a", outcome: Outcome = OK, **more: Outcome) -> dict:
     """Only the owner gets in; every other signed-in account gets a 404."""
     return roles(NOT_FOUND, anonymous=LOGIN, **{role: outcome}, **more)
+
+
+def doctor(outcome: Outcome = OK, *, nocare: Outcome = NOT_FOUND) -> dict:
+    """A doctor's page about A's care: the treating doctor; `nocare` for the other doctor of
+    the same hospital; 404 for everyone else (hospital admins and front desk included)."""
+    return roles(NOT_FOUND, anonymous=LOGIN, doctor_care=outcome, doctor_nocare=nocare)
+
+
+def fhir(**more: Outcome) -> dict:
+    """An authenticated FHIR resource of A's: 401 without credentials, 404 unless `more`."""
+    return roles(NOT_FOUND, anonymous=UNAUTHORIZED, **more)
+
+
+def fhir_booking(world) -> dict:
+    """A FHIR Appointment booking A's child into a free period of X's doctor."""
+    return {
+        "resourceType": "Appointment",
+        "status": "booked",
+        "slot": [{"reference": f"Slot/{world.objects['spare'].pk}"}],
+        "participant": [{"actor": {"reference": f"Patient/{world.objects['patient'].public_id}"}}],
+        "comment": "forged",
+    }
 
 
 def console(outcome: Outcome = OK) -> dict:
@@ -254,7 +287,126 @@ POLICY: dict[str, Rule] = {
     "console_closure_new": Rule(get=console(), post=console(DONE), query={"slot": "slot.pk"}),
     "console_today": Rule(get=console(REDIRECT), post=console(NOT_ALLOWED)),
     "console_day": Rule(get=console(), post=console(NOT_ALLOWED)),
-    "console_day_csv": Rule(get=console(), post=console(NOT_ALLOWED)),
+    # A bulk export of names: behind a fresh sign-in (allauth's reauthentication).
+    "console_day_csv": Rule(get=console(), post=console(NOT_ALLOWED), fresh=True),
+    # Patient A's record (/me/record/): the accounts linked to the person read it; staff read
+    # it at /doctor/record/. A note and a file are read by both, through records/access.py.
+    "record_mine": Rule(get=SIGNED_IN),
+    "record_patient": Rule(get=owner()),
+    "record_readers": Rule(get=owner()),
+    "record_attachment_add": Rule(get=SIGNED_IN_POST_ONLY, post=owner(outcome=REDIRECT)),
+    "attachment_download": Rule(
+        get=owner(doctor_care=OK), objects={"public_id": "attachment.public_id"}
+    ),
+    "record_note": Rule(get=owner(doctor_care=OK), objects={"public_id": "note.public_id"}),
+    "staff_note": Rule(get=owner(doctor_care=OK), objects={"public_id": "note.public_id"}),
+    "staff_attachment_download": Rule(
+        get=owner(doctor_care=OK), objects={"public_id": "attachment.public_id"}
+    ),
+    # The record export: a fresh sign-in, then the linked accounts only (never staff).
+    "record_export": Rule(get=owner(), fresh=True),
+    # The doctor's side of the record.
+    "staff_record": Rule(get=doctor()),
+    "break_glass": Rule(get=doctor(nocare=OK), post=doctor(DONE, nocare=DONE)),
+    "encounter_attachment_add": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(REDIRECT),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    # The encounter's editors: its own doctor only; anyone else a 404 and nothing written.
+    "clinical_referral_targets": Rule(get=doctor(nocare=OK), query={"to_hospital": "hospital.pk"}),
+    "clinical_note_save": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    "clinical_note_addendum": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id", "note_id": "note.public_id"},
+    ),
+    "clinical_prescription": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    "clinical_allergy_add": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    "clinical_allergy_remove": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id", "item_id": "allergy.public_id"},
+    ),
+    "clinical_problem_add": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    "clinical_problem_resolve": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id", "item_id": "problem.public_id"},
+    ),
+    "clinical_referral": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id"},
+    ),
+    # The doctor's visit page of A's in-person appointment (code → A's visit at X).
+    "doctor_visit": Rule(get=doctor()),
+    "doctor_visit_workspace": Rule(get=doctor()),
+    "doctor_visit_complete": Rule(get=roles(NOT_ALLOWED), post=doctor(REDIRECT)),
+    "doctor_call_next": Rule(get=roles(NOT_ALLOWED), post=doctor(REDIRECT, nocare=REDIRECT)),
+    # The front desk's queue, the waiting-room display of X (Y's admin: not their hospital),
+    # and handing a record to its own person.
+    "desk_queue": Rule(get=desk()),
+    "desk_claim_self": Rule(get=desk(), post=desk(DONE)),
+    "desk_display": Rule(get=desk() | {"admin_y": NOT_FOUND}),
+    "desk_display_board": Rule(get=desk() | {"admin_y": NOT_FOUND}),
+    # Personal access tokens: one's own; revoking A's token by its id is a 404.
+    "access_tokens": Rule(
+        get=SIGNED_IN,
+        post=roles(NOT_FOUND, anonymous=LOGIN, patient_a=REDIRECT),
+        form={"action": "revoke", "token": "access_token.pk"},
+    ),
+    # FHIR R4 (/fhir/): the directory is public; the rest needs a session or a token.
+    "fhir_metadata": Rule(get=PUBLIC, post=POST_ONLY),
+    "fhir_organization_search": Rule(get=PUBLIC, post=POST_ONLY),
+    "fhir_organization": Rule(get=PUBLIC, post=POST_ONLY, objects={"resource_id": "hospital.pk"}),
+    "fhir_location": Rule(get=PUBLIC, post=POST_ONLY, objects={"resource_id": "hospital.pk"}),
+    "fhir_practitioner_search": Rule(get=PUBLIC, post=POST_ONLY),
+    "fhir_practitioner": Rule(get=PUBLIC, post=POST_ONLY, objects={"resource_id": "doctor.pk"}),
+    "fhir_schedule_search": Rule(get=PUBLIC, post=POST_ONLY),
+    "fhir_schedule": Rule(get=PUBLIC, post=POST_ONLY, objects={"resource_id": "schedule_id"}),
+    "fhir_slot_search": Rule(get=PUBLIC, post=POST_ONLY),
+    "fhir_slot": Rule(get=PUBLIC, post=POST_ONLY, objects={"resource_id": "slot.pk"}),
+    # One's own appointments and people; an empty POST is a malformed booking (400).
+    # Booking A's child over the API: her account only; anyone else naming the child is told
+    # "No such patient." (404) and nothing is booked.
+    "fhir_appointments": Rule(
+        get=roles(OK, anonymous=UNAUTHORIZED),
+        post=fhir(patient_a=CREATED),
+        payload=fhir_booking,
+    ),
+    "fhir_appointment": Rule(
+        get=fhir(patient_a=OK), post=POST_ONLY, objects={"resource_id": "appointment.code"}
+    ),
+    "fhir_patient_search": Rule(get=roles(OK, anonymous=UNAUTHORIZED), post=POST_ONLY),
+    # A's child: her linked account and the treating doctor (through records/access.py).
+    "fhir_patient": Rule(
+        get=fhir(patient_a=OK, doctor_care=OK),
+        post=POST_ONLY,
+        objects={"resource_id": "patient.public_id"},
+    ),
+    "fhir_patient_everything": Rule(
+        get=fhir(patient_a=OK, doctor_care=OK),
+        post=POST_ONLY,
+        objects={"resource_id": "patient.public_id"},
+    ),
+    "fhir/^(?P<rest>.*)$": Rule(get=roles(NOT_FOUND), post=roles(NOT_FOUND)),
 }
 
 # Third-party route families, covered as a group: what a route of the family answers each
@@ -275,6 +427,13 @@ WEBSOCKETS: dict[str, dict[str, object]] = {
     },
     "ws:ws/notifications/": {"roles": roles("accept", anonymous=4403)},  # type: ignore[arg-type]
     "ws:ws/slots/doctor/<int:doctor_id>/": {"roles": roles("accept")},  # type: ignore[arg-type]
+    # X's waiting-room display: X's desk and admin, and platform admins.
+    "ws:ws/desk/display/<slug:slug>/": {
+        "roles": roles(  # type: ignore[arg-type]
+            4403, admin_x="accept", desk_x="accept", platform_admin="accept"
+        ),
+        "objects": {"slug": "hospital.slug"},
+    },
 }
 
 

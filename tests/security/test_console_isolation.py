@@ -15,6 +15,7 @@ from appointments.models import Appointment, CalendarToken, Closure, ScheduleRul
 from appointments.services import appointment_book, calendar_token_issue, closure_create
 from hospitals.models import Department, Doctor
 from tests.appointments.booking_setup import person
+from tests.conftest import sign_in_recently
 from tests.security.matrix import body_of
 from tests.security.world import build_world, canary
 
@@ -72,7 +73,9 @@ def two_hospitals(db):
         owner=admin_y, purpose=CalendarToken.Purpose.DOCTOR_SESSIONS, doctor=doctor_y, by=admin_y
     )
     client = Client()
-    client.force_login(world.users["admin_x"])
+    # Signed in just now: the day's CSV sits behind allauth's reauthentication, and the
+    # isolation check must reach the view, not the password prompt.
+    sign_in_recently(client, world.users["admin_x"])
     return {
         "world": world,
         "client": client,

@@ -20,7 +20,7 @@ from notifications.services import outbox_deliver_due
 from records.models import Attachment
 from telemedicine.models import ChatMessage
 from tests.appointments.booking_setup import person
-from tests.conftest import with_totp
+from tests.conftest import sign_in_recently, with_totp
 from tests.factories import (
     DepartmentFactory,
     DoctorFactory,
@@ -113,8 +113,9 @@ def _clinic(payload_batch: list[str]):
 
 
 def _as(user) -> Client:
+    """Signed in just now (the console's CSV asks for a fresh password otherwise)."""
     client = Client()
-    client.force_login(user)
+    sign_in_recently(client, user)
     return client
 
 

@@ -6,6 +6,8 @@ strings seeded in patient A's and hospital X's objects that the role may not see
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from tests.security.matrix import (
@@ -26,7 +28,7 @@ from tests.security.policy import (
     group_of,
 )
 from tests.security.routes import http_routes, websocket_routes
-from tests.security.world import ROLES
+from tests.security.world import CLINICAL, PERSON, ROLES, canary
 
 pytestmark = pytest.mark.django_db
 
@@ -70,7 +72,7 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name, 
     url = url_for(ROUTES[name], rule, world)
     query = {key: value_of(world, text) for key, text in rule.query.items()}
     form = {key: value_of(world, text) for key, text in rule.form.items()}
-    clients = {role: client_for(world, role) for role in ROLES}
+    clients = {role: client_for(world, role, fresh=rule.fresh) for role in ROLES}
     failures: list[str] = []
 
     statuses = {}
@@ -80,14 +82,17 @@ def test_each_role_gets_what_the_policy_says_and_no_canary_it_may_not_see(name, 
         _check(world, name, "GET", role, response, rule.get[role], failures, rule.reveals)
 
     # Refused POSTs must change nothing at all; the others are rolled back after each role.
+    def post(role):
+        if rule.payload is not None:  # an API's JSON body (FHIR) instead of a form
+            body = json.dumps(rule.payload(world))
+            return clients[role].post(url, body, content_type="application/fhir+json")
+        return clients[role].post(url, form)
+
     before = snapshot()
     for role in ROLES:
         if rule.post is not None:
             outcome = rule.post[role]
-            if outcome.refusal:
-                response = clients[role].post(url, form)
-            else:
-                response = undone(lambda role=role: clients[role].post(url, form))
+            response = post(role) if outcome.refusal else undone(lambda role=role: post(role))
             _check(world, name, "POST", role, response, outcome, failures, rule.reveals)
         else:
             # Not a form: a POST is refused or answered like the GET, and changes nothing.
@@ -117,3 +122,28 @@ def test_third_party_pages_answer_each_role_without_leaking(group, shared_world)
             response = client.get(url)
             _check(world, route.name, "GET", role, response, rule.get[role], failures)
     assert failures == []
+
+
+# The other side of the canary check: the roles entitled to a page do get its content, so a
+# page that silently stopped showing the record could not make the leak check pass vacuously.
+SEEN: dict[tuple[str, str], list[tuple[str, str]]] = {
+    ("record_patient", "patient_a"): [(CLINICAL, "Diagnosis"), (CLINICAL, "FileTitle")],
+    ("record_note", "patient_a"): [(CLINICAL, "Addendum")],
+    ("record_export", "patient_a"): [(CLINICAL, "Diagnosis"), (CLINICAL, "Allergy")],
+    ("staff_record", "doctor_care"): [(CLINICAL, "Diagnosis"), (CLINICAL, "ReferralReason")],
+    ("staff_attachment_download", "doctor_care"): [(CLINICAL, "FileName")],
+    ("doctor_visit", "doctor_care"): [(CLINICAL, "SecondReason"), (CLINICAL, "Problem")],
+    ("fhir_patient_everything", "doctor_care"): [(CLINICAL, "Diagnosis"), (CLINICAL, "Allergy")],
+    ("desk_queue", "desk_x"): [(PERSON, "SelfName")],
+    ("access_tokens", "patient_a"): [(PERSON, "TokenName")],
+}
+
+
+@pytest.mark.parametrize(("name", "role"), sorted(SEEN))
+def test_the_entitled_roles_see_what_the_matrix_guards(name, role, shared_world):
+    world = shared_world
+    rule = POLICY[name]
+    response = client_for(world, role, fresh=rule.fresh).get(url_for(ROUTES[name], rule, world))
+    body = body_of(response)
+    assert response.status_code == 200
+    assert [what for kind, what in SEEN[name, role] if canary(kind, what) not in body] == []

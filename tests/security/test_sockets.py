@@ -110,7 +110,7 @@ def _path(route, world) -> str:
     objects = WEBSOCKETS[route.name].get("objects", {})
     for name in route.kwargs:
         value = resolve(world, objects.get(name, {"doctor_id": "doctor.pk"}.get(name, name)))
-        for converter in ("str", "int", "uuid"):
+        for converter in ("str", "int", "uuid", "slug"):
             path = path.replace(f"<{converter}:{name}>", str(value))
     return "/" + path
 

@@ -17,8 +17,15 @@ from django.utils import timezone
 
 from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
-from appointments.services import appointment_book, calendar_token_issue, closure_create
+from appointments.services import (
+    appointment_book,
+    appointment_check_in,
+    calendar_token_issue,
+    closure_create,
+    queue_call_next,
+)
 from notifications.models import Notification
+from portal.services import ACCESS_TOKEN_DAYS, access_token_create
 from records import services as record_services
 from records.models import (
     Allergy,
@@ -34,6 +41,7 @@ from records.models import (
 from tests.appointments.booking_setup import SHANGHAI, person
 from tests.conftest import with_totp
 from tests.factories import (
+    AppointmentFactory,
     ConsentFactory,
     DepartmentFactory,
     DoctorFactory,
@@ -202,14 +210,14 @@ def build_world() -> World:
         signed_at=timezone.now(),
     )
     NoteAddendum.objects.create(note=note, author=doctor_user, text=c(CLINICAL, "Addendum"))
-    Allergy.objects.create(
+    allergy = Allergy.objects.create(
         patient=child,
         substance=c(CLINICAL, "Allergy"),
         severity="mild",
         hospital=x,
         recorded_by=doctor_user,
     )
-    Problem.objects.create(
+    problem = Problem.objects.create(
         patient=child, description=c(CLINICAL, "Problem"), hospital=x, recorded_by=doctor_user
     )
     attachment = Attachment(
@@ -228,6 +236,15 @@ def build_world() -> World:
     referral = ReferralFactory(
         patient=child, to_hospital=x, reason=c(CLINICAL, "ReferralReason"), encounter=encounter
     )
+
+    # Today at X's desk: A herself checked in for an in-person visit and was called in, so the
+    # desk's queue, the waiting-room display and the doctor's day have a row of hers.
+    today_slot = SlotFactory(doctor=doctor, start=_local(0, 0), end=_local(0, 0, 30), booked=1)
+    arrived = AppointmentFactory(
+        patient=self_a, slot=today_slot, booked_by=account_a, visit_reason=c(CLINICAL, "DeskReason")
+    )
+    appointment_check_in(appointment=arrived, by=desk_x, at_desk=True)
+    assert queue_call_next(doctor=doctor, by=doctor_user, seen_last=None) == arrived
 
     # A stopped clinic cancelled one of A's appointments and offered another time.
     stopped_slot = SlotFactory(doctor=doctor, start=_local(4, 10), end=_local(4, 10, 30))
@@ -252,6 +269,10 @@ def build_world() -> World:
     )
     notification = Notification.objects.create(
         account=account_a, title=c(PERSON, "NoticeTitle"), body=c(CLINICAL, "NoticeBody")
+    )
+    # A personal access token of A's (the FHIR API's credential), for the revoke form.
+    access_token, _secret = access_token_create(
+        owner=account_a, name=c(PERSON, "TokenName"), days=ACCESS_TOKEN_DAYS[0]
     )
     # The treating doctor reads by the booking's care relationship; make sure it is there.
     assert CareRelationship.objects.filter(patient=child, user=doctor_user).exists()
@@ -284,6 +305,7 @@ def build_world() -> World:
         invitation=invitation,
         invitation_token=invitation_token,
         appointment=visit,
+        arrived=arrived,
         consult_appointment=consult_appt,
         consultation=consultation,
         slot=visit_slot,
@@ -291,9 +313,14 @@ def build_world() -> World:
         encounter=encounter,
         note=note,
         attachment=attachment,
+        allergy=allergy,
+        problem=problem,
+        access_token=access_token,
+        schedule_id=f"{doctor.pk}-{x.pk}",
         referral=referral,
         closure=closure,
         rebook_token=rebook_token,
+        spare=spare,
         feed_secret=feed_secret,
         feed_token=feed_token,
         sessions_secret=sessions_secret,
