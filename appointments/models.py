@@ -262,6 +262,8 @@ class Slot(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "start"], name="slot_site_start_idx"),
+            # FHIR's Slot search by time alone (start=ge…&start=lt…, no schedule).
+            models.Index(fields=["start"], name="slot_start_idx"),
             models.Index(fields=["department", "start"], name="slot_department_start_idx"),
         ]
 
