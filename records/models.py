@@ -31,6 +31,11 @@ def age_on(birth_date: dt.date, day: dt.date) -> int:
     return day.year - birth_date.year - ((day.month, day.day) < (birth_date.month, birth_date.day))
 
 
+def names_match(a: str, b: str) -> bool:
+    """The same real name as typed twice: spaces and letter case do not count."""
+    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
+
+
 def today_in_city() -> dt.date:
     return timezone.now().astimezone(AGE_ZONE).date()
 

@@ -11,13 +11,13 @@ from django.utils import timezone
 
 from portal.models import User
 from records.crypto import id_number_hash
-from records.idnumbers import normalise_id_number
 from records.models import (
     CareRelationship,
     Consent,
     GuardianInvitation,
     Patient,
     PatientLink,
+    names_match,
 )
 
 
@@ -95,28 +95,16 @@ def referrals_of_patient(*, patient: Patient) -> QuerySet:
     )
 
 
-def patient_for_emergency(*, id_number: str, name: str) -> Patient | None:
-    """The person with exactly this ID number (found by its keyed hash) and this name, or None.
-
-    None says nothing more: a wrong name and an unknown number read the same."""
-    from records.crypto import id_number_hash
-
+def patient_by_identity(
+    *, name: str, id_number: str, birth_date: dt.date | None = None
+) -> Patient | None:
+    """The person with exactly this ID number (found by its keyed hash) and this name, and
+    this birth date when one is given (an ID card read at a desk), or None: a partial match
+    answers exactly like no match. Emergency access looks up by number and name only."""
     patient = Patient.objects.filter(id_number_hash=id_number_hash(id_number or "")).first()
-    if patient is None:
+    if patient is None or not names_match(patient.name, name or ""):
         return None
-    same = "".join(patient.name.split()).casefold() == "".join((name or "").split()).casefold()
-    return patient if same and name.strip() else None
-
-
-def patient_by_identity(*, name: str, id_number: str, birth_date: dt.date) -> Patient | None:
-    """The person whose ID number, name and birth date all match (as read off an ID card at a
-    desk), or None: a partial match answers exactly like no match."""
-    patient = Patient.objects.filter(
-        id_number_hash=id_number_hash(normalise_id_number(id_number))
-    ).first()
-    if patient is None or patient.birth_date != birth_date:
-        return None
-    if "".join(patient.name.split()).casefold() != "".join(name.split()).casefold():
+    if birth_date is not None and patient.birth_date != birth_date:
         return None
     return patient
 

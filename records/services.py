@@ -39,6 +39,7 @@ from records.models import (
     PatientLink,
     Relationship,
     age_on,
+    names_match,
     today_in_city,
 )
 
@@ -58,10 +59,6 @@ HAS_FUTURE_APPOINTMENTS = _(
 )
 
 
-def _same_name(a: str, b: str) -> bool:
-    return "".join(a.split()).casefold() == "".join(b.split()).casefold()
-
-
 def _check_details(*, name: str, sex: str, birth_date: dt.date, id_number: str) -> str:
     """The normalised number, once it is valid and agrees with the birth date and sex."""
     facts = parse_id_number(id_number)
@@ -75,7 +72,7 @@ def _check_details(*, name: str, sex: str, birth_date: dt.date, id_number: str) 
 def _refuse_existing(existing: Patient, *, name: str, birth_date: dt.date, id_number: str) -> None:
     """An ID already on the platform: say so only when name, ID and birth date all match."""
     if (
-        _same_name(existing.name, name)
+        names_match(existing.name, name)
         and existing.birth_date == birth_date
         and existing.id_number == id_number
     ):

@@ -143,7 +143,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
     patient = None
     error = None
     if step == "find" and find_form.is_valid():
-        patient = selectors.patient_for_emergency(**find_form.cleaned_data)
+        patient = selectors.patient_by_identity(**find_form.cleaned_data)
         # Searches are audited too: many misses by one account are worth a look.
         audit_record(
             actor=request.user,
