@@ -56,7 +56,7 @@ from appointments.signals import (
 from audit.services import audit_record
 from records import clinical
 from records.models import CareRelationship, Encounter, PatientLink, Referral
-from records.services import care_relationship_grant
+from records.services import care_relationship_end, care_relationship_grant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -513,6 +513,9 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
         Referral.objects.filter(
             pk=appointment.referral_id, status=Referral.Status.BOOKED, valid_until__gt=now
         ).update(status=Referral.Status.ISSUED)
+    # The doctor's access from this booking ends with it (a reschedule's new booking has its
+    # own); another live reason to read the record keeps its own grant.
+    care_relationship_end(source=appointment, by=by)
     audit_record(
         actor=by,
         action="appointment.cancel",
