@@ -17,6 +17,8 @@ comes first because freeing or taking a place writes it: a path that starts from
 that it still points there. Two transactions therefore never wait on each other in a circle;
 tests/appointments/test_lock_order.py makes each crossing pair deadlock when the order is broken.
 A status step that frees no place (check-in, no-show, completion) locks the appointment alone.
+One known exception: the desk's "call next" locks the doctor's queue rows before the checked-in
+appointment it calls; appointments/queue.py explains why that never closes a circle.
 """
 
 from __future__ import annotations
