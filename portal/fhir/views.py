@@ -484,7 +484,9 @@ def _appointment_create(request: HttpRequest) -> HttpResponse:
         raise _invalid(_("The request is too large."), code="too-costly")
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError is how the parser says a document nests deeper than it goes ("[" * 10000
+    # is 10 KB): no Appointment nests like that, so it is a malformed request like any other.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _invalid(_("The request body is not valid JSON.")) from None
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise _invalid(_("The request body must be an Appointment resource."))

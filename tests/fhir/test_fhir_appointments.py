@@ -183,6 +183,9 @@ def test_an_unknown_slot_is_404(client, alice, me, slot_id):
         ('{"resourceType": "Patient"}', 400, "invalid"),
         ('{"resourceType": "Appointment", "participant": []}', 400, "required"),
         ('{"resourceType": "Appointment", "status": "cancelled"}', 400, "invalid"),
+        # Nested deeper than the JSON parser goes (10 KB of brackets), well under the size limit.
+        ("[" * 10_240, 400, "invalid"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, 400, "invalid"),
     ],
 )
 def test_a_malformed_request_is_a_400(client, alice, payload, status, code):
