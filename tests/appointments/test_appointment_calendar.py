@@ -9,7 +9,7 @@ import zoneinfo
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from appointments.models import CalendarToken
@@ -189,7 +189,9 @@ def test_the_malformed_feed_link_message_is_translated(client, alice):
     client.force_login(alice)
     client.cookies["django_language"] = "zh-hans"
 
-    response = client.post("/appointments/calendar/", {"action": "revoke", "token": "abc"})
+    # (override: the request leaves its language active, and later tests read English)
+    with translation.override("zh-hans"):
+        response = client.post("/appointments/calendar/", {"action": "revoke", "token": "abc"})
 
     assert response.status_code == 400
     assert "请从列表中选择要撤销的订阅链接。" in response.content.decode()

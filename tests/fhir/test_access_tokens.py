@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from portal.models import PersonalAccessToken
@@ -118,7 +118,9 @@ def test_the_malformed_token_id_message_is_translated(client, alice):
     client.force_login(alice)
     client.cookies["django_language"] = "zh-hans"
 
-    response = client.post(URL, {"action": "revoke", "token": "abc"})
+    # (override: the request leaves its language active, and later tests read English)
+    with translation.override("zh-hans"):
+        response = client.post(URL, {"action": "revoke", "token": "abc"})
 
     assert response.status_code == 400
     assert "请从列表中选择要撤销的令牌。" in response.content.decode()
