@@ -13,29 +13,26 @@ every member answers it directly, so each socket knows who else is in the room.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from importlib import import_module
-from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.utils.translation import gettext as _
 
 from audit.models import AuditEvent
 from audit.services import audit_record
-from telemedicine import hooks, services
+from telemedicine import services
 from telemedicine.models import CHAT_MAX_CHARS, Consultation
 from telemedicine.selectors import DOCTOR, chat_history, consultation_for_account
 
 MAX_FRAME_BYTES = 64 * 1024
+# The account may not be in this room (or no longer may). The sign-in itself (second factor,
+# idle and absolute limits, 4403 at connect and 4401 once it ends) is checked for every socket
+# by portal's ASGI middleware (portal/socket_sign_in.py) before and while this consumer runs.
 CLOSE_FORBIDDEN = 4403
-# The sign-in behind the socket ended (logout, password change, deactivation, timeout).
-CLOSE_SIGNED_OUT = 4401
 # One `type` and these fields, each a JSON string (ice: an object) — nothing else is accepted.
 SCHEMAS: dict[str, dict[str, type]] = {
     "join": {},
@@ -131,8 +128,6 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         self.others: dict[str, str] = {}
         rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
         self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
-        self.active = False
-        self.session_watch = asyncio.ensure_future(self._watch_session())
 
     async def _audit_denied(self, public_id: str) -> None:
         user = self.scope.get("user")
@@ -146,48 +141,19 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        watch = getattr(self, "session_watch", None)
-        if watch is not None:
-            watch.cancel()
         await self._leave()
 
-    # --- The sign-in behind the socket ------------------------------------------------------
-
-    async def _watch_session(self) -> None:
-        """Every CONSULT_SESSION_CHECK_SECONDS, close the socket if its sign-in has ended, and
-        keep the sign-in active while the socket is in use (a long call must not time out)."""
-        interval = getattr(settings, "CONSULT_SESSION_CHECK_SECONDS", 30)
-        while True:
-            await asyncio.sleep(interval)
-            touch = self.active or self.joined
-            self.active = False
-            if not await database_sync_to_async(self._session_still_signed_in)(touch=touch):
-                await self._leave()
-                await self.close(code=CLOSE_SIGNED_OUT)
-                return
-
-    def _session_still_signed_in(self, *, touch: bool) -> bool:
-        """Read the session afresh (the socket's copy is as old as the socket): gone after a
-        logout, a different password hash after a password change, an inactive account after
-        deactivation, or past the portal's idle or absolute limit."""
-        session_key = self.scope["session"].session_key if "session" in self.scope else None
-        if not session_key:
-            return False
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-        user = get_user(SimpleNamespace(session=store))
-        if not user.is_authenticated or user.pk != self.scope["user"].pk:
-            return False
-        if not all(check(store) for check in hooks.session_checks):
-            return False
-        if touch:
-            changed = [toucher(store) for toucher in hooks.session_touchers]  # every one runs
-            if any(changed):
-                store.save()
-        return True
+    def _in_use(self, in_use: bool) -> None:
+        """Tell portal's sign-in middleware whether this socket is in a call: a joined consult
+        keeps its sign-in active though a video call sends no frame for minutes."""
+        activity = self.scope.get("socket_activity")
+        if activity is not None:
+            activity.in_use = in_use
 
     async def _leave(self) -> None:
         if self.joined and self.group:
             self.joined = False
+            self._in_use(False)
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_send(
                 self.group, {"type": "consult.gone", "channel": self.channel_name}
@@ -212,7 +178,6 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         problem, kind = _validate(frame)
         if problem:
             return await self._error(problem)
-        self.active = True
         if kind == "join":
             return await self._join()
         if not self.joined:
@@ -243,6 +208,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         history = await database_sync_to_async(self._history)()
         if not self.joined:
             self.joined = True
+            self._in_use(True)
             await self.channel_layer.group_add(self.group, self.channel_name)
             await self.channel_layer.group_send(
                 self.group,
