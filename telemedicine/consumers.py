@@ -22,11 +22,19 @@ from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from appointments.models import Appointment
 from audit.models import AuditEvent
 from audit.services import audit_record
 from telemedicine import services
+from telemedicine.live import room_group
 from telemedicine.models import CHAT_MAX_CHARS, Consultation
-from telemedicine.selectors import DOCTOR, chat_history, consultation_for_account
+from telemedicine.selectors import (
+    DOCTOR,
+    PATIENT,
+    chat_history,
+    consultation_for_account,
+    telemedicine_consent_given,
+)
 
 MAX_FRAME_BYTES = 64 * 1024
 # The account may not be in this room (or no longer may). The sign-in itself (second factor,
@@ -48,7 +56,7 @@ RELAYED = ("offer", "answer", "ice")
 
 
 def group_name(consultation: Consultation) -> str:
-    return f"consult.{consultation.public_id.hex}"
+    return room_group(consultation.public_id)
 
 
 class TokenBucket:
@@ -107,6 +115,10 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     consultation: Consultation | None = None
     role: str | None = None
     group: str | None = None
+    # True from a granted connect until the account loses its right (a re-check) or the room
+    # ends: every frame to or from the browser passes this test first, so a frame already on
+    # its way when the right ended is dropped, not delivered.
+    allowed = False
     joined = False
     live = False
     ended = False
@@ -124,6 +136,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.consultation, self.role = found
+        self.allowed = True
         self.group = group_name(self.consultation)
         self.others: dict[str, str] = {}
         rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
@@ -162,7 +175,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     # --- Frames from the browser -----------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
-        if self.consultation is None:
+        if self.consultation is None or not self.allowed:
             return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > MAX_FRAME_BYTES:
@@ -271,7 +284,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     # --- Events from the group --------------------------------------------------------------
 
     async def consult_hello(self, event: dict) -> None:
-        if event["channel"] == self.channel_name or not self.joined:
+        if not self.allowed or event["channel"] == self.channel_name or not self.joined:
             return
         self.others[event["channel"]] = event["role"]
         await self.channel_layer.send(
@@ -281,10 +294,14 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         await self._send_presence()
 
     async def consult_here(self, event: dict) -> None:
+        if not self.allowed:
+            return
         self.others[event["channel"]] = event["role"]
         await self._send_presence()
 
     async def consult_gone(self, event: dict) -> None:
+        if not self.allowed:
+            return
         if self.others.pop(event["channel"], None) is not None:
             await self._send_presence()
 
@@ -294,22 +311,63 @@ class ConsultConsumer(AsyncWebsocketConsumer):
 
     async def consult_relay(self, event: dict) -> None:
         # To the other party only: never back to the sender, never to the same side.
-        if event["channel"] == self.channel_name or event["role"] == self.role:
+        if not self.allowed or event["channel"] == self.channel_name or event["role"] == self.role:
             return
         await self.send_json({**event["frame"], "from": event["role"]})
 
     async def consult_chat(self, event: dict) -> None:
+        if not self.allowed:
+            return
         await self.send_json(event["message"])
 
     async def consult_admitted(self, event: dict) -> None:
+        if not self.allowed:
+            return
         self.live = True
         await self.send_json({"type": "admitted"})
 
     async def consult_ended(self, event: dict) -> None:
+        if not self.allowed:
+            return
+        await self._ended()
+
+    async def _ended(self) -> None:
+        self.allowed = False
         self.live = False
         await self.send_json({"type": "ended"})
         await self._leave()
         await self.close(code=1000)
+
+    async def consult_recheck(self, event: dict) -> None:
+        """A link, a consent or the appointment changed (telemedicine/live.py): check this
+        socket's right again, with the reads of connect and join."""
+        if not self.allowed:
+            return
+        verdict = await database_sync_to_async(self._recheck)()
+        if verdict == "ended":
+            # The room was closed (by the doctor, or on its own): as when the doctor ends it.
+            return await self._ended()
+        if verdict == "forbidden":
+            self.allowed = False
+            await self._leave()
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    def _recheck(self) -> str:
+        """ "allowed", "ended" or "forbidden" (the account lost its right to this room)."""
+        found = consultation_for_account(
+            public_id=self.consultation.public_id, account=self.scope["user"]
+        )
+        if found is None or found[1] != self.role:
+            return "forbidden"
+        consultation = found[0]
+        if consultation.appointment.status == Appointment.Status.CANCELLED:
+            return "forbidden"
+        # The consent join asks for: a patient side withdrawn mid-call leaves the call.
+        if self.role == PATIENT and not telemedicine_consent_given(consultation=consultation):
+            return "forbidden"
+        if consultation.is_ended:
+            return "ended"
+        return "allowed"
 
 
 def _chat_frame(message, role: str) -> dict:
