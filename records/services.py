@@ -270,6 +270,7 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
         now = timezone.now()
         link.revoked_at = now
         link.save(update_fields=["revoked_at"])
+        hooks.patient_access_changed(locked.pk)
         successor = None
         if link.is_manager:
             link.is_manager = False
@@ -313,7 +314,8 @@ def _require_manager(*, patient: Patient, account: User) -> PatientLink:
 
 
 def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
-    """The manager withdraws another account's access; it ends at that account's next request."""
+    """The manager withdraws another account's access; it ends at that account's next request,
+    and a consult it is in closes its socket (records.hooks.patient_access_changed)."""
     with transaction.atomic():
         locked = PatientLink.objects.select_for_update().get(pk=link.pk)
         _require_manager(patient=locked.patient, account=by)
@@ -324,6 +326,8 @@ def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = No
         if locked.revoked_at is None:
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
+            # A consult in progress must drop this account now, not when it hangs up.
+            hooks.patient_access_changed(locked.patient_id)
         audit_record(
             actor=by,
             action="patient_link.revoke",
@@ -401,6 +405,8 @@ def consent_revoke(
             locked.revoked_at = timezone.now()
             locked.revoked_by = account
             locked.save(update_fields=["revoked_at", "revoked_by"])
+            # A consult in progress must drop this person's side now (telemedicine consent).
+            hooks.patient_access_changed(locked.patient_id)
         audit_record(
             actor=account,
             action="consent.revoke",
