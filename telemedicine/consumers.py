@@ -186,7 +186,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             return await self._error("malformed")
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             return await self._error("malformed")
         problem, kind = _validate(frame)
         if problem:
