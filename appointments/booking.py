@@ -5,8 +5,20 @@ writes an AuditEvent whose target is the appointment (or hold, or waiting-list e
 `on_behalf_of` is the patient.
 
 Counters are only ever changed by one conditional UPDATE (`booked = booked + 1 WHERE id = %s AND
-booked < capacity ...`), never read-then-written. Locks are taken in one order — hold, referral,
-slot, appointment — so two services never wait on each other in a circle.
+booked < capacity ...`), never read-then-written.
+
+The lock order, for the whole portal (DESIGN.md §3): a transaction that locks rows of several
+of these tables locks them as Slot → Appointment → Consultation → Encounter, then the rest
+(holds, referrals, waiting-list entries, queues, care relationships), and rows of one table in
+primary-key order; a transaction that handles several appointments (a closure) locks all their
+slots first, then takes the appointments one after another in primary-key order. The slot row
+comes first because freeing or taking a place writes it: a path that starts from an appointment
+(a cancel) reads its `slot_id` without a lock, locks the slot, then the appointment, and checks
+that it still points there. Two transactions therefore never wait on each other in a circle;
+tests/appointments/test_lock_order.py makes each crossing pair deadlock when the order is broken.
+A status step that frees no place (check-in, no-show, completion) locks the appointment alone.
+One known exception: the desk's "call next" locks the doctor's queue rows before the checked-in
+appointment it calls; appointments/queue.py explains why that never closes a circle.
 """
 
 from __future__ import annotations
@@ -56,7 +68,7 @@ from appointments.signals import (
 from audit.services import audit_record
 from records import clinical
 from records.models import CareRelationship, Encounter, PatientLink, Referral
-from records.services import care_relationship_grant
+from records.services import care_relationship_end, care_relationship_grant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 CODE_LENGTH = 8
@@ -139,6 +151,27 @@ def _fresh_slot(slot: Slot) -> Slot:
     return Slot.objects.select_related("site", "doctor__user", "department").get(pk=slot.pk)
 
 
+def _lock_slot(slot: Slot) -> Slot:
+    """The slot's row, locked first (the module's lock order) and read fresh. FOR NO KEY
+    UPDATE, what the counter UPDATE takes anyway, so rows that only point at the slot (a new
+    hold, a waiting-list entry) are not held up."""
+    return (
+        Slot.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("site", "doctor__user", "department")
+        .get(pk=slot.pk)
+    )
+
+
+def _lock_slots(slot_ids) -> None:
+    """Lock several slots' rows in primary-key order, before anything else."""
+    list(
+        Slot.objects.select_for_update(no_key=True)
+        .filter(pk__in=set(slot_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )
+
+
 def _new_code() -> str:
     for _attempt in range(10):
         code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
@@ -158,7 +191,8 @@ def _promote_on_commit(slot_id: int) -> None:
 
 
 def _hold_end(hold: Hold, *, now: dt.datetime, state: str) -> None:
-    """Give a live hold's place back (or not, when it became an appointment)."""
+    """Give a live hold's place back (or not, when it became an appointment). The caller holds
+    the hold's slot's lock, then the hold's."""
     if state == Hold.State.RELEASED:
         slot = Slot.objects.get(pk=hold.slot_id)
         _give_back(slot, hold.pool, now=now)
@@ -175,17 +209,28 @@ def hold_create(*, slot: Slot, account: Any, referral: Referral | None = None) -
     the same slot renews the same hold."""
     try:
         return _hold_create(slot=slot, account=account, referral=referral)
-    except IntegrityError:
+    except (IntegrityError, _HoldMoved):
         # The same account opened the page twice at once and the other request's hold won
-        # the one-live-hold-per-account index: this request's place went back with its
-        # transaction; take the usual path again, which now sees that hold.
+        # the one-live-hold-per-account index (or replaced the hold this one read): this
+        # request's place went back with its transaction; take the usual path again, which
+        # now sees that hold.
         return _hold_create(slot=slot, account=account, referral=referral)
 
 
+class _HoldMoved(Exception):
+    """The account's live hold changed between reading it and locking its slot."""
+
+
 def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold:
+    """Locks the previous hold's slot and the new one in primary-key order, then the previous
+    hold, then the referral (the module's lock order)."""
     now = timezone.now()
     with transaction.atomic():
+        seen = Hold.objects.filter(account=account, state="live").first()
+        _lock_slots({slot.pk} | ({seen.slot_id} if seen is not None else set()))
         previous = Hold.objects.select_for_update().filter(account=account, state="live").first()
+        if (previous.pk if previous else None) != (seen.pk if seen else None):
+            raise _HoldMoved()
         if (
             previous is not None
             and previous.slot_id == slot.pk
@@ -203,10 +248,9 @@ def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold
                 target=previous,
                 data={"slot": previous.slot_id, "why": "replaced"},
             )
-        if referral is not None:
-            referral = Referral.objects.select_for_update().get(pk=referral.pk)
         slot = _fresh_slot(slot)
         if referral is not None:
+            referral = Referral.objects.select_for_update().get(pk=referral.pk)
             policies.check_referral(referral=referral, patient=None, slot=slot, now=now)
         policies.check_slot_open(slot=slot, now=now, referral=referral is not None)
         pool = _take_place(slot, now=now, referral=referral is not None)
@@ -229,9 +273,11 @@ def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold
 
 
 def hold_release(*, hold: Hold) -> Hold:
-    """Give the place back now (the patient left the confirmation page)."""
+    """Give the place back now (the patient left the confirmation page). Locks the slot, then
+    the hold."""
     now = timezone.now()
     with transaction.atomic():
+        _lock_slots([Hold.objects.values_list("slot_id", flat=True).get(pk=hold.pk)])
         hold = Hold.objects.select_for_update().get(pk=hold.pk)
         if hold.state == Hold.State.LIVE:
             _hold_end(hold, now=now, state=Hold.State.RELEASED)
@@ -246,13 +292,17 @@ def hold_release(*, hold: Hold) -> Hold:
 
 def release_expired_holds(*, now: dt.datetime | None = None, batch: int = 500) -> int:
     """Give back the places of holds that ran out. Several workers may run it at once: each
-    claims rows nobody else holds (`SKIP LOCKED`)."""
+    claims rows nobody else holds (`SKIP LOCKED`). The slots are locked first, in primary-key
+    order, then the holds (the module's lock order)."""
     now = now or timezone.now()
     with transaction.atomic():
+        due = Hold.objects.filter(state=Hold.State.LIVE, expires_at__lte=now)
+        candidates = list(due.order_by("expires_at", "pk").values_list("pk", "slot_id")[:batch])
+        _lock_slots(slot_id for _pk, slot_id in candidates)
         holds = list(
-            Hold.objects.select_for_update(skip_locked=True)
-            .filter(state=Hold.State.LIVE, expires_at__lte=now)
-            .order_by("expires_at", "pk")[:batch]
+            due.select_for_update(skip_locked=True)
+            .filter(pk__in=[pk for pk, _slot_id in candidates])
+            .order_by("expires_at", "pk")
         )
         if not holds:
             return 0
@@ -303,8 +353,11 @@ def _book(
     sequence: int = 0,
     rescheduled_from: Appointment | None = None,
 ) -> Appointment:
-    """The booking itself; the caller owns the transaction."""
+    """The booking itself; the caller owns the transaction. Locks the slot first, then the
+    hold and the referral (the module's lock order); a reschedule has locked both slots and
+    the old appointment before."""
     now = timezone.now()
+    slot = _lock_slot(slot)
     ran_out = False
     live_hold = None
     if hold is not None:
@@ -328,7 +381,6 @@ def _book(
         referral = live_hold.referral
     if referral is not None:
         referral = Referral.objects.select_for_update().get(pk=referral.pk)
-    slot = _fresh_slot(slot)
 
     if live_hold is not None:
         if slot.closed_at is not None:
@@ -463,11 +515,35 @@ def appointment_book(
 
 
 def _lock_appointment(appointment: Appointment) -> Appointment:
+    """The appointment's row alone: for a step that frees no place. A caller that also locks
+    the slot has locked it before (`_lock_slot_then_appointment`)."""
     return (
         Appointment.objects.select_for_update(of=("self",))
         .select_related("slot", "slot__site", "patient")
         .get(pk=appointment.pk)
     )
+
+
+def _lock_slot_then_appointment(
+    appointment: Appointment, *, also_slot: Slot | None = None
+) -> Appointment:
+    """Lock the appointment's slot (with `also_slot`, both slots in primary-key order), then
+    the appointment: its `slot_id` is read without a lock first, and checked once locked."""
+    slot_id = Appointment.objects.values_list("slot_id", flat=True).get(pk=appointment.pk)
+    _lock_slots([slot_id] + ([also_slot.pk] if also_slot is not None else []))
+    locked = _lock_appointment(appointment)
+    if locked.slot_id != slot_id:  # pragma: no cover - no service moves an appointment
+        raise RuntimeError(f"appointment {locked.pk} moved to another slot while being locked")
+    return locked
+
+
+def appointment_lock(*, appointment: Appointment, slot: bool = False) -> Appointment:
+    """For a higher app's transaction that goes on to lock rows after the appointment (the
+    consult's): lock the appointment, after its slot with `slot=True` (when the transaction may
+    cancel it, which frees the place). The caller owns the transaction."""
+    if slot:
+        return _lock_slot_then_appointment(appointment)
+    return _lock_appointment(appointment)
 
 
 def _may_act_for(*, account: Any, appointment: Appointment) -> bool:
@@ -489,6 +565,9 @@ def _check_cutoff(appointment: Appointment, *, now: dt.datetime) -> None:
 
 
 def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime) -> Appointment:
+    """The caller holds the slot's lock, then the appointment's; the receivers of
+    `appointment_cancelled` lock the consultation, then the encounter is closed and the
+    referral given back (the module's lock order)."""
     if reason == Appointment.CancelReason.PATIENT and appointment.status != "booked":
         raise IllegalTransition(
             old=appointment.get_status_display(), new=Appointment.Status.CANCELLED.label
@@ -500,9 +579,10 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     appointment.ended_at = now
     appointment.sequence += 1
     appointment.save(update_fields=["status", "cancel_reason", "ended_at", "sequence"])
-    _record_side(appointment, by=by, new=Appointment.Status.CANCELLED)
     slot = appointment.slot
     _give_back(slot, appointment.pool, now=now)
+    appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by, reason=reason)
+    _record_side(appointment, by=by, new=Appointment.Status.CANCELLED)
     if (
         appointment.referral_id
         and reason != Appointment.CancelReason.RESCHEDULED
@@ -513,6 +593,9 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
         Referral.objects.filter(
             pk=appointment.referral_id, status=Referral.Status.BOOKED, valid_until__gt=now
         ).update(status=Referral.Status.ISSUED)
+    # The doctor's access from this booking ends with it (a reschedule's new booking has its
+    # own); another live reason to read the record keeps its own grant.
+    care_relationship_end(source=appointment, by=by)
     audit_record(
         actor=by,
         action="appointment.cancel",
@@ -520,7 +603,6 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
         on_behalf_of=appointment.patient,
         data={"from": old, "to": Appointment.Status.CANCELLED, "why": reason},
     )
-    appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by, reason=reason)
     slot_places_changed(slot=slot)
     if reason != Appointment.CancelReason.CLOSURE:
         _promote_on_commit(slot.pk)
@@ -529,12 +611,13 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
 
 def appointment_cancel(*, appointment: Appointment, by: Any, reason: str) -> Appointment:
     """Cancel and free the place. A patient (`reason="patient"`) must act for the person and
-    be before the hospital's cut-off; the hospital or a closure may cancel any time."""
+    be before the hospital's cut-off; the hospital or a closure may cancel any time. Locks the
+    slot, then the appointment (the module's lock order)."""
     if reason not in Appointment.CancelReason.values:
         raise ValueError(f"unknown cancel reason {reason!r}")
     now = timezone.now()
     with transaction.atomic():
-        appointment = _lock_appointment(appointment)
+        appointment = _lock_slot_then_appointment(appointment)
         if reason == Appointment.CancelReason.PATIENT:
             if not _may_act_for(account=by, appointment=appointment):
                 raise PatientNotLinked()
@@ -545,10 +628,11 @@ def appointment_cancel(*, appointment: Appointment, by: Any, reason: str) -> App
 
 def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any) -> Appointment:
     """Move to another time in one transaction: book the new place (the rules ignore the
-    appointment being replaced), then cancel the old one (`rescheduled`). Both or neither."""
+    appointment being replaced), then cancel the old one (`rescheduled`). Both or neither.
+    Locks both slots in primary-key order, then the old appointment (the module's lock order)."""
     now = timezone.now()
     with transaction.atomic():
-        old = _lock_appointment(appointment)
+        old = _lock_slot_then_appointment(appointment, also_slot=new_slot)
         if old.status != Appointment.Status.BOOKED:
             raise IllegalTransition(
                 old=old.get_status_display(), new=Appointment.Status.CANCELLED.label
@@ -580,7 +664,8 @@ def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any)
 def _transition(
     appointment: Appointment, *, by: Any, new: str, why: str = "", check=None, also=None
 ) -> Appointment:
-    """Move along one edge under the appointment's row lock. `also(appointment, now)` runs in
+    """Move along one edge under the appointment's row lock (no slot lock: no place changes;
+    the encounter, queue and referral rows come after it). `also(appointment, now)` runs in
     the same transaction after the save and returns what it adds to the audit data."""
     now = timezone.now()
     with transaction.atomic():
@@ -772,8 +857,10 @@ _SLOT_SAYS_NO = (SlotFull, policies.SlotClosed, policies.SlotStarted, policies.N
 
 def waitlist_promote(*, slot: Slot) -> Appointment | None:
     """Book the first waiting entry whose rules pass; entries that fail keep their place in
-    the line, and nobody is booked when the slot has no place."""
+    the line, and nobody is booked when the slot has no place. Locks the slot, then the
+    entries (the module's lock order), as a closure of the slot does."""
     with transaction.atomic():
+        _lock_slots([slot.pk])
         entries = list(
             WaitlistEntry.objects.select_for_update()
             .filter(slot_id=slot.pk, state=WaitlistEntry.State.WAITING)
@@ -808,7 +895,9 @@ def waitlist_promote(*, slot: Slot) -> Appointment | None:
 
 def cancel_for_closure(sender: Any, *, closure: Any, slot_ids: list[int], **kwargs: Any) -> None:
     """`closure_created` receiver: cancel every appointment in the closed slots (reason
-    `closure`, never counted against the patient); the waiting lists of those slots end."""
+    `closure`, never counted against the patient); the waiting lists of those slots end.
+    `closure_create` holds the slots' locks: the appointments are locked one after another in
+    primary-key order (the module's lock order)."""
     for appointment in Appointment.objects.filter(
         slot_id__in=slot_ids, status__in=CLOSURE_CANCELS_STATUSES
     ).order_by("pk"):

@@ -13,6 +13,24 @@ from appointments.models import Closure, Mode, ScheduleRule, Weekday
 from hospitals.models import Department, Doctor, Hospital
 
 DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
+# The largest primary key (BigAutoField): a larger number names no row, so it is not an id.
+PK_MAX = 2**63 - 1
+
+
+class FeedLinkRevokeForm(forms.Form):
+    """The feed link a revoke button names, by id. Only its shape is checked here (a number
+    that can be a primary key); whether the link is the caller's is the view's 404."""
+
+    token = forms.IntegerField(min_value=1, max_value=PK_MAX)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # One sentence for every way the id can be wrong: the button always sends a good one,
+        # so anything else was typed or forged and needs no finer diagnosis.
+        message = _("Choose a feed link from the list to revoke.")
+        self.fields["token"].error_messages.update(
+            dict.fromkeys(("required", "invalid", "min_value", "max_value"), message)
+        )
 
 
 class ScheduleRuleForm(forms.Form):

@@ -375,7 +375,8 @@ def closure_create(
     """Stop a clinic: close every open slot of the doctor / department / site in the period.
 
     Sends `closure_created` inside the transaction: the booking issue cancels the appointments
-    of those slots there and tells the patients on commit."""
+    of those slots there and tells the patients on commit. Locks the covered slots in
+    primary-key order before any appointment (the lock order in appointments/booking.py)."""
     targets = {
         Closure.Scope.DOCTOR: doctor,
         Closure.Scope.DEPARTMENT: department,
@@ -408,7 +409,9 @@ def closure_create(
             department=department,
             hospital=hospital,
         ).select_for_update()
-        slots = list(covered.values("id", "doctor_id", "booked", "referral_booked"))
+        # The slots first, in primary-key order, then their appointments (lock order:
+        # appointments/booking.py).
+        slots = list(covered.order_by("pk").values("id", "doctor_id", "booked", "referral_booked"))
         slot_ids = [slot["id"] for slot in slots]
         Slot.objects.filter(pk__in=slot_ids).update(closed_at=timezone.now(), closure=closure)
         common = {
@@ -501,6 +504,7 @@ from appointments.booking import (  # noqa: E402
     appointment_cancel,
     appointment_check_in,
     appointment_complete,
+    appointment_lock,
     appointment_mark_no_show,
     appointment_reschedule,
     appointment_start_consult,
@@ -522,6 +526,7 @@ __all__ = [
     "appointment_cancel",
     "appointment_check_in",
     "appointment_complete",
+    "appointment_lock",
     "appointment_mark_no_show",
     "appointment_reschedule",
     "appointment_start_consult",

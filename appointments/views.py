@@ -23,6 +23,7 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments.alternatives import offer_used
 from appointments.calendar import appointment_ics, personal_feed_ics
 from appointments.emails import offers as closure_offers_for
+from appointments.forms import FeedLinkRevokeForm
 from appointments.forms_booking import SearchForm
 from appointments.models import CalendarToken, Mode
 from appointments.selectors import calendar_token_live
@@ -220,12 +221,17 @@ def calendar_links(request: HttpRequest) -> HttpResponse:
         owner=request.user, purpose=CalendarToken.Purpose.PERSONAL
     )
     new_link = None
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            token = get_object_or_404(tokens, pk=request.POST.get("token", "0") or 0)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        revoke = FeedLinkRevokeForm(request.POST)
+        if revoke.is_valid():
+            token = get_object_or_404(tokens, pk=revoke.cleaned_data["token"])
             calendar_token_revoke(token=token, by=request.user)
             messages.success(request, _("Feed link revoked: calendars using it stop updating."))
             return redirect("appointment_calendar_links")
+        messages.error(request, revoke.errors["token"][0])
+        status = 400
+    elif request.method == "POST":
         _token, secret = calendar_token_issue(
             owner=request.user, purpose=CalendarToken.Purpose.PERSONAL, by=request.user
         )
@@ -234,6 +240,7 @@ def calendar_links(request: HttpRequest) -> HttpResponse:
         request,
         "appointments/calendar_links.html",
         {"live_tokens": [t for t in tokens if t.is_live], "new_link": new_link},
+        status=status,
     )
 
 

@@ -25,7 +25,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments import calendar_feed
-from appointments.forms import ClosureForm, ScheduleRuleForm, parse_day
+from appointments.forms import ClosureForm, FeedLinkRevokeForm, ScheduleRuleForm, parse_day
 from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot, Weekday
 from appointments.selectors import (
     calendar_token_live,
@@ -525,14 +525,19 @@ def calendar_links(request: HttpRequest, hospital: Hospital, doctor_id: int) -> 
         doctor=doctor, purpose=CalendarToken.Purpose.DOCTOR_SESSIONS
     ).select_related("owner")
     new_link = None
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            token = get_object_or_404(tokens, pk=request.POST.get("token", "0") or 0)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        revoke = FeedLinkRevokeForm(request.POST)
+        if revoke.is_valid():
+            token = get_object_or_404(tokens, pk=revoke.cleaned_data["token"])
             calendar_token_revoke(token=token, by=request.user)
             messages.success(request, _("Feed link revoked: calendars using it stop updating."))
             return redirect(
                 "console_calendar_links", hospital_slug=hospital.slug, doctor_id=doctor.pk
             )
+        messages.error(request, revoke.errors["token"][0])
+        status = 400
+    elif request.method == "POST":
         _token, secret = calendar_token_issue(
             owner=request.user,
             purpose=CalendarToken.Purpose.DOCTOR_SESSIONS,
@@ -552,6 +557,7 @@ def calendar_links(request: HttpRequest, hospital: Hospital, doctor_id: int) -> 
             "tokens": tokens,
             "new_link": new_link,
         },
+        status=status,
     )
 
 

@@ -30,7 +30,9 @@ class InboxConsumer(AsyncJsonWebsocketConsumer):
         if self.group is not None:
             await self.channel_layer.group_discard(self.group, self.channel_name)
 
-    async def receive_json(self, content, **kwargs) -> None:
+    async def receive(self, text_data=None, bytes_data=None, **kwargs) -> None:
+        # A listen-only socket: what the browser sends is dropped unread, never parsed (a frame
+        # that is not JSON, or nested deeper than the parser goes, must not end the socket).
         return None
 
     async def inbox_unread(self, event: dict) -> None:

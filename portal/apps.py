@@ -10,9 +10,7 @@ class PortalConfig(AppConfig):
         from allauth.account.signals import password_changed, password_reset, password_set
         from django.contrib.auth.signals import user_logged_in
 
-        from portal import sessions
         from portal.services import access_tokens_revoke_all
-        from telemedicine import hooks
 
         def revoke_tokens(sender, request, user, **kwargs) -> None:
             access_tokens_revoke_all(owner=user, why="password_changed")
@@ -22,8 +20,6 @@ class PortalConfig(AppConfig):
             signal.connect(revoke_tokens, weak=False, dispatch_uid=f"portal.revoke.{id(signal)}")
 
         user_logged_in.connect(_begin_session, dispatch_uid="portal.sessions.begin")
-        hooks.session_checks.append(sessions.session_is_current)
-        hooks.session_touchers.append(sessions.session_mark_active)
 
 
 def _begin_session(sender, request, user, **kwargs) -> None:

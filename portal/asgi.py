@@ -11,12 +11,15 @@ from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from portal.routing import websocket_urlpatterns  # noqa: E402
+from portal.socket_sign_in import SocketSignInMiddleware  # noqa: E402
 
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
+        # Sockets obey the sign-in rules of pages (second factor, idle and absolute limits):
+        # once, here, for every route but the public ones (portal/socket_sign_in.py).
         "websocket": AllowedHostsOriginValidator(
-            AuthMiddlewareStack(URLRouter(websocket_urlpatterns))
+            AuthMiddlewareStack(SocketSignInMiddleware(URLRouter(websocket_urlpatterns)))
         ),
     }
 )

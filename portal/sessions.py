@@ -3,8 +3,9 @@
 At sign-in the session records when it started and how long it may sit idle (15 minutes for
 anyone who must hold a second factor, 30 for patients); every request that a person made (not a
 page polling in the background) moves its last activity on. A session past either limit is
-signed out by `portal.middleware.SessionTimeoutMiddleware`; an open consult socket keeps its
-session active through `telemedicine.hooks` (registered in `portal.apps`).
+signed out by `portal.middleware.SessionTimeoutMiddleware`; an open socket is closed by
+`portal.socket_sign_in.SocketSignInMiddleware`, and a socket in use (a joined consult) keeps its
+session active.
 """
 
 from __future__ import annotations
@@ -63,7 +64,3 @@ def session_mark_active(session: SessionBase, now: float | None = None) -> bool:
         return False
     session[ACTIVE_AT] = now
     return True
-
-
-def session_is_current(session: SessionBase) -> bool:
-    return session_expiry_reason(session=session) is None

@@ -383,9 +383,10 @@ REFERRAL_VALID_DAYS = env.int("REFERRAL_VALID_DAYS", default=30)
 # end when the doctor did not end it.
 CONSULT_OPENS_MINUTES_BEFORE = env.int("CONSULT_OPENS_MINUTES_BEFORE", default=15)
 CONSULT_AUTO_CLOSE_MINUTES_AFTER = env.int("CONSULT_AUTO_CLOSE_MINUTES_AFTER", default=30)
-# How often an open consult socket checks that its sign-in still holds (closed with 4401 after
-# a logout, password change or deactivation) and keeps it active during a call.
-CONSULT_SESSION_CHECK_SECONDS = env.float("CONSULT_SESSION_CHECK_SECONDS", default=30.0)
+# How often an open socket (consult, desk display, inbox) checks that its sign-in still holds
+# (closed with 4401 after a logout, password change, deactivation or timeout) and, while in
+# use, keeps it active (portal/socket_sign_in.py).
+SOCKET_SESSION_CHECK_SECONDS = env.float("SOCKET_SESSION_CHECK_SECONDS", default=30.0)
 # ICE servers for the browsers (comma-separated URLs). TURN uses coturn's REST credentials
 # (`use-auth-secret` with `static-auth-secret` = TURN_SHARED_SECRET).
 STUN_URLS = env.list("STUN_URLS", default=[])

@@ -8,7 +8,7 @@ from django.shortcuts import render
 from django.template import loader
 from django.views import defaults
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_safe
 from psycopg_pool import PoolTimeout
 
 from portal.health import health_report
@@ -20,12 +20,16 @@ def home(request: HttpRequest) -> HttpResponse:
 
 
 @never_cache
-@require_GET
-def healthz(request: HttpRequest) -> JsonResponse:
+@require_safe  # load balancers and orchestrators probe with HEAD
+def healthz(request: HttpRequest) -> HttpResponse:
     healthy, parts = health_report()
+    status = 200 if healthy else 503
+    if request.method == "HEAD":
+        # The same checks and status as GET, and no body: not every server strips it for us.
+        return HttpResponse(status=status, content_type="application/json")
     down = sorted(name for name, part in parts.items() if part["status"] != "up")
     body = {"status": "ok" if healthy else "degraded", "down": down, "checks": parts}
-    return JsonResponse(body, status=200 if healthy else 503)
+    return JsonResponse(body, status=status)
 
 
 def _database_outage(exc: BaseException | None) -> bool:

@@ -35,6 +35,21 @@ class AccessTokenForm(forms.Form):
     )
 
 
+class AccessTokenRevokeForm(forms.Form):
+    """The token a revoke button names, by id. Only its shape is checked here (a number that
+    can be a primary key); whether the token is the caller's is the view's 404."""
+
+    token = forms.IntegerField(min_value=1, max_value=2**63 - 1)
+
+    def __init__(self, *args, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        # The button always sends a good id: anything else was typed or forged, one sentence.
+        message = _("Choose a token from the list to revoke.")
+        self.fields["token"].error_messages.update(
+            dict.fromkeys(("required", "invalid", "min_value", "max_value"), message)
+        )
+
+
 def _creating(request: HttpRequest) -> bool:
     return request.method == "POST" and request.POST.get("action") == "create"
 
@@ -47,12 +62,17 @@ def access_tokens(request: HttpRequest) -> HttpResponse:
     tokens = PersonalAccessToken.objects.filter(owner=request.user)
     form = AccessTokenForm()
     new_secret = None
-    if request.method == "POST":
-        if request.POST.get("action") == "revoke":
-            token = get_object_or_404(tokens, pk=request.POST.get("token", "0") or 0)
+    status = 200
+    if request.method == "POST" and request.POST.get("action") == "revoke":
+        revoke = AccessTokenRevokeForm(request.POST)
+        if revoke.is_valid():
+            token = get_object_or_404(tokens, pk=revoke.cleaned_data["token"])
             access_token_revoke(token=token, by=request.user, request=request)
             messages.success(request, _("Token revoked: apps using it can no longer connect."))
             return redirect("access_tokens")
+        messages.error(request, revoke.errors["token"][0])
+        status = 400
+    elif request.method == "POST":
         form = AccessTokenForm(request.POST)
         if form.is_valid():
             try:
@@ -76,4 +96,5 @@ def access_tokens(request: HttpRequest) -> HttpResponse:
             "new_secret": new_secret,
             "fhir_base": request.build_absolute_uri("/fhir/"),
         },
+        status=status,
     )

@@ -43,7 +43,7 @@ from records.models import (
     Problem,
     Referral,
 )
-from records.services import care_relationship_grant
+from records.services import care_relationship_end, care_relationship_grant
 
 # A doctor keeps reading the record this long after the encounter (or the referral) ends.
 AFTER_CARE = dt.timedelta(days=7)
@@ -144,8 +144,8 @@ def encounter_open(
 
 
 def encounter_close(*, encounter: Encounter, by: Any = None) -> Encounter:
-    """Close an open encounter (a closed one is left as it is). The doctor's encounter access
-    then runs AFTER_CARE more, unless another of their encounters with the person is open."""
+    """Close an open encounter (a closed one is left as it is). The doctor's access from this
+    encounter then runs AFTER_CARE more; another open encounter keeps its own."""
     with transaction.atomic():
         encounter = _lock_encounter(encounter)
         if not encounter.is_open:
@@ -154,20 +154,9 @@ def encounter_close(*, encounter: Encounter, by: Any = None) -> Encounter:
         encounter.status = Encounter.Status.CLOSED
         encounter.ended_at = now
         encounter.save(update_fields=["status", "ended_at"])
-        user_id = encounter.doctor.user_id
-        still_open = Encounter.objects.filter(
-            patient_id=encounter.patient_id,
-            doctor__user_id=user_id,
-            status=Encounter.Status.OPEN,
-        ).exists()
-        if user_id and not still_open:
-            CareRelationship.objects.filter(
-                patient_id=encounter.patient_id,
-                user_id=user_id,
-                reason=CareRelationship.Reason.ENCOUNTER,
-                revoked_at__isnull=True,
-                ends_at__gt=now + AFTER_CARE,
-            ).update(ends_at=now + AFTER_CARE)
+        # Only this encounter's grant winds down: another open encounter of the same doctor
+        # with the person has its own.
+        care_relationship_end(source=encounter, at=now + AFTER_CARE, by=by)
         _audit(by, "encounter.close", encounter, encounter.patient)
     return encounter
 
@@ -532,8 +521,37 @@ def referral_issue(
     return referral
 
 
+def referral_cancel(*, referral: Referral, by: Any) -> Referral:
+    """The issuing doctor withdraws a referral nobody has booked yet: it can no longer be
+    booked, and the receivers' access from it ends at once (their own appointments, if any,
+    keep theirs)."""
+    with transaction.atomic():
+        referral = (
+            Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
+        )
+        if by is None or referral.issued_by_id != by.pk:
+            raise _refuse(_("Only the doctor who issued the referral can cancel it."), "not_yours")
+        if referral.status != Referral.Status.ISSUED:
+            raise _refuse(
+                _("This referral is booked or done already; it can no longer be cancelled."),
+                "not_issued",
+            )
+        referral.status = Referral.Status.CANCELLED
+        referral.save(update_fields=["status"])
+        care_relationship_end(source=referral, by=by)
+        _audit(
+            by,
+            "referral.cancel",
+            referral,
+            referral.patient,
+            **{"from": Referral.Status.ISSUED, "to": Referral.Status.CANCELLED},
+        )
+    return referral
+
+
 def referral_complete(*, referral: Referral, by: Any = None) -> Referral:
-    """The referral's appointment was completed (called by appointments)."""
+    """The referral's appointment was completed (called by appointments). The receivers keep
+    reading for AFTER_CARE from now (not longer than the referral first allowed)."""
     with transaction.atomic():
         referral = (
             Referral.objects.select_for_update().select_related("patient").get(pk=referral.pk)
@@ -542,6 +560,7 @@ def referral_complete(*, referral: Referral, by: Any = None) -> Referral:
             old = referral.status
             referral.status = Referral.Status.COMPLETED
             referral.save(update_fields=["status"])
+            care_relationship_end(source=referral, at=timezone.now() + AFTER_CARE, by=by)
             _audit(
                 by,
                 "referral.complete",
@@ -553,9 +572,9 @@ def referral_complete(*, referral: Referral, by: Any = None) -> Referral:
 
 
 def expire_referrals(*, now: dt.datetime | None = None, batch: int = 500) -> int:
-    """Mark every issued referral past its validity as expired; returns how many. Booked
-    ones run their course (the appointment completes or is cancelled). Running it twice
-    changes nothing the second time."""
+    """Mark every issued referral past its validity as expired, and end the access it gave at
+    once; returns how many. Booked ones run their course (the appointment completes or is
+    cancelled). Running it twice changes nothing the second time."""
     now = now or timezone.now()
     done = 0
     while True:
@@ -572,6 +591,7 @@ def expire_referrals(*, now: dt.datetime | None = None, batch: int = 500) -> int
                 status=Referral.Status.EXPIRED
             )
             for referral in due:
+                care_relationship_end(source=referral)
                 _audit(
                     None,
                     "referral.expire",

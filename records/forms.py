@@ -3,6 +3,7 @@ from __future__ import annotations
 import phonenumbers
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext_lazy as _
 
 from records.idnumbers import parse_id_number
@@ -150,3 +151,36 @@ class BreakGlassOpenForm(forms.Form):
             "open is recorded."
         ),
     )
+
+
+class LocalPathField(forms.CharField):
+    """A path on this site ("/me/record/"), for where a form goes back to. Never a URL name
+    (redirect() would look "18" up as one and fail), a scheme or another host."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not (
+            value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
+        ):
+            raise ValidationError(_("Not a page of this site."), code="not_local")
+
+
+class ReturnPathsForm(forms.Form):
+    """Where a form on a record page goes back to: `next`, the page it was on, and `refresh`,
+    the address the clinical workspace reloads itself from."""
+
+    next = LocalPathField()
+    refresh = LocalPathField()
+
+
+def return_paths(data) -> dict[str, str]:
+    """The valid ones of `next` and `refresh`: a forged value is left out, and the caller's
+    own default applies, as when none was sent (the form's hidden fields always send one)."""
+    form = ReturnPathsForm(data)
+    form.is_valid()
+    return {name: value for name, value in form.cleaned_data.items() if value}

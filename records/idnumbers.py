@@ -12,6 +12,24 @@ from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
+# The first two digits name a province-level division (GB/T 2260): North China 11-15, the
+# North-East 21-23, the East 31-37, the Centre and South 41-46, the South-West 50-54, the
+# North-West 61-65, Taiwan 71, Hong Kong, Macao 81-82, and 83 (holders of Taiwan residence
+# permits). Nothing else exists, so 000000 or 99xxxx is a made-up number.
+PROVINCE_CODES = frozenset(
+    (
+        *range(11, 16),
+        *range(21, 24),
+        *range(31, 38),
+        *range(41, 47),
+        *range(50, 55),
+        *range(61, 66),
+        71,
+        81,
+        82,
+        83,
+    )
+)
 _CHECK_CHARS = "10X98765432"
 
 MALE = "male"
@@ -53,6 +71,11 @@ def parse_id_number(value: str) -> IdNumberFacts:
             _("An ID number has 18 characters: 17 digits, then a digit or X."),
             code="id_format",
         )
+    if int(number[:2]) not in PROVINCE_CODES:
+        raise ValidationError(
+            _("This ID number does not begin with a valid region code: check its first digits."),
+            code="id_region",
+        )
     try:
         birth_date = dt.date(int(number[6:10]), int(number[10:12]), int(number[12:14]))
     except ValueError:
@@ -76,6 +99,8 @@ def make_id_number(
     *, birth_date: dt.date, sex: str, region: str = "330203", sequence: int = 0
 ) -> str:
     """A valid ID number for the given facts (demo data and test factories)."""
+    if int(region[:2]) not in PROVINCE_CODES:
+        raise ValueError(f"{region}: no province has the code {region[:2]}")
     order = (sequence * 2) % 1000
     if sex == MALE:
         order += 1

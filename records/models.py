@@ -304,7 +304,11 @@ class CareRelationship(models.Model):
     class Meta:
         verbose_name = _("care relationship")
         verbose_name_plural = _("care relationships")
-        indexes = [models.Index(fields=["patient", "user", "ends_at"], name="care_live_idx")]
+        indexes = [
+            models.Index(fields=["patient", "user", "ends_at"], name="care_live_idx"),
+            # care_relationship_end finds the grants of one appointment or referral.
+            models.Index(fields=["source_type", "source_id"], name="care_source_idx"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=Q(ends_at__gt=models.F("starts_at")), name="care_ends_after_start"
@@ -328,6 +332,7 @@ class Referral(models.Model):
         BOOKED = "booked", _("booked")
         COMPLETED = "completed", _("completed")
         EXPIRED = "expired", _("expired")
+        CANCELLED = "cancelled", _("cancelled")
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(

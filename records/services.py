@@ -270,6 +270,7 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
         now = timezone.now()
         link.revoked_at = now
         link.save(update_fields=["revoked_at"])
+        hooks.patient_access_changed(locked.pk)
         successor = None
         if link.is_manager:
             link.is_manager = False
@@ -313,7 +314,8 @@ def _require_manager(*, patient: Patient, account: User) -> PatientLink:
 
 
 def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
-    """The manager withdraws another account's access; it ends at that account's next request."""
+    """The manager withdraws another account's access; it ends at that account's next request,
+    and a consult it is in closes its socket (records.hooks.patient_access_changed)."""
     with transaction.atomic():
         locked = PatientLink.objects.select_for_update().get(pk=link.pk)
         _require_manager(patient=locked.patient, account=by)
@@ -324,6 +326,8 @@ def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = No
         if locked.revoked_at is None:
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
+            # A consult in progress must drop this account now, not when it hangs up.
+            hooks.patient_access_changed(locked.patient_id)
         audit_record(
             actor=by,
             action="patient_link.revoke",
@@ -401,6 +405,8 @@ def consent_revoke(
             locked.revoked_at = timezone.now()
             locked.revoked_by = account
             locked.save(update_fields=["revoked_at", "revoked_by"])
+            # A consult in progress must drop this person's side now (telemedicine consent).
+            hooks.patient_access_changed(locked.patient_id)
         audit_record(
             actor=account,
             action="consent.revoke",
@@ -672,6 +678,20 @@ def patient_claim_self(
 # --- Care relationships ---------------------------------------------------------------------
 
 
+def _source_fields(source: models.Model | str | None) -> dict[str, Any]:
+    """How a grant names its source: an object (appointment, encounter, referral) by content
+    type and id, or a free text (break-glass's typed reason) as a label only."""
+    if isinstance(source, models.Model):
+        return {
+            "source_type": ContentType.objects.get_for_model(source),
+            "source_id": str(source.pk),
+            "source_label": str(source)[:200],
+        }
+    if source:
+        return {"source_label": source[:200]}
+    return {}
+
+
 def care_relationship_grant(
     *,
     patient: Patient,
@@ -682,21 +702,15 @@ def care_relationship_grant(
 ) -> CareRelationship:
     """Let a staff account read a person's record until `until`, for `reason`.
 
-    A live grant for the same person, account and reason is extended (never shortened)
-    rather than duplicated. Called by appointments inside the booking transaction.
+    Each source object (an appointment, an encounter, a referral) gets its own grant, so that
+    ending that source ends only its grant (`care_relationship_end`); a second grant for the
+    same person, account, reason and source object is extended (never shortened) rather than
+    duplicated. Called by appointments inside the booking transaction.
     """
     now = timezone.now()
     if until <= now:
         raise ValueError("a care relationship must end in the future")
-    source_fields: dict[str, Any] = {}
-    if isinstance(source, models.Model):
-        source_fields = {
-            "source_type": ContentType.objects.get_for_model(source),
-            "source_id": str(source.pk),
-            "source_label": str(source)[:200],
-        }
-    elif source:
-        source_fields = {"source_label": source[:200]}
+    source_fields = _source_fields(source)
     with transaction.atomic():
         existing = (
             CareRelationship.objects.select_for_update()
@@ -704,6 +718,9 @@ def care_relationship_grant(
                 patient=patient,
                 user=user,
                 reason=reason,
+                # A grant without a source object (break-glass) is matched among those alone.
+                source_type=source_fields.get("source_type"),
+                source_id=source_fields.get("source_id", ""),
                 revoked_at__isnull=True,
                 starts_at__lte=now,
                 ends_at__gt=now,
@@ -734,6 +751,58 @@ def care_relationship_grant(
             data={"user": user.pk, "reason": reason, "until": grant.ends_at.isoformat()},
         )
     return grant
+
+
+def care_relationship_end(
+    *, source: models.Model, at: dt.datetime | None = None, by: User | None = None
+) -> int:
+    """End the live grants that `source` (an appointment, a referral, an encounter) gave:
+    at once, or with `at` no later than `at` (a grant is never lengthened here). Returns how
+    many grants changed.
+
+    Access is any live grant, so the same doctor keeps reading when another reason still
+    holds (another appointment, an open encounter, a referral, break-glass): each has its own
+    grant. Callers call it inside the transaction that ends the source (cancel, reschedule,
+    closure, a referral's cancel, expiry or completion); the grant rows come last in the lock
+    order (DESIGN.md §3), in primary-key order.
+    """
+    now = timezone.now()
+    changed = 0
+    with transaction.atomic():
+        grants = list(
+            CareRelationship.objects.select_for_update(of=("self",))
+            .select_related("patient")
+            .filter(
+                source_type=ContentType.objects.get_for_model(source),
+                source_id=str(source.pk),
+                revoked_at__isnull=True,
+                ends_at__gt=now,
+            )
+            .order_by("pk")
+        )
+        for grant in grants:
+            if at is None or at <= now or at <= grant.starts_at:
+                grant.revoked_at = now
+                grant.save(update_fields=["revoked_at"])
+            elif at < grant.ends_at:
+                grant.ends_at = at
+                grant.save(update_fields=["ends_at"])
+            else:
+                continue
+            changed += 1
+            audit_record(
+                actor=by,
+                action="care_relationship.end",
+                target=grant,
+                on_behalf_of=grant.patient,
+                data={
+                    "user": grant.user_id,
+                    "reason": grant.reason,
+                    "source": grant.source_label,
+                    "until": (grant.revoked_at or grant.ends_at).isoformat(),
+                },
+            )
+    return changed
 
 
 def care_relationship_revoke(*, grant: CareRelationship, by: User | None = None) -> None:

@@ -8,12 +8,11 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from records import hooks, selectors, services
-from records.forms import InvitationForm, PatientAddForm, PatientEditForm
+from records.forms import InvitationForm, PatientAddForm, PatientEditForm, return_paths
 from records.models import (
     CONSENT_SUMMARIES,
     Consent,
@@ -189,12 +188,7 @@ def _act(request: HttpRequest, patient, action, success: str) -> HttpResponse:
     else:
         messages.success(request, success)
     # A page that asked for a consent (the consult room) gets the person straight back.
-    after = request.POST.get("next", "")
-    if after and url_has_allowed_host_and_scheme(
-        after, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        return redirect(after)
-    return redirect(patient)
+    return redirect(return_paths(request.POST).get("next") or patient)
 
 
 @login_required

@@ -20,7 +20,6 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
-from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.translation import gettext
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
@@ -28,6 +27,7 @@ from django.views.decorators.http import require_GET, require_POST
 from hospitals.models import Department, Doctor, Hospital
 from records import clinical
 from records.access import RecordAccess, record_access, record_read_audit
+from records.forms import return_paths
 from records.models import Allergy, ClinicalNote, Drug, Encounter, Prescription, Problem
 from records.selectors_record import record_timeline
 
@@ -41,8 +41,9 @@ def _refusal_text(refusal: ValidationError) -> str:
 def _page_path(request: HttpRequest) -> str:
     """The page the workspace sits on (the room or the visit page), where a post without
     htmx returns to; an htmx request names it in HX-Current-URL."""
-    if request.POST.get("next"):
-        return request.POST["next"]
+    after = return_paths(request.POST).get("next")
+    if after:
+        return after
     current = request.headers.get("HX-Current-URL")
     if request.headers.get("HX-Request") == "true" and current:
         return urlsplit(current).path
@@ -139,8 +140,9 @@ def _answer(
 ) -> HttpResponse:
     """The workspace for htmx, else back to the page the form was on."""
     error = _refusal_text(refusal) if refusal is not None else ""
+    paths = return_paths(request.POST)
     if request.headers.get("HX-Request") == "true":
-        refresh = request.POST.get("refresh") or ""
+        refresh = paths.get("refresh", "")
         context = workspace_context(
             request=request,
             access=access,
@@ -151,12 +153,7 @@ def _answer(
         return render(request, WORKSPACE_TEMPLATE, {"ws": context})
     if error:
         messages.error(request, error)
-    target = request.POST.get("next") or "/doctor/"
-    if not url_has_allowed_host_and_scheme(
-        target, allowed_hosts={request.get_host()}, require_https=request.is_secure()
-    ):
-        target = "/doctor/"
-    return redirect(target)
+    return redirect(paths.get("next", "/doctor/"))
 
 
 def _post(func):

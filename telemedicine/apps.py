@@ -21,3 +21,19 @@ class TelemedicineConfig(AppConfig):
             sender=Appointment,
             dispatch_uid="telemedicine.consultation_end_for_cancellation",
         )
+
+        # A right to be in a consult can end during the call: the room re-checks whoever is in
+        # it when the appointment changes or (through records' hook: records cannot import us)
+        # a link is revoked or a consent withdrawn.
+        from appointments.signals import appointment_status_changed
+        from records import hooks as records_hooks
+        from telemedicine import live
+
+        for signal in (appointment_cancelled, appointment_status_changed):
+            signal.connect(
+                live.rooms_recheck_for_appointment,
+                sender=Appointment,
+                dispatch_uid=f"telemedicine.rooms_recheck.{id(signal)}",
+            )
+        if live.rooms_recheck_for_patient not in records_hooks.patient_access_listeners:
+            records_hooks.patient_access_listeners.append(live.rooms_recheck_for_patient)

@@ -13,29 +13,34 @@ every member answers it directly, so each socket knows who else is in the room.
 
 from __future__ import annotations
 
-import asyncio
 import json
 import time
-from importlib import import_module
-from types import SimpleNamespace
 from typing import Any
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
-from django.contrib.auth import get_user
 from django.utils.translation import gettext as _
 
+from appointments.models import Appointment
 from audit.models import AuditEvent
 from audit.services import audit_record
-from telemedicine import hooks, services
+from telemedicine import services
+from telemedicine.live import room_group
 from telemedicine.models import CHAT_MAX_CHARS, Consultation
-from telemedicine.selectors import DOCTOR, chat_history, consultation_for_account
+from telemedicine.selectors import (
+    DOCTOR,
+    PATIENT,
+    chat_history,
+    consultation_for_account,
+    telemedicine_consent_given,
+)
 
 MAX_FRAME_BYTES = 64 * 1024
+# The account may not be in this room (or no longer may). The sign-in itself (second factor,
+# idle and absolute limits, 4403 at connect and 4401 once it ends) is checked for every socket
+# by portal's ASGI middleware (portal/socket_sign_in.py) before and while this consumer runs.
 CLOSE_FORBIDDEN = 4403
-# The sign-in behind the socket ended (logout, password change, deactivation, timeout).
-CLOSE_SIGNED_OUT = 4401
 # One `type` and these fields, each a JSON string (ice: an object) — nothing else is accepted.
 SCHEMAS: dict[str, dict[str, type]] = {
     "join": {},
@@ -51,7 +56,7 @@ RELAYED = ("offer", "answer", "ice")
 
 
 def group_name(consultation: Consultation) -> str:
-    return f"consult.{consultation.public_id.hex}"
+    return room_group(consultation.public_id)
 
 
 class TokenBucket:
@@ -110,6 +115,10 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     consultation: Consultation | None = None
     role: str | None = None
     group: str | None = None
+    # True from a granted connect until the account loses its right (a re-check) or the room
+    # ends: every frame to or from the browser passes this test first, so a frame already on
+    # its way when the right ended is dropped, not delivered.
+    allowed = False
     joined = False
     live = False
     ended = False
@@ -127,12 +136,11 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             await self.close(code=CLOSE_FORBIDDEN)
             return
         self.consultation, self.role = found
+        self.allowed = True
         self.group = group_name(self.consultation)
         self.others: dict[str, str] = {}
         rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
         self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
-        self.active = False
-        self.session_watch = asyncio.ensure_future(self._watch_session())
 
     async def _audit_denied(self, public_id: str) -> None:
         user = self.scope.get("user")
@@ -146,48 +154,19 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         )
 
     async def disconnect(self, code: int) -> None:
-        watch = getattr(self, "session_watch", None)
-        if watch is not None:
-            watch.cancel()
         await self._leave()
 
-    # --- The sign-in behind the socket ------------------------------------------------------
-
-    async def _watch_session(self) -> None:
-        """Every CONSULT_SESSION_CHECK_SECONDS, close the socket if its sign-in has ended, and
-        keep the sign-in active while the socket is in use (a long call must not time out)."""
-        interval = getattr(settings, "CONSULT_SESSION_CHECK_SECONDS", 30)
-        while True:
-            await asyncio.sleep(interval)
-            touch = self.active or self.joined
-            self.active = False
-            if not await database_sync_to_async(self._session_still_signed_in)(touch=touch):
-                await self._leave()
-                await self.close(code=CLOSE_SIGNED_OUT)
-                return
-
-    def _session_still_signed_in(self, *, touch: bool) -> bool:
-        """Read the session afresh (the socket's copy is as old as the socket): gone after a
-        logout, a different password hash after a password change, an inactive account after
-        deactivation, or past the portal's idle or absolute limit."""
-        session_key = self.scope["session"].session_key if "session" in self.scope else None
-        if not session_key:
-            return False
-        store = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
-        user = get_user(SimpleNamespace(session=store))
-        if not user.is_authenticated or user.pk != self.scope["user"].pk:
-            return False
-        if not all(check(store) for check in hooks.session_checks):
-            return False
-        if touch:
-            changed = [toucher(store) for toucher in hooks.session_touchers]  # every one runs
-            if any(changed):
-                store.save()
-        return True
+    def _in_use(self, in_use: bool) -> None:
+        """Tell portal's sign-in middleware whether this socket is in a call: a joined consult
+        keeps its sign-in active though a video call sends no frame for minutes."""
+        activity = self.scope.get("socket_activity")
+        if activity is not None:
+            activity.in_use = in_use
 
     async def _leave(self) -> None:
         if self.joined and self.group:
             self.joined = False
+            self._in_use(False)
             await self.channel_layer.group_discard(self.group, self.channel_name)
             await self.channel_layer.group_send(
                 self.group, {"type": "consult.gone", "channel": self.channel_name}
@@ -196,7 +175,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     # --- Frames from the browser -----------------------------------------------------------
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None):
-        if self.consultation is None:
+        if self.consultation is None or not self.allowed:
             return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > MAX_FRAME_BYTES:
@@ -207,12 +186,11 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             return await self._error("malformed")
         try:
             frame = json.loads(text_data)
-        except ValueError:
+        except (ValueError, RecursionError):  # not JSON, or nested deeper than the parser goes
             return await self._error("malformed")
         problem, kind = _validate(frame)
         if problem:
             return await self._error(problem)
-        self.active = True
         if kind == "join":
             return await self._join()
         if not self.joined:
@@ -243,6 +221,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         history = await database_sync_to_async(self._history)()
         if not self.joined:
             self.joined = True
+            self._in_use(True)
             await self.channel_layer.group_add(self.group, self.channel_name)
             await self.channel_layer.group_send(
                 self.group,
@@ -305,7 +284,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     # --- Events from the group --------------------------------------------------------------
 
     async def consult_hello(self, event: dict) -> None:
-        if event["channel"] == self.channel_name or not self.joined:
+        if not self.allowed or event["channel"] == self.channel_name or not self.joined:
             return
         self.others[event["channel"]] = event["role"]
         await self.channel_layer.send(
@@ -315,10 +294,14 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         await self._send_presence()
 
     async def consult_here(self, event: dict) -> None:
+        if not self.allowed:
+            return
         self.others[event["channel"]] = event["role"]
         await self._send_presence()
 
     async def consult_gone(self, event: dict) -> None:
+        if not self.allowed:
+            return
         if self.others.pop(event["channel"], None) is not None:
             await self._send_presence()
 
@@ -328,22 +311,63 @@ class ConsultConsumer(AsyncWebsocketConsumer):
 
     async def consult_relay(self, event: dict) -> None:
         # To the other party only: never back to the sender, never to the same side.
-        if event["channel"] == self.channel_name or event["role"] == self.role:
+        if not self.allowed or event["channel"] == self.channel_name or event["role"] == self.role:
             return
         await self.send_json({**event["frame"], "from": event["role"]})
 
     async def consult_chat(self, event: dict) -> None:
+        if not self.allowed:
+            return
         await self.send_json(event["message"])
 
     async def consult_admitted(self, event: dict) -> None:
+        if not self.allowed:
+            return
         self.live = True
         await self.send_json({"type": "admitted"})
 
     async def consult_ended(self, event: dict) -> None:
+        if not self.allowed:
+            return
+        await self._ended()
+
+    async def _ended(self) -> None:
+        self.allowed = False
         self.live = False
         await self.send_json({"type": "ended"})
         await self._leave()
         await self.close(code=1000)
+
+    async def consult_recheck(self, event: dict) -> None:
+        """A link, a consent or the appointment changed (telemedicine/live.py): check this
+        socket's right again, with the reads of connect and join."""
+        if not self.allowed:
+            return
+        verdict = await database_sync_to_async(self._recheck)()
+        if verdict == "ended":
+            # The room was closed (by the doctor, or on its own): as when the doctor ends it.
+            return await self._ended()
+        if verdict == "forbidden":
+            self.allowed = False
+            await self._leave()
+            await self.close(code=CLOSE_FORBIDDEN)
+
+    def _recheck(self) -> str:
+        """ "allowed", "ended" or "forbidden" (the account lost its right to this room)."""
+        found = consultation_for_account(
+            public_id=self.consultation.public_id, account=self.scope["user"]
+        )
+        if found is None or found[1] != self.role:
+            return "forbidden"
+        consultation = found[0]
+        if consultation.appointment.status == Appointment.Status.CANCELLED:
+            return "forbidden"
+        # The consent join asks for: a patient side withdrawn mid-call leaves the call.
+        if self.role == PATIENT and not telemedicine_consent_given(consultation=consultation):
+            return "forbidden"
+        if consultation.is_ended:
+            return "ended"
+        return "allowed"
 
 
 def _chat_frame(message, role: str) -> dict:

@@ -18,6 +18,7 @@ from appointments.services import (
     appointment_cancel,
     appointment_check_in,
     appointment_complete,
+    appointment_lock,
     appointment_mark_no_show,
     appointment_start_consult,
 )
@@ -81,7 +82,18 @@ def _closes_after() -> dt.timedelta:
     return dt.timedelta(minutes=int(getattr(settings, "CONSULT_AUTO_CLOSE_MINUTES_AFTER", 30)))
 
 
-def _lock(consultation: Consultation) -> Consultation:
+def _lock(
+    consultation: Consultation, *, appointment: bool = False, slot: bool = False
+) -> Consultation:
+    """Lock the consultation's row. A verb that moves the appointment (`appointment=True`), or
+    may cancel it and so free its slot's place (`slot=True`), locks those rows first: the lock
+    order is Slot → Appointment → Consultation → Encounter (appointments/booking.py), the one
+    the cancel path takes before its receiver ends the consult here."""
+    if appointment or slot:
+        appointment_id = Consultation.objects.values_list("appointment_id", flat=True).get(
+            pk=consultation.pk
+        )
+        appointment_lock(appointment=Appointment(pk=appointment_id), slot=slot)
     return (
         Consultation.objects.select_for_update(of=("self",))
         .select_related("appointment", "appointment__slot", "appointment__slot__doctor")
@@ -135,6 +147,7 @@ def consultation_create_for_booking(
 def consultation_end_for_cancellation(
     sender: Any, *, appointment: Appointment, by: Any = None, reason: str = "", **kwargs: Any
 ) -> None:
+    """Inside the cancel's transaction, which holds the slot's and the appointment's locks."""
     consultation = Consultation.objects.filter(appointment=appointment).first()
     if consultation is None or consultation.is_ended:
         return
@@ -153,10 +166,11 @@ def consultation_end_for_cancellation(
 
 def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Consultation, str]:
     """An account enters the room. The patient's first join checks the appointment in and puts
-    them in the waiting room; the doctor's is recorded. Returns the consult and the role."""
+    them in the waiting room; the doctor's is recorded. Returns the consult and the role.
+    Locks the appointment, then the consultation (the check-in moves the appointment)."""
     now = timezone.now()
     with transaction.atomic():
-        consultation = _lock(consultation)
+        consultation = _lock(consultation, appointment=True)
         role = _role_or_refuse(consultation, account)
         if consultation.is_ended or now >= consultation.closes_at:
             raise ConsultClosed()
@@ -187,10 +201,11 @@ def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Cons
 
 
 def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
-    """The doctor lets the patient in: the consult goes live, the appointment `in_consult`."""
+    """The doctor lets the patient in: the consult goes live, the appointment `in_consult`.
+    Locks the appointment, then the consultation, then opens the encounter."""
     now = timezone.now()
     with transaction.atomic():
-        consultation = _lock(consultation)
+        consultation = _lock(consultation, appointment=True)
         if _role_or_refuse(consultation, by) != DOCTOR:
             raise DoctorOnly()
         if consultation.is_ended:
@@ -278,10 +293,11 @@ def _by_chat(consultation: Consultation) -> bool:
 
 
 def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
-    """The doctor ends the consult; the appointment is completed."""
+    """The doctor ends the consult; the appointment is completed. Locks the appointment, then
+    the consultation, then the encounter (closed)."""
     now = timezone.now()
     with transaction.atomic():
-        consultation = _lock(consultation)
+        consultation = _lock(consultation, appointment=True)
         if _role_or_refuse(consultation, by) != DOCTOR:
             raise DoctorOnly()
         if consultation.is_ended:
@@ -308,8 +324,10 @@ def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
 
 
 def _expire_one(consultation: Consultation, *, now: dt.datetime) -> str | None:
+    """Locks the slot and the appointment (it may cancel, which frees the place), then the
+    consultation, then the encounter."""
     with transaction.atomic():
-        consultation = _lock(consultation)
+        consultation = _lock(consultation, slot=True)
         if consultation.is_ended or consultation.closes_at > now:
             return None
         appointment = consultation.appointment
@@ -377,7 +395,7 @@ class VisitRefused(ConsultRefused):
 
 def visit_complete(*, appointment: Appointment, by: Any) -> Appointment:
     """The doctor completes an in-person visit: checked in (or in consultation) → completed,
-    which closes the visit's encounter. One transaction."""
+    which closes the visit's encounter. One transaction: the appointment, then the encounter."""
     with transaction.atomic():
         appointment = (
             Appointment.objects.select_for_update(of=("self",))

@@ -18,6 +18,7 @@ from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
 from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
 from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
+from telemedicine.forms import CallNextForm
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
     DOCTOR,
@@ -230,10 +231,13 @@ def doctor_call_next(request: HttpRequest) -> HttpResponse:
     doctor = doctor_for_account(account=request.user)
     if doctor is None:
         raise Http404
-    seen = request.POST.get("seen_last", "")
+    form = CallNextForm(request.POST)
+    if not form.is_valid():
+        messages.error(request, form.errors["seen_last"][0])
+        return redirect("doctor_day")
     try:
         called = queue_call_next(
-            doctor=doctor, by=request.user, seen_last=int(seen) if seen.isdigit() else None
+            doctor=doctor, by=request.user, seen_last=form.cleaned_data["seen_last"]
         )
     except BookingRefused as refused:
         messages.warning(request, refused.message)

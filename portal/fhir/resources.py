@@ -56,6 +56,7 @@ REFERRAL_STATUS = {
     Referral.Status.BOOKED: "active",
     Referral.Status.COMPLETED: "completed",
     Referral.Status.EXPIRED: "revoked",
+    Referral.Status.CANCELLED: "revoked",
 }
 SLOT_STATUSES = ("free", "busy", "busy-unavailable")
 

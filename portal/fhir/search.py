@@ -23,6 +23,15 @@ JSON_FORMATS = ("json", "application/json", "application/fhir+json")
 
 _DATE = re.compile(r"^(?P<prefix>eq|ne|gt|lt|ge|le|sa|eb)?(?P<value>\d{4}-\d{2}-\d{2}(T.+)?)$")
 _CURSOR = re.compile(r"^(?P<key>[0-9.\-]{1,40})$")
+# An id or a count as a client writes it: ASCII digits, at most 18 of them. Not str.isdigit(),
+# which also takes "²" and "①" (int() refuses both: a 500), nor an unbounded length (int()
+# refuses more than 4300 digits; 18 always fit a bigint).
+_WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+def whole_number(value: str) -> int | None:
+    """The number `value` writes, or None when it is not a plain whole number."""
+    return int(value) if _WHOLE_NUMBER.fullmatch(value) else None
 
 
 class SearchError(Exception):
@@ -74,11 +83,12 @@ def count(request: HttpRequest) -> int:
     raw = one(request, "_count")
     if raw is None:
         return DEFAULT_COUNT
-    if not raw.isdigit() or not 1 <= int(raw) <= MAX_COUNT:
+    number = whole_number(raw)
+    if number is None or not 1 <= number <= MAX_COUNT:
         raise SearchError(
             _("“_count” must be a whole number from 1 to %(max)d.") % {"max": MAX_COUNT}
         )
-    return int(raw)
+    return number
 
 
 def reference_id(value: str, resource_type: str) -> str:
@@ -106,7 +116,12 @@ def _parse_moment(value: str) -> tuple[dt.datetime, dt.datetime]:
             begin = dt.datetime.combine(day, dt.time.min, tzinfo=_zone())
             return begin, begin + dt.timedelta(days=1)
         moment = dt.datetime.fromisoformat(value)
-    except ValueError:
+        if moment.tzinfo is None:
+            moment = moment.replace(tzinfo=_zone())
+        return moment, moment + dt.timedelta(seconds=1)
+    # OverflowError: 9999-12-31 parses, but the day (or second) after it, the end of the
+    # period, is past the last date Python can write.
+    except (ValueError, OverflowError):
         raise SearchError(
             _(
                 "“%(value)s” is not a date (2026-12-01) or a date and time "
@@ -114,9 +129,6 @@ def _parse_moment(value: str) -> tuple[dt.datetime, dt.datetime]:
             )
             % {"value": value}
         ) from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=_zone())
-    return moment, moment + dt.timedelta(seconds=1)
 
 
 def date_filters(request: HttpRequest, name: str, field: str) -> list[Q]:
@@ -176,9 +188,10 @@ def time_cursor(moment: dt.datetime, pk: int) -> str:
 def pk_cursor_filter(raw: str | None) -> Q:
     if raw is None:
         return Q()
-    if not raw.isdigit():
+    after = whole_number(raw)
+    if after is None:
         raise SearchError(_("This page link is not valid; start the search again."))
-    return Q(pk__gt=int(raw))
+    return Q(pk__gt=after)
 
 
 def page(

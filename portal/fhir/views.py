@@ -195,9 +195,10 @@ def _base(request: HttpRequest) -> str:
 
 
 def _int_id(value: str) -> int:
-    if not value.isdigit() or len(value) > 18:
+    number = search.whole_number(value)
+    if number is None:
         raise Http404
-    return int(value)
+    return number
 
 
 def _uuid_id(value: str) -> uuid.UUID:
@@ -286,10 +287,11 @@ def practitioner_read(request: HttpRequest, resource_id: str) -> HttpResponse:
 
 
 def _schedule_key(value: str) -> tuple[int, int]:
-    doctor_id, dash, site_id = value.partition("-")
-    if not dash or not doctor_id.isdigit() or not site_id.isdigit():
+    doctor_id, _dash, site_id = value.partition("-")
+    pair = search.whole_number(doctor_id), search.whole_number(site_id)
+    if None in pair:
         raise Http404
-    return int(doctor_id), int(site_id)
+    return pair
 
 
 def _schedule_resources(pairs: list[tuple[int, int]]) -> list[dict]:
@@ -311,15 +313,16 @@ def schedule_search(request: HttpRequest) -> HttpResponse:
     site_ids = None
     for value in search.values(request, "actor"):
         kind, _slash, ident = value.partition("/")
-        if kind not in ("Practitioner", "Location") or not ident.isdigit():
+        number = search.whole_number(ident)
+        if kind not in ("Practitioner", "Location") or number is None:
             raise SearchError(
                 _("“actor” takes Practitioner/<id> or Location/<id>, not “%(value)s”.")
                 % {"value": value}
             )
         if kind == "Practitioner":
-            doctor_ids = (doctor_ids or []) + [int(ident)]
+            doctor_ids = (doctor_ids or []) + [number]
         else:
-            site_ids = (site_ids or set()) | {int(ident)}
+            site_ids = (site_ids or set()) | {number}
     pairs = fhir_selectors.schedule_pairs(doctor_ids=doctor_ids)
     if site_ids is not None:
         pairs = [pair for pair in pairs if pair[1] in site_ids]
@@ -354,10 +357,11 @@ def slot_search(request: HttpRequest) -> HttpResponse:
     schedules = []
     for value in search.values(request, "schedule"):
         ident = search.reference_id(value, "Schedule")
-        doctor_id, dash, site_id = ident.partition("-")
-        if not dash or not doctor_id.isdigit() or not site_id.isdigit():
+        doctor_id, _dash, site_id = ident.partition("-")
+        pair = search.whole_number(doctor_id), search.whole_number(site_id)
+        if None in pair:
             raise SearchError(_("“%(value)s” is not a Schedule id.") % {"value": value})
-        schedules.append((int(doctor_id), int(site_id)))
+        schedules.append(pair)
     statuses = search.values(request, "status")
     for status in statuses:
         if status not in fhir.SLOT_STATUSES:
@@ -480,15 +484,22 @@ def _appointment_create(request: HttpRequest) -> HttpResponse:
         raise _invalid(_("The request is too large."), code="too-costly")
     try:
         body = json.loads(request.body or b"null")
-    except (ValueError, UnicodeDecodeError):
+    # RecursionError is how the parser says a document nests deeper than it goes ("[" * 10000
+    # is 10 KB): no Appointment nests like that, so it is a malformed request like any other.
+    except (ValueError, UnicodeDecodeError, RecursionError):
         raise _invalid(_("The request body is not valid JSON.")) from None
     if not isinstance(body, dict) or body.get("resourceType") != "Appointment":
         raise _invalid(_("The request body must be an Appointment resource."))
     if body.get("status", "booked") not in ("proposed", "pending", "booked"):
         raise _invalid(_("A new appointment can only be requested as “booked”."))
     slot_id = _single_reference(body.get("slot"), "Slot", "slot")
+    # Read a member as a list only when it is one: a number or a string there is a request
+    # that names no patient, the same 400 as a missing participant.
+    participants = body.get("participant")
     patient_id = _single_reference(
-        [p.get("actor") for p in body.get("participant") or [] if isinstance(p, dict)],
+        [p.get("actor") for p in participants if isinstance(p, dict)]
+        if isinstance(participants, list)
+        else None,
         "Patient",
         "participant.actor",
     )

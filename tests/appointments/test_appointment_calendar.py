@@ -9,7 +9,7 @@ import zoneinfo
 
 import pytest
 from django.test import override_settings
-from django.utils import timezone
+from django.utils import timezone, translation
 from icalendar import Calendar
 
 from appointments.models import CalendarToken
@@ -167,3 +167,31 @@ def test_one_account_cannot_revoke_anothers_feed(client, alice):
 
     assert response.status_code == 404
     assert client.get(f"/calendar/{secret}.ics").status_code == 200
+
+
+@pytest.mark.parametrize("token", ["abc", "-1", "1.5", "²", "9" * 10_240, "x" * 10_240])
+def test_a_malformed_feed_link_id_is_refused_with_the_page_again(client, alice, token):
+    live, secret = calendar_token_issue(
+        owner=alice, purpose=CalendarToken.Purpose.PERSONAL, by=alice
+    )
+    client.force_login(alice)
+
+    response = client.post("/appointments/calendar/", {"action": "revoke", "token": token})
+
+    assert response.status_code == 400
+    assert "Choose a feed link from the list to revoke." in response.content.decode()
+    live.refresh_from_db()
+    assert live.revoked_at is None
+    assert client.get(f"/calendar/{secret}.ics").status_code == 200
+
+
+def test_the_malformed_feed_link_message_is_translated(client, alice):
+    client.force_login(alice)
+    client.cookies["django_language"] = "zh-hans"
+
+    # (override: the request leaves its language active, and later tests read English)
+    with translation.override("zh-hans"):
+        response = client.post("/appointments/calendar/", {"action": "revoke", "token": "abc"})
+
+    assert response.status_code == 400
+    assert "请从列表中选择要撤销的订阅链接。" in response.content.decode()

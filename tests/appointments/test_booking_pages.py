@@ -64,6 +64,19 @@ def test_opening_the_page_holds_a_place_and_shows_fee_rules_and_people(client, a
     assert "张秀英" not in page  # may read her record, may not book for her
 
 
+def test_the_monthly_cap_is_described_as_counting_the_whole_platform(client, alice, family):
+    """The cap counts an account's bookings at every hospital (appointments/policies.py),
+    so the page must not say "here"; in Chinese, not 本院 (this hospital)."""
+    slot = open_slot(capacity=2)
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+    cap = slot.site.monthly_cap_per_account
+    assert f"Each account may book up to {cap} appointments a month on this platform." in page
+    client.cookies["django_language"] = "zh-hans"
+    page = client.get(f"/appointments/book/{slot.pk}/").content.decode()
+    assert f"每个账号每月在本平台最多预约 {cap} 次" in page and "本院最多" not in page
+
+
 def test_booking_for_a_family_member_converts_the_hold_and_mails_the_invitation(
     client, alice, family, django_capture_on_commit_callbacks
 ):

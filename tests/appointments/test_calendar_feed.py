@@ -93,3 +93,18 @@ def test_the_console_issues_a_link_once_and_revokes_it(client, hospital_a):
     live = CalendarToken.objects.get(doctor=hospital_a["doctor"], revoked_at__isnull=True)
     client.post(url, {"action": "revoke", "token": live.pk})
     assert client.get(link).status_code == 404
+
+
+@pytest.mark.parametrize("token", ["abc", "-1", "²", "9" * 10_240, "x" * 10_240])
+def test_a_malformed_sessions_link_id_is_refused_with_the_page_again(client, hospital_a, token):
+    client.force_login(hospital_a["admin"])
+    url = reverse(
+        "console_calendar_links",
+        kwargs={"hospital_slug": hospital_a["hospital"].slug, "doctor_id": hospital_a["doctor"].pk},
+    )
+
+    response = client.post(url, {"action": "revoke", "token": token})
+
+    assert response.status_code == 400
+    assert "Choose a feed link from the list to revoke." in response.content.decode()
+    assert _feed(client, hospital_a).status_code == 200

@@ -191,6 +191,25 @@ def test_a_double_click_on_call_next_calls_one_patient(client, hospital, doctor,
 
 
 @pytest.mark.django_db
+@pytest.mark.parametrize("seen_last", ["abc", "-1", "²", "9" * 10_240])
+def test_a_malformed_seen_last_calls_nobody_and_says_the_page_was_out_of_date(
+    client, hospital, doctor, morning, seen_last
+):
+    clerk = clerk_of(hospital)
+    appointment = appointment_at(hospital, doctor=doctor)
+    appointment_check_in(appointment=appointment, by=clerk, at_desk=True)
+    client.force_login(doctor.user)
+    client.cookies["django_language"] = "en"
+
+    response = client.post("/doctor/call-next/", {"seen_last": seen_last}, follow=True)
+
+    assert response.status_code == 200
+    assert "The page was out of date: nobody was called." in response.content.decode()
+    appointment.refresh_from_db()
+    assert appointment.called_at is None
+
+
+@pytest.mark.django_db
 def test_a_finished_visit_still_counts_as_called_last(hospital, doctor, morning):
     clerk = clerk_of(hospital)
     first = appointment_at(hospital, doctor=doctor, hour=9)

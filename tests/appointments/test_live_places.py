@@ -115,3 +115,24 @@ async def _test_an_unknown_doctors_socket_is_closed_with_4404():
         assert output == {"type": "websocket.close", "code": 4404}
     finally:
         await page.disconnect()
+
+
+def test_whatever_a_browser_sends_on_the_listen_only_socket_is_ignored_and_pushes_go_on():
+    async_to_sync(_test_whatever_a_browser_sends_is_ignored)()
+
+
+async def _test_whatever_a_browser_sends_is_ignored():
+    doctor = await database_sync_to_async(DoctorFactory)()
+    slot = await database_sync_to_async(SlotFactory)(doctor=doctor, capacity=2)
+    page = connect(doctor.pk)
+    connected, _ = await page.connect(timeout=TIMEOUT)
+    assert connected
+    try:
+        # Not JSON, and JSON nested deeper than the parser goes: neither may kill the socket.
+        for garbage in ("not json", "[" * 20_000, '{"type": "slot.places"}'):
+            await page.send_to(text_data=garbage)
+        await book_one_place(slot)
+        message = await page.receive_json_from(timeout=TIMEOUT)
+        assert message["type"] == "slot.places" and message["public_left"] == 1
+    finally:
+        await page.disconnect()

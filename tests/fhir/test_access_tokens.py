@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
 from audit.models import AuditEvent
 from portal.models import PersonalAccessToken
@@ -99,6 +99,31 @@ def test_another_accounts_token_cannot_be_revoked(client, alice, bob):
     assert response.status_code == 404
     token.refresh_from_db()
     assert token.revoked_at is None
+
+
+@pytest.mark.parametrize("token", ["abc", "-1", "1.5", "²", "9" * 10_240, "x" * 10_240])
+def test_a_malformed_token_id_is_refused_with_the_page_again(client, alice, token):
+    live, _secret = access_token_create(owner=alice, name="app", days=30)
+    client.force_login(alice)
+
+    response = client.post(URL, {"action": "revoke", "token": token})
+
+    assert response.status_code == 400
+    assert "Choose a token from the list to revoke." in response.content.decode()
+    live.refresh_from_db()
+    assert live.revoked_at is None
+
+
+def test_the_malformed_token_id_message_is_translated(client, alice):
+    client.force_login(alice)
+    client.cookies["django_language"] = "zh-hans"
+
+    # (override: the request leaves its language active, and later tests read English)
+    with translation.override("zh-hans"):
+        response = client.post(URL, {"action": "revoke", "token": "abc"})
+
+    assert response.status_code == 400
+    assert "请从列表中选择要撤销的令牌。" in response.content.decode()
 
 
 def test_an_expired_token_is_refused(client, alice):

@@ -165,13 +165,15 @@ def test_a_foreign_patient_is_404_and_nothing_is_booked(client, alice, bob):
     assert Slot.objects.get(pk=slot.pk).booked == 0
 
 
-def test_an_unknown_slot_is_404(client, alice, me):
+@pytest.mark.parametrize("slot_id", ["999999", "²", "9" * 10_240])
+def test_an_unknown_slot_is_404(client, alice, me, slot_id):
     slot = open_slot()
-    payload = request_body(slot, me).replace(f"Slot/{slot.pk}", "Slot/999999")
+    payload = request_body(slot, me).replace(f"Slot/{slot.pk}", f"Slot/{slot_id}")
 
     response = client.post("/fhir/Appointment", payload, content_type=FHIR, **bearer(alice))
 
     assert outcome(response, 404)["code"] == "not-found"
+    assert Slot.objects.get(pk=slot.pk).booked == 0
 
 
 @pytest.mark.parametrize(
@@ -181,12 +183,28 @@ def test_an_unknown_slot_is_404(client, alice, me):
         ('{"resourceType": "Patient"}', 400, "invalid"),
         ('{"resourceType": "Appointment", "participant": []}', 400, "required"),
         ('{"resourceType": "Appointment", "status": "cancelled"}', 400, "invalid"),
+        # Nested deeper than the JSON parser goes (10 KB of brackets), well under the size limit.
+        ("[" * 10_240, 400, "invalid"),
+        ('{"a": ' * 5_000 + "1" + "}" * 5_000, 400, "invalid"),
     ],
 )
 def test_a_malformed_request_is_a_400(client, alice, payload, status, code):
     response = client.post("/fhir/Appointment", payload, content_type=FHIR, **bearer(alice))
 
     assert outcome(response, status)["code"] == code
+
+
+@pytest.mark.parametrize("participant", [5, True, "abc", {"actor": 1}, [5], [{"actor": "x"}]])
+def test_a_participant_of_the_wrong_json_type_is_a_400(client, alice, me, participant):
+    slot = open_slot()
+    payload = {**json.loads(request_body(slot, me)), "participant": participant}
+
+    response = client.post(
+        "/fhir/Appointment", json.dumps(payload), content_type=FHIR, **bearer(alice)
+    )
+
+    assert outcome(response, 400)["code"] == "required"
+    assert Slot.objects.get(pk=slot.pk).booked == 0
 
 
 def test_only_fhir_json_is_accepted(client, alice, me):

@@ -172,6 +172,14 @@ def test_slot_search_runs_a_fixed_number_of_queries(client, django_assert_num_qu
         ("_count=1000", "_count"),
         ("_cursor=abc", "page link"),
         ("schedule=Practitioner/1", "not a reference to a Schedule"),
+        # Characters str.isdigit() takes and int() does not, and numbers past int()'s limit.
+        ("_count=²", "_count"),
+        ("_count=" + "9" * 10_240, "_count"),
+        ("schedule=²-1", "not a Schedule id"),
+        ("schedule=1-" + "9" * 10_240, "not a Schedule id"),
+        # The end of the calendar: the day or the second after it is no moment at all.
+        ("start=9999-12-31", "is not a date"),
+        ("start=le9999-12-31T23:59:59", "is not a date"),
     ],
 )
 def test_a_search_it_does_not_understand_is_a_400_outcome(client, query, words):
@@ -179,6 +187,13 @@ def test_a_search_it_does_not_understand_is_a_400_outcome(client, query, words):
 
     assert issue["code"] == "invalid"
     assert words in issue["diagnostics"]
+
+
+@pytest.mark.parametrize("actor", ["Practitioner/²", "Location/" + "9" * 10_240])
+def test_a_schedule_actor_that_is_not_a_number_is_a_400_outcome(client, actor):
+    issue = outcome(client.get("/fhir/Schedule", {"actor": actor}), 400)
+
+    assert "actor" in issue["diagnostics"]
 
 
 def test_sorting_by_start_is_accepted(client, clinic):
@@ -195,6 +210,11 @@ def test_sorting_by_start_is_accepted(client, clinic):
         "/fhir/Schedule/999999-1",
         "/fhir/Slot/999999",
         "/fhir/Medication/1",
+        "/fhir/Organization/²",
+        "/fhir/Location/²",
+        "/fhir/Practitioner/²",
+        "/fhir/Schedule/²-1",
+        "/fhir/Slot/²",
     ],
 )
 def test_unknown_resources_are_404_outcomes(client, url):

@@ -76,3 +76,25 @@ async def _test_an_anonymous_socket_is_closed():
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
     assert (await communicator.receive_output(timeout=TIMEOUT))["code"] == 4403
+
+
+def test_whatever_a_browser_sends_on_the_inbox_socket_is_ignored_and_pushes_go_on():
+    async_to_sync(_test_whatever_a_browser_sends_is_ignored)()
+
+
+async def _test_whatever_a_browser_sends_is_ignored():
+    alice = await database_sync_to_async(UserFactory)()
+    mine = socket_for(alice)
+    assert (await mine.connect(timeout=TIMEOUT))[0]
+    try:
+        assert (await mine.receive_json_from(timeout=TIMEOUT))["unread"] == 0
+        # Not JSON, and JSON nested deeper than the parser goes: neither may kill the socket.
+        for garbage in ("not json", "[" * 20_000, '{"type": "inbox.unread", "unread": 99}'):
+            await mine.send_to(text_data=garbage)
+        await deliver_one(alice, "test.one")
+        assert await mine.receive_json_from(timeout=TIMEOUT) == {
+            "type": "inbox.unread",
+            "unread": 1,
+        }
+    finally:
+        await mine.disconnect()

@@ -3,6 +3,7 @@ holds an inline script, event handler or style attribute that it would block."""
 
 from __future__ import annotations
 
+import json
 import re
 from pathlib import Path
 
@@ -60,3 +61,43 @@ def test_no_template_of_ours_has_inline_script_handlers_or_styles():
 
     assert offenders == []
     assert len(list(roots[0].rglob("*.html"))) > 5  # the scan saw the site's templates
+
+
+HTMX_INCLUDE = "includes/htmx.html"
+
+
+def _our_templates() -> list[Path]:
+    roots = [Path(settings.BASE_DIR) / "templates"] + [
+        path for path in Path(settings.BASE_DIR).glob("*/templates") if ".venv" not in path.parts
+    ]
+    return [template for root in roots for template in root.rglob("*.html")]
+
+
+def test_every_template_loads_htmx_through_the_one_include_that_configures_it():
+    """A page that loads htmx without its configuration gets an inline style element from htmx
+    (the waiting-room display did): the script and its settings come in one include."""
+    direct = [
+        str(template.relative_to(settings.BASE_DIR))
+        for template in _our_templates()
+        if "htmx.min.js" in template.read_text(encoding="utf-8")
+        and not template.as_posix().endswith("templates/" + HTMX_INCLUDE)
+    ]
+    users = [
+        template
+        for template in _our_templates()
+        if f'include "{HTMX_INCLUDE}"' in template.read_text(encoding="utf-8")
+    ]
+
+    assert direct == []
+    assert {template.name for template in users} >= {"base.html", "desk_display.html"}
+
+
+def test_the_htmx_configuration_writes_no_inline_style_and_evaluates_nothing():
+    html = (Path(settings.BASE_DIR) / "templates" / HTMX_INCLUDE).read_text(encoding="utf-8")
+    config = json.loads(re.search(r"name=\"htmx-config\" content='([^']*)'", html).group(1))
+
+    assert config["includeIndicatorStyles"] is False
+    # Settling copies these attributes with setAttribute: a "style" there is an inline style.
+    assert "style" not in config["attributesToSettle"]
+    assert config["allowEval"] is False
+    assert config["allowScriptTags"] is False

@@ -77,3 +77,16 @@ def test_rate_limits_keep_counting_while_redis_is_down(client, alice, password):
 
     assert "Too many failed login attempts" in locked.content.decode()
     assert "_auth_user_id" not in client.session
+
+
+def test_healthz_answers_head_with_the_status_of_get_and_no_body(client, rf):
+    """Load balancers and orchestrators probe with HEAD: it must not be a 405."""
+    from portal.views import healthz
+
+    assert client.head("/healthz").status_code == 200
+    with _redis_everywhere(f"redis://127.0.0.1:{_closed_port()}/0"):
+        assert client.head("/healthz").status_code == 503
+    # The view itself sends no body (the test client would strip one; a server may not).
+    answer = healthz(rf.head("/healthz"))
+    assert answer.status_code == 200
+    assert answer.content == b""

@@ -255,3 +255,49 @@ def test_unsaved_note_text_survives_adding_an_allergy_and_a_signed_note_starts_a
     html = response.content.decode()
     assert ClinicalNote.objects.get().is_signed
     assert '<textarea id="note-s" name="subjective" rows="3" maxlength="8000"></textarea>' in html
+
+
+@pytest.mark.parametrize(
+    "after", ["18", "²", "doctor_day", "x" * 10_240, "//evil.example/", "https://evil.example/"]
+)
+def test_an_editor_returns_to_the_doctors_day_when_next_is_not_a_path_here(client, after):
+    appointment, _, doctor = checked_in_visit()
+    client.force_login(doctor)
+
+    response = client.post(
+        f"/clinical/encounters/{appointment.encounter.public_id}/allergies/",
+        {"substance": "青霉素", "severity": "severe", "next": after},
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == "/doctor/"
+    assert appointment.patient.allergies.filter(substance="青霉素").exists()
+
+
+def test_an_editor_returns_to_the_page_it_was_on(client):
+    appointment, _, doctor = checked_in_visit()
+    client.force_login(doctor)
+    page = f"/doctor/visit/{appointment.code}/"
+
+    response = client.post(
+        f"/clinical/encounters/{appointment.encounter.public_id}/allergies/",
+        {"substance": "青霉素", "severity": "severe", "next": page},
+    )
+
+    assert response["Location"] == page
+
+
+@pytest.mark.parametrize("refresh", ["https://evil.example/x", "//evil.example/x", "²"])
+def test_the_workspace_refreshes_only_from_a_path_here(client, refresh):
+    appointment, _, doctor = checked_in_visit()
+    client.force_login(doctor)
+
+    response = client.post(
+        f"/clinical/encounters/{appointment.encounter.public_id}/allergies/",
+        {"substance": "青霉素", "severity": "severe", "refresh": refresh, "next": refresh},
+        **HTMX,
+    )
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert "evil.example" not in html and "²" not in html

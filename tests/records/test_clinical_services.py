@@ -56,6 +56,7 @@ def _encounter_grant(encounter: Encounter) -> CareRelationship:
         patient=encounter.patient,
         user=encounter.doctor.user,
         reason=CareRelationship.Reason.ENCOUNTER,
+        source_id=str(encounter.pk),
     )
 
 
@@ -118,11 +119,13 @@ def test_closing_keeps_access_while_another_encounter_of_the_same_doctor_is_open
     second = clinical.encounter_open(
         patient=first.patient, doctor=first.doctor, mode=Encounter.Mode.IN_PERSON
     )
-    before = _encounter_grant(first).ends_at
     clinical.encounter_close(encounter=first, by=doctor)
-    assert _encounter_grant(first).ends_at == before
-    clinical.encounter_close(encounter=second, by=doctor)
     assert _encounter_grant(first).ends_at == timezone.now() + dt.timedelta(days=7)
+    # Each encounter has its own grant: the open one still lets the doctor read.
+    assert _encounter_grant(second).ends_at > timezone.now() + dt.timedelta(days=7)
+    assert record_access(user=doctor, patient=first.patient).reason == "encounter"
+    clinical.encounter_close(encounter=second, by=doctor)
+    assert _encounter_grant(second).ends_at == timezone.now() + dt.timedelta(days=7)
 
 
 # --- Notes ----------------------------------------------------------------------------------

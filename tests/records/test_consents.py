@@ -109,6 +109,37 @@ def test_withdrawing_a_consent_is_recorded_and_it_can_be_given_again(
     assert Consent.objects.filter(patient=patient).count() == 2  # the history stays
 
 
+@pytest.mark.parametrize(
+    "after", ["18", "²", "patient_list", "x" * 10_240, "//evil.example/", "https://evil.example/"]
+)
+def test_a_return_address_that_is_not_a_path_here_goes_back_to_the_person(
+    client, alice, child_with_consent, after
+):
+    patient, consent = child_with_consent
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("consent_revoke", args=[patient.public_id, consent.public_id]), {"next": after}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"] == patient.get_absolute_url()
+    consent.refresh_from_db()
+    assert consent.revoked_at is not None
+
+
+def test_a_return_address_on_this_site_is_followed(client, alice, child_with_consent):
+    patient, consent = child_with_consent
+    client.force_login(alice)
+
+    response = client.post(
+        reverse("consent_revoke", args=[patient.public_id, consent.public_id]),
+        {"next": "/me/record/"},
+    )
+
+    assert response["Location"] == "/me/record/"
+
+
 def test_a_guardian_who_does_not_manage_the_person_cannot_withdraw_consent(
     client, bob, child_with_consent
 ):

@@ -68,6 +68,54 @@ def test_a_number_encoding_an_impossible_birth_date_is_refused():
     assert refused.value.code == "id_birth_date"
 
 
+def _with_region(region: str) -> str:
+    from records.idnumbers import check_character
+
+    first17 = region + "20190601007"
+    return first17 + check_character(first17)
+
+
+@pytest.mark.parametrize("region", ["000000", "100000", "160101", "240101", "990101", "720101"])
+def test_a_number_whose_province_code_does_not_exist_is_refused(region):
+    """GB 11643's first two digits are a province (GB/T 2260): 000000 is nowhere."""
+    with translation.override("en"), pytest.raises(ValidationError) as refused:
+        parse_id_number(_with_region(region))
+
+    assert refused.value.code == "id_region"
+    assert "region" in refused.value.messages[0]
+    with translation.override("zh-hans"):
+        with pytest.raises(ValidationError) as refused:
+            parse_id_number(_with_region(region))
+        assert "地区代码" in refused.value.messages[0]
+
+
+@pytest.mark.parametrize(
+    "province",
+    [11, 15, 21, 23, 31, 37, 41, 46, 50, 54, 61, 65, 71, 81, 82, 83],
+)
+def test_every_province_code_of_the_standard_is_accepted(province):
+    assert parse_id_number(_with_region(f"{province}0101")).birth_date == dt.date(2019, 6, 1)
+
+
+def test_numbers_are_only_made_for_a_province_that_exists():
+    with pytest.raises(ValueError, match="province"):
+        make_id_number(birth_date=dt.date(2019, 6, 1), sex="male", region="000000")
+
+
+def test_the_demo_families_and_the_factories_hold_valid_numbers(db):
+    from records.demo import DEMO_FAMILIES
+    from tests.factories import PatientFactory
+
+    for people in DEMO_FAMILIES.values():
+        for index, person in enumerate(people):
+            number = make_id_number(
+                birth_date=person.birth_date, sex=person.sex, region=person.region, sequence=index
+            )
+            assert parse_id_number(number).birth_date == person.birth_date
+    for patient in PatientFactory.build_batch(5):
+        assert parse_id_number(patient.id_number).sex == patient.sex
+
+
 @settings(derandomize=True, deadline=None, max_examples=200)
 @given(
     birth_date=st.dates(min_value=dt.date(1900, 1, 1), max_value=dt.date(2026, 12, 31)),

@@ -9,9 +9,10 @@ from __future__ import annotations
 import pytest
 from django.urls import reverse
 
+from appointments.services import appointment_book, appointment_cancel
 from audit.models import AuditEvent
 from records.access import break_glass_open
-from tests.appointments.booking_setup import person
+from tests.appointments.booking_setup import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import (
     PatientLinkFactory,
@@ -59,6 +60,14 @@ def _other_patient(record):
 
 def _doctor_with_booking(record):
     grant(record.doctor_a_user, record.patient)
+    return record.doctor_a_user
+
+
+def _doctor_after_cancel(record):
+    """Booked through the real service by the family, then cancelled by them (issue 13)."""
+    slot = open_slot(doctor=record.doctor_a)
+    appointment = appointment_book(patient=record.patient, slot=slot, booked_by=record.reader)
+    appointment_cancel(appointment=appointment, by=record.reader, reason="patient")
     return record.doctor_a_user
 
 
@@ -110,6 +119,7 @@ ROLES = {
     "doctor, no sharing consent": (_doctor_without_sharing, "staff", OWN),
     "doctor without a grant": (_doctor_without_grant, "staff", NONE),
     "doctor after the grant ended": (_doctor_after_expiry, "staff", NONE),
+    "doctor after the booking was cancelled": (_doctor_after_cancel, "staff", NONE),
     "break-glass doctor": (_break_glass_doctor, "staff", ALL),
     "hospital admin": (_hospital_admin, "staff", NONE),
     "front desk": (_front_desk, "staff", NONE),

@@ -214,6 +214,7 @@ def test_malformed_and_oversized_frames_get_an_error_and_the_socket_stays_up():
                 (json.dumps({"type": "chat", "text": "hi", "extra": 1}), "malformed"),
                 (json.dumps({"type": "ice", "candidate": "text"}), "malformed"),
                 (json.dumps({"type": "chat", "text": "x" * 2001}), "too_long"),
+                ("[" * 20_000, "malformed"),  # deeper than the JSON parser goes, under 64 KB
                 (json.dumps({"type": "chat", "text": "x" * (65 * 1024)}), "too_large"),
             ]
             for text, code in bad_frames:

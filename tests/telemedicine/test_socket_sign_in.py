@@ -1,5 +1,5 @@
 """An open consult socket lives only as long as the sign-in behind it, and a call in progress
-keeps that sign-in active (portal/sessions.py through telemedicine.hooks)."""
+keeps that sign-in active (portal/socket_sign_in.py, the middleware every socket passes)."""
 
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ MINUTE = 60
 
 @pytest.fixture(autouse=True)
 def _quick_checks(settings):
-    settings.CONSULT_SESSION_CHECK_SECONDS = 0.2
+    settings.SOCKET_SESSION_CHECK_SECONDS = 0.2
 
 
 def signed_in_client(user) -> Client:

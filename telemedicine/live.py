@@ -1,0 +1,72 @@
+"""Re-checks pushed to consult rooms (DESIGN.md §3 and §4: a live socket is re-checked when the
+reason for its access changes).
+
+A right to be in a room can end during a call: a guardian's link is revoked, the patient's
+telemedicine consent is withdrawn, the appointment is cancelled, moved or changes status. Each
+such change, once its transaction commits, sends `consult.recheck` to the room's group; every
+socket in the room then checks its own right again with the reads it used at connect and join
+(`ConsultConsumer.consult_recheck`) and is closed with 4403 when it has lost it.
+
+Wiring (TelemedicineConfig.ready): records cannot import us, so it calls the listeners of
+`records.hooks.patient_access_listeners`; appointments sends `appointment_cancelled` and
+`appointment_status_changed`. A push that fails (the channel layer is down) is logged: the
+same layer carries the room's chat and signalling, so nothing reaches the socket meanwhile.
+"""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from typing import Any
+
+from asgiref.sync import async_to_sync
+from channels.layers import get_channel_layer
+from django.db import transaction
+
+from telemedicine.models import Consultation
+
+logger = logging.getLogger(__name__)
+
+RECHECK = "consult.recheck"
+
+
+def room_group(public_id: uuid.UUID) -> str:
+    return f"consult.{public_id.hex}"
+
+
+def rooms_recheck(*, public_ids: list[uuid.UUID]) -> None:
+    """After the current transaction commits (at once outside one), ask every socket in these
+    rooms to check its right again."""
+    groups = [room_group(public_id) for public_id in public_ids]
+    if not groups:
+        return
+
+    def push() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        for group in groups:
+            try:
+                async_to_sync(layer.group_send)(group, {"type": RECHECK})
+            except Exception:
+                logger.warning("could not ask room %s to re-check", group, exc_info=True)
+
+    transaction.on_commit(push)
+
+
+def rooms_recheck_for_patient(patient_id: int) -> None:
+    """Listener of records.hooks.patient_access_listeners (called after the change committed):
+    the person's rooms that are not over re-check."""
+    public_ids = Consultation.objects.filter(appointment__patient_id=patient_id).exclude(
+        status=Consultation.Status.ENDED
+    )
+    rooms_recheck(public_ids=list(public_ids.values_list("public_id", flat=True)))
+
+
+def rooms_recheck_for_appointment(sender: Any, *, appointment: Any, **kwargs: Any) -> None:
+    """Receiver of appointment_cancelled and appointment_status_changed, inside their
+    transaction: once it commits, the appointment's room re-checks (a cancelled one closes)."""
+    public_ids = Consultation.objects.filter(appointment_id=appointment.pk).values_list(
+        "public_id", flat=True
+    )
+    rooms_recheck(public_ids=list(public_ids))
