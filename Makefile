@@ -24,9 +24,12 @@ run: install
 
 test: install lint unit browser
 
+# Style, models that match their migrations, and the layers contract of pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/lint-imports
 
 # Unit tests on both cores; then the tests that start servers, browsers or cut services, alone.
 unit: install

@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "csp",
     # ours, in import order: a later app may import an earlier one, never the reverse
     "audit",
+    "accounts",
     "notifications",
     "hospitals",
     "records",
@@ -308,7 +309,7 @@ SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 
 # --- Accounts -------------------------------------------------------------------------------
-AUTH_USER_MODEL = "portal.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",

@@ -9,7 +9,7 @@ import phonenumbers
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.models import User
+from accounts.models import User
 from records.crypto import id_number_hash
 from records.models import (
     CareRelationship,

@@ -23,8 +23,8 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from audit.services import audit_record
-from portal.models import User
 from records import crypto, hooks
 from records.idnumbers import parse_id_number
 from records.models import (

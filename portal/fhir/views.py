@@ -26,6 +26,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from accounts.services import access_token_authenticate
 from appointments.models import Appointment
 from appointments.policies import BookingRefused
 from appointments.services import appointment_book
@@ -34,7 +35,6 @@ from portal.fhir import resources as fhir
 from portal.fhir import search
 from portal.fhir import selectors as fhir_selectors
 from portal.fhir.search import SearchError
-from portal.services import access_token_authenticate
 from records.access import SOURCE_LINK, record_access, record_denied_audit, record_read_audit
 from records.models import today_in_city
 

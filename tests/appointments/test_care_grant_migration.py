@@ -1,4 +1,5 @@
-"""appointments 0009: grants written before one-grant-per-appointment are brought in line."""
+"""appointments 0002 (0009 until issue 14 regenerated the migrations): grants written before
+one-grant-per-appointment are brought in line."""
 
 from __future__ import annotations
 
@@ -18,7 +19,7 @@ from tests.records.record_setup import doctor_account
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("appointments.migrations.0009_care_grant_per_appointment")
+migration = importlib.import_module("appointments.migrations.0002_care_grant_per_appointment")
 
 
 def test_a_shared_grant_of_a_cancelled_booking_ends_and_the_live_booking_gets_its_own():

@@ -8,8 +8,8 @@ import uuid
 
 import pytest
 
+from accounts.services import access_token_create
 from audit.models import AuditEvent
-from portal.services import access_token_create
 from records.models import CareRelationship, Encounter
 from tests.appointments.booking_setup import person
 from tests.conftest import with_totp

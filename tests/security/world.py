@@ -15,6 +15,7 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
+from accounts.services import ACCESS_TOKEN_DAYS, access_token_create
 from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
 from appointments.services import (
@@ -25,7 +26,6 @@ from appointments.services import (
     queue_call_next,
 )
 from notifications.models import Notification
-from portal.services import ACCESS_TOKEN_DAYS, access_token_create
 from records import services as record_services
 from records.models import (
     Allergy,

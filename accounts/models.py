@@ -1,7 +1,11 @@
+"""The account (phone-first user model) and its personal access tokens: the bottom of the
+layers after audit, so every app may point at an account (DESIGN.md §2)."""
+
 from __future__ import annotations
 
 import hashlib
 
+from django.conf import settings
 from django.contrib.auth.models import AbstractBaseUser, BaseUserManager, PermissionsMixin
 from django.db import models
 from django.db.models import Q
@@ -86,7 +90,7 @@ class PersonalAccessToken(models.Model):
     MAX_DAYS = 365
 
     owner = models.ForeignKey(
-        "portal.User",
+        settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
         related_name="access_tokens",
         verbose_name=_("account"),

@@ -10,12 +10,17 @@ import time_machine
 from django.urls import reverse
 from django.utils import timezone, translation
 
+from accounts.models import PersonalAccessToken
+from accounts.services import access_token_create, access_token_revoke
 from audit.models import AuditEvent
-from portal.models import PersonalAccessToken
-from portal.services import access_token_create, access_token_revoke
+from tests.fhir import conftest as fhir
 from tests.fhir.conftest import body, outcome
 
 pytestmark = pytest.mark.django_db
+
+# The FHIR tests' people (the token is read on /fhir/): bob a stranger, alice's daughter.
+bob = fhir.bob
+daughter = fhir.daughter
 
 URL = "/me/api-tokens/"
 

@@ -1,4 +1,4 @@
-"""Verbs of the project package: personal access tokens for API clients."""
+"""Verbs of accounts: personal access tokens for API clients."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import PersonalAccessToken
 from audit.services import audit_record
-from portal.models import PersonalAccessToken
 
 # How long a new token may live, in days; the form offers these.
 ACCESS_TOKEN_DAYS = (7, 30, 90, 365)

@@ -5,6 +5,10 @@ cancel ended nothing. Now each appointment has its own grant and a cancel ends i
 rows are brought in line: every appointment still under way (or in its week of follow-up)
 gets its own grant, then the grants of cancelled appointments end. Lives in appointments
 because records never reads appointments (DESIGN.md §2).
+
+Written by hand (it was 0009 before issue 14 regenerated every migration from scratch): on a
+new database it finds nothing to change; tests/appointments/test_care_grant_migration.py
+runs it on rows written the old way.
 """
 
 import datetime as dt
@@ -61,9 +65,9 @@ def forwards(apps, schema_editor):
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("appointments", "0008_slot_start_index"),
+        ("appointments", "0001_initial"),
         ("contenttypes", "0002_remove_content_type_name"),
-        ("records", "0004_care_grant_source_and_cancelled_referral"),
+        ("records", "0001_initial"),
     ]
 
     operations = [migrations.RunPython(forwards, migrations.RunPython.noop)]
