@@ -23,6 +23,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.booking import _may_act_for
+from appointments.errors import OfferRefused
 from appointments.models import Appointment, Slot
 
 OFFER_SALT = "appointments.rebook-offer"
@@ -101,14 +102,6 @@ def closure_alternatives(
 
 def offer_token(*, appointment: Appointment, slot: Slot) -> str:
     return signing.dumps({"a": appointment.pk, "s": slot.pk}, salt=OFFER_SALT, compress=True)
-
-
-class OfferRefused(Exception):
-    """The offer cannot be taken; `message` says why, for the person holding it."""
-
-    def __init__(self, message) -> None:
-        super().__init__(str(message))
-        self.message = message
 
 
 def offer_key(appointment_id: int) -> str:

@@ -31,19 +31,8 @@ from django.conf import settings
 from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
-from appointments import policies
-from appointments.live import slot_places_changed
-from appointments.models import (
-    ACTIVE_STATUSES,
-    CLOSURE_CANCELS_STATUSES,
-    Appointment,
-    Hold,
-    Mode,
-    Pool,
-    Slot,
-    WaitlistEntry,
-)
-from appointments.policies import (
+from appointments import errors, policies
+from appointments.errors import (
     AlreadyBooked,
     AlreadyWaiting,
     BookingRefused,
@@ -58,6 +47,17 @@ from appointments.policies import (
     PlacesLeft,
     ReferralPlacesFull,
     SlotFull,
+)
+from appointments.live import slot_places_changed
+from appointments.models import (
+    ACTIVE_STATUSES,
+    CLOSURE_CANCELS_STATUSES,
+    Appointment,
+    Hold,
+    Mode,
+    Pool,
+    Slot,
+    WaitlistEntry,
 )
 from appointments.queue import queue_assign
 from appointments.signals import (
@@ -384,9 +384,9 @@ def _book(
 
     if live_hold is not None:
         if slot.closed_at is not None:
-            raise policies.SlotClosed()
+            raise errors.SlotClosed()
         if now >= slot.start:
-            raise policies.SlotStarted()
+            raise errors.SlotStarted()
         pool = live_hold.pool
         live_hold.state = Hold.State.CONVERTED
         live_hold.ended_at = now
@@ -852,7 +852,7 @@ def waitlist_leave(*, entry: WaitlistEntry, by: Any) -> WaitlistEntry:
     return entry
 
 
-_SLOT_SAYS_NO = (SlotFull, policies.SlotClosed, policies.SlotStarted, policies.NotReleasedYet)
+_SLOT_SAYS_NO = (SlotFull, errors.SlotClosed, errors.SlotStarted, errors.NotReleasedYet)
 
 
 def waitlist_promote(*, slot: Slot) -> Appointment | None:

@@ -24,9 +24,9 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from appointments.errors import CalledMeanwhile
 from appointments.live import desk_display_changed
 from appointments.models import Appointment, DeskQueue, Mode, Slot
-from appointments.policies import CalledMeanwhile
 from audit.services import audit_record
 from hospitals.models import Hospital
 

@@ -516,7 +516,7 @@ from appointments.booking import (  # noqa: E402
     waitlist_leave,
     waitlist_promote,
 )
-from appointments.policies import BookingRefused  # noqa: E402
+from appointments.errors import BookingRefused  # noqa: E402
 from appointments.queue import queue_call_next  # noqa: E402
 from appointments.reminders import reminders_send_due  # noqa: E402
 

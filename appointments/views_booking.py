@@ -16,9 +16,9 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
+from appointments.errors import BookingRefused
 from appointments.forms_confirm import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
-from appointments.policies import BookingRefused
 from appointments.selectors_booking import (
     appointment_by_idempotency_key,
     people_to_book_for,

@@ -19,10 +19,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from appointments.errors import BookingRefused, OnlineNoDesk
 from appointments.forms_booking import DeskLookupForm
 from appointments.forms_desk import ClaimSelfForm
 from appointments.models import Appointment, Mode
-from appointments.policies import BookingRefused, OnlineNoDesk, slot_local_day
+from appointments.policies import slot_local_day
 from appointments.selectors_booking import desk_appointment
 from appointments.selectors_desk import desk_queue_board, display_board
 from appointments.services import appointment_check_in

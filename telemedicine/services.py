@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment
-from appointments.policies import BookingRefused
 from appointments.services import (
     appointment_cancel,
     appointment_check_in,

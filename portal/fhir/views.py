@@ -26,8 +26,8 @@ from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment
-from appointments.policies import BookingRefused
 from appointments.services import appointment_book
 from audit.services import audit_record
 from portal.fhir import resources as fhir

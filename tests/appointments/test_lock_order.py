@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment, Slot
-from appointments.policies import BookingRefused
 from appointments.services import (
     appointment_book,
     appointment_cancel,

@@ -18,8 +18,8 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment, Slot
-from appointments.policies import BookingRefused
 from appointments.services import appointment_book
 from notifications import sms
 from notifications.models import Notification, OutboxMessage
