@@ -60,6 +60,7 @@ from appointments.models import (
     WaitlistEntry,
 )
 from appointments.queue import queue_assign
+from appointments.selectors.appointments import account_may_act_for_appointment
 from appointments.signals import (
     appointment_booked,
     appointment_cancelled,
@@ -67,7 +68,7 @@ from appointments.signals import (
 )
 from audit.services import audit_record
 from records import clinical
-from records.models import CareRelationship, Encounter, PatientLink, Referral
+from records.models import CareRelationship, Encounter, Referral
 from records.services import care_relationship_end, care_relationship_grant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -546,18 +547,6 @@ def appointment_lock(*, appointment: Appointment, slot: bool = False) -> Appoint
     return _lock_appointment(appointment)
 
 
-def _may_act_for(*, account: Any, appointment: Appointment) -> bool:
-    if account is None:
-        return False
-    if appointment.booked_by_id == account.pk:
-        return True
-    return (
-        PatientLink.objects.live()
-        .filter(patient_id=appointment.patient_id, account=account, can_book=True)
-        .exists()
-    )
-
-
 def _check_cutoff(appointment: Appointment, *, now: dt.datetime) -> None:
     hours = appointment.slot.site.cancellation_cutoff_hours
     if now > appointment.slot.start - dt.timedelta(hours=hours):
@@ -619,7 +608,7 @@ def appointment_cancel(*, appointment: Appointment, by: Any, reason: str) -> App
     with transaction.atomic():
         appointment = _lock_slot_then_appointment(appointment)
         if reason == Appointment.CancelReason.PATIENT:
-            if not _may_act_for(account=by, appointment=appointment):
+            if not account_may_act_for_appointment(account=by, appointment=appointment):
                 raise PatientNotLinked()
             if appointment.status == Appointment.Status.BOOKED:
                 _check_cutoff(appointment, now=now)
@@ -637,7 +626,7 @@ def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any)
             raise IllegalTransition(
                 old=old.get_status_display(), new=Appointment.Status.CANCELLED.label
             )
-        if not _may_act_for(account=by, appointment=old):
+        if not account_may_act_for_appointment(account=by, appointment=old):
             raise PatientNotLinked()
         _check_cutoff(old, now=now)
         if new_slot.pk == old.slot_id:
@@ -907,10 +896,3 @@ def cancel_for_closure(sender: Any, *, closure: Any, slot_ids: list[int], **kwar
             reason=Appointment.CancelReason.CLOSURE,
         )
     WaitlistEntry.objects.filter(slot_id__in=slot_ids, state="waiting").update(state="expired")
-
-
-def count_future_appointments(patient: Any) -> int:
-    """For records.hooks: a person with active future appointments is not edited or removed."""
-    return Appointment.objects.filter(
-        patient=patient, status__in=ACTIVE_STATUSES, slot__end__gt=timezone.now()
-    ).count()

@@ -9,7 +9,7 @@ from django.utils.translation import gettext as _
 from icalendar import Calendar, Event
 
 from appointments.models import Mode
-from appointments.selectors import doctor_sessions
+from appointments.selectors.sessions import doctor_sessions
 from hospitals.models import Doctor
 
 FEED_PAST_DAYS = 7

@@ -121,7 +121,7 @@ def booked(appointment: Appointment, *, old: Appointment | None = None) -> None:
 
 def offers(appointment: Appointment) -> list[dict]:
     """A stopped clinic's notice offers ranked alternatives, each with its one-click link."""
-    from appointments.alternatives import closure_alternatives, offer_token
+    from appointments.selectors.alternatives import closure_alternatives, offer_token
 
     offered = []
     for alternative in closure_alternatives(appointment=appointment):

@@ -8,7 +8,7 @@ from django import forms
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Mode
-from appointments.selectors_search import SearchQuery
+from appointments.selectors.search import SearchQuery
 from hospitals.models import Doctor
 
 

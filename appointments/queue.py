@@ -27,18 +27,9 @@ from django.utils import timezone
 from appointments.errors import CalledMeanwhile
 from appointments.live import desk_display_changed
 from appointments.models import Appointment, DeskQueue, Mode, Slot
+from appointments.selectors.desk import masked_name
 from audit.services import audit_record
 from hospitals.models import Hospital
-
-
-def masked_name(name: str) -> str:
-    """张*明 / 张* / Z*******g: what a waiting room may read of a patient's name."""
-    name = "".join(name.split())
-    if len(name) <= 1:
-        return name
-    if len(name) == 2:
-        return name[0] + "*"
-    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 def _letter(index: int) -> str:

@@ -17,7 +17,8 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from appointments.models import CalendarToken, Closure, Mode, ScheduleRule, Slot, Weekday
-from appointments.selectors import PlannedSlot, SlotPlan, closure_covered_slots, slots_plan
+from appointments.selectors.closures import closure_covered_slots
+from appointments.selectors.rota import PlannedSlot, SlotPlan, slots_plan
 from appointments.signals import closure_created
 from audit.services import audit_record
 from hospitals.models import Department, Doctor, Hospital

@@ -20,23 +20,20 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments.alternatives import offer_used
 from appointments.calendar import appointment_ics, personal_feed_ics
 from appointments.emails import offers as closure_offers_for
 from appointments.forms import FeedLinkRevokeForm
 from appointments.forms_booking import SearchForm
 from appointments.models import CalendarToken, Mode
-from appointments.selectors import calendar_token_live
-from appointments.selectors_booking import (
-    GRID_DAYS,
+from appointments.selectors.alternatives import offer_used
+from appointments.selectors.appointments import (
     appointment_for_account,
-    appointments_for_feed,
     appointments_upcoming_and_past,
-    desk_hospitals,
-    doctor_grid,
-    doctor_public,
 )
-from appointments.selectors_search import SearchQuery, search_doctors
+from appointments.selectors.calendar import appointments_for_feed, calendar_token_live
+from appointments.selectors.desk import desk_hospitals
+from appointments.selectors.search import SearchQuery, search_doctors
+from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public
 from appointments.services import (
     calendar_token_issue,
     calendar_token_mark_used,

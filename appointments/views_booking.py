@@ -19,13 +19,12 @@ from django.views.decorators.http import require_http_methods, require_POST
 from appointments.errors import BookingRefused
 from appointments.forms_confirm import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
-from appointments.selectors_booking import (
+from appointments.selectors.appointments import (
     appointment_by_idempotency_key,
     people_to_book_for,
     referrals_usable_for,
-    reschedule_choices,
-    slot_for_booking,
 )
+from appointments.selectors.slots import reschedule_choices, slot_for_booking
 from appointments.services import (
     appointment_book,
     appointment_cancel,

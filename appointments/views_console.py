@@ -27,16 +27,14 @@ from django.views.decorators.http import require_GET, require_http_methods
 from appointments import calendar_feed
 from appointments.forms import ClosureForm, FeedLinkRevokeForm, ScheduleRuleForm, parse_day
 from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot, Weekday
-from appointments.selectors import (
-    calendar_token_live,
+from appointments.selectors.calendar import calendar_token_live
+from appointments.selectors.closures import (
     closure_affected_appointments_count,
     closure_covered_slots,
     closures_for_hospital,
-    day_sessions,
-    rota_by_doctor,
-    slots_orphaned,
-    slots_plan,
 )
+from appointments.selectors.rota import rota_by_doctor, slots_orphaned, slots_plan
+from appointments.selectors.sessions import day_sessions
 from appointments.services import (
     calendar_token_issue,
     calendar_token_mark_used,

@@ -24,8 +24,7 @@ from appointments.forms_booking import DeskLookupForm
 from appointments.forms_desk import ClaimSelfForm
 from appointments.models import Appointment, Mode
 from appointments.policies import slot_local_day
-from appointments.selectors_booking import desk_appointment
-from appointments.selectors_desk import desk_queue_board, display_board
+from appointments.selectors.desk import desk_appointment, desk_queue_board, display_board
 from appointments.services import appointment_check_in
 from appointments.views import desk_page
 from records.selectors import account_by_email_or_phone, patient_by_identity

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
-from appointments.selectors_desk import doctor_queue_today
+from appointments.selectors import doctor_queue_today
 from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
 from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on

@@ -15,8 +15,8 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
+from appointments.selectors import offer_token
 from appointments.services import (
     appointment_book,
     appointment_check_in,

@@ -1,4 +1,5 @@
-"""Reads of the time inventory: what the rota would generate, what is bookable, closures."""
+"""Reads of the rota: what it would generate (the plan the console previews and `slots_generate`
+publishes), the slots it no longer produces, and each doctor's weekly sessions."""
 
 from __future__ import annotations
 
@@ -9,19 +10,11 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import F, Q, QuerySet, Window
-from django.db.models.functions import RowNumber
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from appointments.models import (
-    CLOSURE_CANCELS_STATUSES,
-    Appointment,
-    CalendarToken,
-    Closure,
-    ScheduleRule,
-    Slot,
-)
-from hospitals.models import Department, Doctor, HolidayDate, Hospital
+from appointments.models import ScheduleRule, Slot
+from hospitals.models import Doctor, HolidayDate, Hospital
 
 UTC = dt.UTC
 
@@ -270,184 +263,6 @@ def slots_orphaned(
     return slots.select_related("doctor", "site").order_by("start", "doctor_id")
 
 
-def slots_bookable(*, now: dt.datetime | None = None) -> QuerySet[Slot]:
-    """Slots with a public place a patient may take now (DESIGN.md §3), honouring the merge
-    of unused referral places into the public pool."""
-    now = now or timezone.now()
-    return Slot.objects.filter(release_at__lte=now, start__gt=now, closed_at__isnull=True).filter(
-        Q(booked__lt=F("capacity"))
-        | Q(
-            referral_merge_at__lte=now,
-            referral_booked__lt=F("referral_capacity"),
-        )
-    )
-
-
-def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, Slot]:
-    """Each doctor's next bookable public slot, in one query (the directory shows it)."""
-    doctor_ids = [doctor.pk for doctor in doctors]
-    if not doctor_ids:
-        return {}
-    ranked = (
-        slots_bookable()
-        .filter(doctor_id__in=doctor_ids)
-        .annotate(
-            rank=Window(
-                RowNumber(), partition_by=[F("doctor_id")], order_by=[F("start"), F("mode")]
-            )
-        )
-        .filter(rank=1)
-        .select_related("site")
-    )
-    now = timezone.now()
-    periods = {}
-    for slot in ranked:
-        # hospitals.hooks.FreePeriod: the directory reads .start, .end and .places_left.
-        slot.places_left = slot.public_places_left(now=now)
-        periods[slot.doctor_id] = slot
-    return periods
-
-
-def closure_covered_slots(
-    *,
-    scope: str,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    doctor: Doctor | None = None,
-    department: Department | None = None,
-    hospital: Hospital | None = None,
-) -> QuerySet[Slot]:
-    """Open slots a closure would close: those overlapping its period, of the doctor, of the
-    department's doctors (wherever they sit, online sessions included), or held at the site."""
-    slots = Slot.objects.filter(start__lt=ends_at, end__gt=starts_at, closed_at__isnull=True)
-    if scope == Closure.Scope.DOCTOR:
-        return slots.filter(doctor=doctor)
-    if scope == Closure.Scope.DEPARTMENT:
-        return slots.filter(department=department)
-    return slots.filter(site=hospital)
-
-
-def closure_affected_appointments_count(
-    *,
-    scope: str,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    doctor: Doctor | None = None,
-    department: Department | None = None,
-    hospital: Hospital | None = None,
-) -> int:
-    """How many appointments a closure would cancel: those `cancel_for_closure` cancels, not
-    the places that live holds keep for a few minutes."""
-    covered = closure_covered_slots(
-        scope=scope,
-        starts_at=starts_at,
-        ends_at=ends_at,
-        doctor=doctor,
-        department=department,
-        hospital=hospital,
-    )
-    return Appointment.objects.filter(slot__in=covered, status__in=CLOSURE_CANCELS_STATUSES).count()
-
-
-def closures_for_hospital(*, hospital: Hospital) -> QuerySet[Closure]:
-    """Closures of the hospital's doctors, departments or the hospital itself."""
-    return (
-        Closure.objects.filter(
-            Q(hospital=hospital) | Q(department__hospital=hospital) | Q(doctor__hospital=hospital)
-        )
-        .select_related("doctor", "department", "hospital", "created_by")
-        .order_by("-starts_at", "-id")
-    )
-
-
-@dataclass
-class Session:
-    """Consecutive slots of one doctor from one rota line on one day, shown as one block."""
-
-    doctor: Doctor
-    site: Hospital
-    mode: str
-    start: dt.datetime
-    end: dt.datetime
-    slots: list[Slot] = field(default_factory=list)
-
-    @property
-    def booked(self) -> int:
-        return sum(slot.booked for slot in self.slots)
-
-    @property
-    def capacity(self) -> int:
-        return sum(slot.capacity for slot in self.slots)
-
-    @property
-    def referral_booked(self) -> int:
-        return sum(slot.referral_booked for slot in self.slots)
-
-    @property
-    def referral_capacity(self) -> int:
-        return sum(slot.referral_capacity for slot in self.slots)
-
-    @property
-    def closed(self) -> bool:
-        return all(slot.closed_at is not None for slot in self.slots)
-
-    @property
-    def closed_slots(self) -> int:
-        return sum(1 for slot in self.slots if slot.closed_at is not None)
-
-
-def sessions_from_slots(slots: Iterable[Slot]) -> list[Session]:
-    """Group slots (ordered by doctor then start) into sessions."""
-    sessions: list[Session] = []
-    for slot in slots:
-        last = sessions[-1] if sessions else None
-        if (
-            last is not None
-            and last.doctor.pk == slot.doctor_id
-            and last.site.pk == slot.site_id
-            and last.mode == slot.mode
-            and last.slots[-1].rule_id == slot.rule_id
-            and last.end == slot.start
-        ):
-            last.slots.append(slot)
-            last.end = slot.end
-            continue
-        sessions.append(
-            Session(
-                doctor=slot.doctor,
-                site=slot.site,
-                mode=slot.mode,
-                start=slot.start,
-                end=slot.end,
-                slots=[slot],
-            )
-        )
-    return sessions
-
-
-def day_sessions(*, hospital: Hospital, day: dt.date) -> list[Session]:
-    """Every session on a local day of the hospital's doctors, or held at the hospital."""
-    zone = hospital.zone
-    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
-    finish = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
-    slots = (
-        Slot.objects.filter(start__gte=begin, start__lt=finish)
-        .filter(Q(doctor__hospital=hospital) | Q(site=hospital))
-        .select_related("doctor", "doctor__department", "site")
-        .order_by("doctor__name", "doctor_id", "start", "mode")
-    )
-    return sessions_from_slots(slots)
-
-
-def doctor_sessions(*, doctor: Doctor, start: dt.datetime, end: dt.datetime) -> list[Session]:
-    slots = (
-        Slot.objects.filter(doctor=doctor, start__gte=start, start__lt=end)
-        .select_related("doctor", "site")
-        .order_by("start", "mode")
-    )
-    return sessions_from_slots(slots)
-
-
 def rota_by_doctor(*, hospital: Hospital) -> list[tuple[Doctor, list[ScheduleRule]]]:
     """The hospital's active doctors with their rota lines, in two queries."""
     doctors = list(
@@ -463,15 +278,3 @@ def rota_by_doctor(*, hospital: Hospital) -> list[tuple[Doctor, list[ScheduleRul
     ):
         rules[rule.doctor_id].append(rule)
     return [(doctor, rules[doctor.pk]) for doctor in doctors]
-
-
-def calendar_token_live(*, secret: str, purpose: str, doctor: Doctor | None = None):
-    """The live token a feed secret names, or None (unknown, revoked, or another feed)."""
-    if not secret:
-        return None
-    tokens = CalendarToken.objects.filter(
-        token_hash=CalendarToken.hash_secret(secret), purpose=purpose, revoked_at__isnull=True
-    ).select_related("owner")
-    if doctor is not None:
-        tokens = tokens.filter(doctor=doctor)
-    return tokens.first()

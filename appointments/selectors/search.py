@@ -13,7 +13,7 @@ from django.db.models.functions import ExtractHour, RowNumber
 from django.utils import timezone
 
 from appointments.models import Slot
-from appointments.selectors import slots_bookable
+from appointments.selectors.slots import slots_bookable
 from hospitals.models import Doctor
 
 RESULT_LIMIT = 30

@@ -1,18 +1,61 @@
-"""Reads behind the front desk (issue 8): the day's queue per doctor at a desk's hospital, the
-waiting-room display of a site, and a doctor's own queue. Each is one or two queries whatever
-the number of patients."""
+"""Reads behind the front desk (issue 8): the hospitals a desk works for and its lookup by code,
+the day's queue per doctor at a desk's hospital, the waiting-room display of a site (with masked
+names), and a doctor's own queue. Each is one or two queries whatever the number of patients."""
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
 
-from django.db.models import Prefetch
+from django.db.models import Prefetch, Q, QuerySet
 from django.utils import timezone
 
 from appointments.models import Appointment, DeskQueue, Mode
-from appointments.queue import masked_name
-from hospitals.models import Hospital
+from hospitals.models import Hospital, StaffMembership
+
+
+def desk_hospitals(*, user) -> QuerySet[Hospital]:
+    """Hospitals whose front desk this account works: front desk and hospital admin members;
+    every hospital for a platform admin."""
+    if not user.is_authenticated or not user.is_active:
+        return Hospital.objects.none()
+    if user.is_superuser:
+        return Hospital.objects.all()
+    return Hospital.objects.filter(
+        memberships__user=user,
+        memberships__role__in=[
+            StaffMembership.Role.FRONT_DESK,
+            StaffMembership.Role.HOSPITAL_ADMIN,
+        ],
+    ).distinct()
+
+
+def desk_appointment(*, user, code: str) -> Appointment | None:
+    """The appointment with this code if it takes place at one of the desk's hospitals.
+    Another hospital's code is not found, exactly like an unknown one."""
+    code = code.strip()
+    if not code:
+        return None
+    # Codes are typed from a phone screen or paper: accept them in either case.
+    return (
+        Appointment.objects.filter(
+            Q(code=code) | Q(code=code.upper()), slot__site__in=desk_hospitals(user=user)
+        )
+        .select_related(
+            "patient", "slot", "slot__doctor", "slot__site", "slot__department", "queue"
+        )
+        .first()
+    )
+
+
+def masked_name(name: str) -> str:
+    """张*明 / 张* / Z*******g: what a waiting room may read of a patient's name."""
+    name = "".join(name.split())
+    if len(name) <= 1:
+        return name
+    if len(name) == 2:
+        return name[0] + "*"
+    return name[0] + "*" * (len(name) - 2) + name[-1]
 
 
 class QueueState:
