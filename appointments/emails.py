@@ -13,7 +13,7 @@ from django.utils import timezone, translation
 from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 
-from appointments.calendar import appointment_ics, appointment_url
+from appointments.ics import appointment_ics, appointment_url
 from appointments.models import Appointment
 from notifications.services import notify
 

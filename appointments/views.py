@@ -20,10 +20,10 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments.calendar import appointment_ics, personal_feed_ics
 from appointments.emails import offers as closure_offers_for
 from appointments.forms import FeedLinkRevokeForm
 from appointments.forms_booking import SearchForm
+from appointments.ics import appointment_ics, personal_feed_ics
 from appointments.models import CalendarToken, Mode
 from appointments.selectors.alternatives import offer_used
 from appointments.selectors.appointments import (

@@ -24,8 +24,8 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments import calendar_feed
 from appointments.forms import ClosureForm, FeedLinkRevokeForm, ScheduleRuleForm, parse_day
+from appointments.ics import doctor_sessions_calendar
 from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot, Weekday
 from appointments.selectors.calendar import calendar_token_live
 from appointments.selectors.closures import (
@@ -579,9 +579,7 @@ def doctor_sessions_ics(request: HttpRequest, doctor_id: int) -> HttpResponse:
     if not still_allowed:
         raise Http404
     calendar_token_mark_used(token=token)
-    response = HttpResponse(
-        calendar_feed.doctor_sessions_calendar(doctor=doctor), content_type="text/calendar"
-    )
+    response = HttpResponse(doctor_sessions_calendar(doctor=doctor), content_type="text/calendar")
     response["Content-Disposition"] = f'inline; filename="doctor-{doctor.pk}-sessions.ics"'
     response["Cache-Control"] = "private, max-age=300"
     return response

@@ -1,7 +1,9 @@
-"""iCalendar (RFC 5545, with RFC 5546 methods) for patients' appointments.
+"""iCalendar (RFC 5545, with RFC 5546 methods): patients' appointments (one event, or the
+personal feed) and a doctor's sessions feed. Rendering only, not a service.
 
-An event names the doctor and the hospital and says where (or links the appointment page for
-an online consult); it never carries the visit reason, a diagnosis or an ID number."""
+An appointment's event names the doctor and the hospital and says where (or links the
+appointment page for an online consult); it never carries the visit reason, a diagnosis or an ID
+number. A session's event carries no patient at all."""
 
 from __future__ import annotations
 
@@ -17,6 +19,8 @@ from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
 
 from appointments.models import Appointment, Mode
+from appointments.selectors.sessions import doctor_sessions
+from hospitals.models import Doctor
 
 PRODID = "-//Cloud Hospital//Appointments//EN"
 ALARM_BEFORE = dt.timedelta(hours=1)
@@ -154,3 +158,45 @@ def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | No
         for appointment in appointments:
             calendar.add_component(appointment_event(appointment, now=now))
         return _to_ical(calendar)
+
+
+FEED_PAST_DAYS = 7
+FEED_FUTURE_DAYS = 60
+
+
+def doctor_sessions_calendar(*, doctor: Doctor) -> bytes:
+    now = timezone.now()
+    calendar = Calendar()
+    calendar.add("prodid", "-//Cloud Hospital//Doctor sessions//EN")
+    calendar.add("version", "2.0")
+    calendar.add("calscale", "GREGORIAN")
+    calendar.add("x-wr-calname", _("Sessions of %(name)s") % {"name": doctor.display_name})
+    sessions = doctor_sessions(
+        doctor=doctor,
+        start=now - dt.timedelta(days=FEED_PAST_DAYS),
+        end=now + dt.timedelta(days=FEED_FUTURE_DAYS),
+    )
+    for session in sessions:
+        event = Event()
+        event.add("uid", f"doctor-{doctor.pk}-{session.start:%Y%m%dT%H%M%SZ}-{session.mode}@portal")
+        event.add("dtstamp", now)
+        event.add("dtstart", session.start)
+        event.add("dtend", session.end)
+        if session.mode == Mode.ONLINE:
+            summary = _("Online consults · %(site)s") % {"site": session.site.display_name}
+        else:
+            summary = _("Clinic · %(site)s") % {"site": session.site.display_name}
+        event.add("summary", summary)
+        event.add("location", session.site.display_address or session.site.display_name)
+        event.add(
+            "description",
+            _("%(booked)d of %(capacity)d places booked")
+            % {
+                "booked": session.booked + session.referral_booked,
+                "capacity": session.capacity + session.referral_capacity,
+            },
+        )
+        event.add("status", "CANCELLED" if session.closed else "CONFIRMED")
+        event.add("transp", "OPAQUE")
+        calendar.add_component(event)
+    return calendar.to_ical()
