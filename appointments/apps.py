@@ -16,8 +16,8 @@ class AppointmentsConfig(AppConfig):
 
         # Booking: a closure cancels the appointments in the slots it closes, and records asks
         # before editing or removing a person with appointments ahead.
-        from appointments.booking import cancel_for_closure
         from appointments.selectors.appointments import count_future_appointments
+        from appointments.services.closures import cancel_for_closure
         from appointments.signals import closure_created
         from records import hooks
 
@@ -27,7 +27,7 @@ class AppointmentsConfig(AppConfig):
 
         # Booking messages (e-mail with the .ics, inbox entry) go to the outbox in the booking
         # transaction; a worker delivers them.
-        from appointments.emails import on_appointment_booked, on_appointment_cancelled
+        from appointments.services.messages import on_appointment_booked, on_appointment_cancelled
         from appointments.signals import appointment_booked, appointment_cancelled
 
         appointment_booked.connect(on_appointment_booked, dispatch_uid="appointments.email_booked")

@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments.emails import offers as closure_offers_for
 from appointments.forms import FeedLinkRevokeForm
 from appointments.forms_booking import SearchForm
 from appointments.ics import appointment_ics, personal_feed_ics
@@ -34,11 +33,12 @@ from appointments.selectors.calendar import appointments_for_feed, calendar_toke
 from appointments.selectors.desk import desk_hospitals
 from appointments.selectors.search import SearchQuery, search_doctors
 from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public
-from appointments.services import (
+from appointments.services.calendar import (
     calendar_token_issue,
     calendar_token_mark_used,
     calendar_token_revoke,
 )
+from appointments.services.messages import offers as closure_offers_for
 from audit.selectors import audit_events_for
 from hospitals.hooks import next_free_periods
 from hospitals.selectors import hospital_districts

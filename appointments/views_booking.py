@@ -25,14 +25,10 @@ from appointments.selectors.appointments import (
     referrals_usable_for,
 )
 from appointments.selectors.slots import reschedule_choices, slot_for_booking
-from appointments.services import (
-    appointment_book,
-    appointment_cancel,
-    appointment_reschedule,
-    hold_create,
-    hold_release,
-    waitlist_join,
-)
+from appointments.services.booking import appointment_book
+from appointments.services.holds import hold_create, hold_release
+from appointments.services.status import appointment_cancel, appointment_reschedule
+from appointments.services.waitlist import waitlist_join
 from appointments.views import account_appointment
 
 FULL = "slot_full"

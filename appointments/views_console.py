@@ -35,11 +35,13 @@ from appointments.selectors.closures import (
 )
 from appointments.selectors.rota import rota_by_doctor, slots_orphaned, slots_plan
 from appointments.selectors.sessions import day_sessions
-from appointments.services import (
+from appointments.services.calendar import (
     calendar_token_issue,
     calendar_token_mark_used,
     calendar_token_revoke,
-    closure_create,
+)
+from appointments.services.closures import closure_create
+from appointments.services.rota import (
     schedule_rule_create,
     schedule_rule_delete,
     schedule_rule_update,

@@ -9,10 +9,10 @@ from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from appointments.alternatives import offer_take
-from appointments.emails import when_slot
 from appointments.errors import BookingRefused, OfferRefused
 from appointments.selectors.alternatives import offer_open
+from appointments.services.alternatives import offer_take
+from appointments.services.messages import when_slot
 
 
 @login_required

@@ -227,7 +227,7 @@ def doctor_visit_complete(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def doctor_call_next(request: HttpRequest) -> HttpResponse:
     """ "Call next" of an in-person session: the next checked-in patient is called in and the
-    waiting-room display shows their number (appointments/queue.py)."""
+    waiting-room display shows their number (appointments/services/queue.py)."""
     doctor = doctor_for_account(account=request.user)
     if doctor is None:
         raise Http404

@@ -8,7 +8,7 @@ from django.utils.translation import gettext_lazy as _
 
 class DeskQueue(models.Model):
     """One doctor's queue at one site on one local day. Check-in hands out its numbers
-    (A001, A002, …) with one upsert of `last_number` (appointments/queue.py), so two desks
+    (A001, A002, …) with one upsert of `last_number` (appointments/services/queue.py), so two desks
     checking in at once never give out the same number."""
 
     doctor = models.ForeignKey(

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 
 from appointments.ics import appointment_ics, appointment_url
 from appointments.models import Appointment
+from appointments.selectors.alternatives import closure_alternatives, offer_token
 from notifications.services import notify
 
 KIND_BOOKED = "appointment.booked"
@@ -121,7 +122,6 @@ def booked(appointment: Appointment, *, old: Appointment | None = None) -> None:
 
 def offers(appointment: Appointment) -> list[dict]:
     """A stopped clinic's notice offers ranked alternatives, each with its one-click link."""
-    from appointments.selectors.alternatives import closure_alternatives, offer_token
 
     offered = []
     for alternative in closure_alternatives(appointment=appointment):

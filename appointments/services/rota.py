@@ -1,10 +1,10 @@
-"""Verbs that change the time inventory. Each owns one transaction and writes AuditEvents whose
-target is the doctor concerned, so the doctor's console page shows the history."""
+"""The rota and the slots it generates: verbs that change the time inventory. Each owns one
+transaction and writes AuditEvents whose target is the doctor concerned, so the doctor's console
+page shows the history."""
 
 from __future__ import annotations
 
 import datetime as dt
-import secrets
 from collections import Counter
 from collections.abc import Iterable
 from decimal import Decimal
@@ -16,12 +16,10 @@ from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from appointments.models import CalendarToken, Closure, Mode, ScheduleRule, Slot, Weekday
-from appointments.selectors.closures import closure_covered_slots
+from appointments.models import Mode, ScheduleRule, Slot, Weekday
 from appointments.selectors.rota import PlannedSlot, SlotPlan, slots_plan
-from appointments.signals import closure_created
 from audit.services import audit_record
-from hospitals.models import Department, Doctor, Hospital
+from hospitals.models import Doctor, Hospital
 
 RULE_FIELDS = (
     "site",
@@ -248,7 +246,7 @@ def slots_generate(
             Slot.objects.filter(pk__in=chunk).update(orphaned_at=now)
         for chunk in _chunks(plan.to_restore, 2000):
             Slot.objects.filter(pk__in=chunk).update(orphaned_at=None)
-        _slots_insert(plan.to_create)
+        slots_insert(plan.to_create)
         _audit_generation(plan=plan, deleted=deleted, start=start, end=end, by=by)
     return len(plan.to_create)
 
@@ -272,7 +270,7 @@ SLOT_INSERT_COLUMNS = (
 )
 
 
-def _slots_insert(planned: list[PlannedSlot]) -> None:
+def slots_insert(planned: list[PlannedSlot]) -> None:
     """Insert planned slots, skipping any a concurrent run inserted first.
 
     The plan is a set difference, so what it returns is exact; the conflict clause only keeps
@@ -360,192 +358,3 @@ def _audit_generation(
 def _chunks(items: list, size: int):
     for index in range(0, len(items), size):
         yield items[index : index + size]
-
-
-def closure_create(
-    *,
-    scope: str,
-    starts_at: dt.datetime,
-    ends_at: dt.datetime,
-    reason: str,
-    by: Any,
-    doctor: Doctor | None = None,
-    department: Department | None = None,
-    hospital: Hospital | None = None,
-) -> Closure:
-    """Stop a clinic: close every open slot of the doctor / department / site in the period.
-
-    Sends `closure_created` inside the transaction: the booking issue cancels the appointments
-    of those slots there and tells the patients on commit. Locks the covered slots in
-    primary-key order before any appointment (the lock order in appointments/booking.py)."""
-    targets = {
-        Closure.Scope.DOCTOR: doctor,
-        Closure.Scope.DEPARTMENT: department,
-        Closure.Scope.HOSPITAL: hospital,
-    }
-    if scope not in targets:
-        raise ValidationError({"scope": _("Choose what to close.")})
-    if targets[scope] is None or sum(t is not None for t in targets.values()) != 1:
-        raise ValidationError({scope: _("Choose which one to close.")})
-    if ends_at <= starts_at:
-        raise ValidationError({"ends_at": _("The closure must end after it starts.")})
-    if not reason.strip():
-        raise ValidationError({"reason": _("Give a reason; patients will read it.")})
-    with transaction.atomic():
-        closure = Closure.objects.create(
-            scope=scope,
-            doctor=doctor,
-            department=department,
-            hospital=hospital,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason=reason.strip(),
-            created_by=by if by is not None and by.is_authenticated else None,
-        )
-        covered = closure_covered_slots(
-            scope=scope,
-            starts_at=starts_at,
-            ends_at=ends_at,
-            doctor=doctor,
-            department=department,
-            hospital=hospital,
-        ).select_for_update()
-        # The slots first, in primary-key order, then their appointments (lock order:
-        # appointments/booking.py).
-        slots = list(covered.order_by("pk").values("id", "doctor_id", "booked", "referral_booked"))
-        slot_ids = [slot["id"] for slot in slots]
-        Slot.objects.filter(pk__in=slot_ids).update(closed_at=timezone.now(), closure=closure)
-        common = {
-            "closure_id": closure.pk,
-            "scope": scope,
-            "starts_at": starts_at.isoformat(),
-            "ends_at": ends_at.isoformat(),
-            "reason": closure.reason,
-        }
-        if scope != Closure.Scope.DOCTOR:
-            audit_record(
-                actor=by,
-                action="closure.create",
-                target=targets[scope],
-                data={**common, "slots_closed": len(slot_ids)},
-            )
-        per_doctor: dict[int, list[dict]] = {}
-        for slot in slots:
-            per_doctor.setdefault(slot["doctor_id"], []).append(slot)
-        if scope == Closure.Scope.DOCTOR:
-            per_doctor.setdefault(doctor.pk, [])
-        doctors = Doctor.objects.in_bulk(list(per_doctor))
-        for doctor_id, doctor_slots in sorted(per_doctor.items()):
-            audit_record(
-                actor=by,
-                action="closure.create",
-                target=doctors[doctor_id],
-                data={
-                    **common,
-                    "slots_closed": len(doctor_slots),
-                    "places_booked": sum(s["booked"] + s["referral_booked"] for s in doctor_slots),
-                },
-            )
-        closure_created.send(sender=Closure, closure=closure, slot_ids=slot_ids)
-    return closure
-
-
-def calendar_token_issue(
-    *, owner: Any, purpose: str, doctor: Doctor | None = None, by: Any
-) -> tuple[CalendarToken, str]:
-    """Issue a feed link and return the token with its secret, shown once. Issuing again for
-    the same feed revokes the previous link."""
-    secret = secrets.token_urlsafe(32)
-    with transaction.atomic():
-        now = timezone.now()
-        previous = CalendarToken.objects.filter(
-            owner=owner, purpose=purpose, doctor=doctor, revoked_at__isnull=True
-        )
-        revoked_ids = list(previous.values_list("pk", flat=True))
-        previous.update(revoked_at=now)
-        token = CalendarToken.objects.create(
-            owner=owner,
-            purpose=purpose,
-            doctor=doctor,
-            token_hash=CalendarToken.hash_secret(secret),
-        )
-        audit_record(
-            actor=by,
-            action="calendar_token.issue",
-            target=doctor if doctor is not None else owner,
-            data={"token_id": token.pk, "purpose": purpose, "revoked_token_ids": revoked_ids},
-        )
-    return token, secret
-
-
-def calendar_token_revoke(*, token: CalendarToken, by: Any) -> CalendarToken:
-    with transaction.atomic():
-        updated = CalendarToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
-            revoked_at=timezone.now()
-        )
-        token.refresh_from_db()
-        if updated:
-            audit_record(
-                actor=by,
-                action="calendar_token.revoke",
-                target=token.doctor if token.doctor is not None else token.owner,
-                data={"token_id": token.pk, "purpose": token.purpose},
-            )
-    return token
-
-
-def calendar_token_mark_used(*, token: CalendarToken) -> None:
-    """Remember when a feed was last fetched (not audited: calendar apps poll every hour)."""
-    CalendarToken.objects.filter(pk=token.pk).update(last_used_at=timezone.now())
-
-
-# --- Booking (issue 5): the verbs live in appointments/booking.py; callers import them here.
-from appointments.booking import (  # noqa: E402
-    appointment_book,
-    appointment_cancel,
-    appointment_check_in,
-    appointment_complete,
-    appointment_lock,
-    appointment_mark_no_show,
-    appointment_reschedule,
-    appointment_start_consult,
-    hold_create,
-    hold_release,
-    mark_no_shows,
-    release_expired_holds,
-    waitlist_join,
-    waitlist_leave,
-    waitlist_promote,
-)
-from appointments.errors import BookingRefused  # noqa: E402
-from appointments.queue import queue_call_next  # noqa: E402
-from appointments.reminders import reminders_send_due  # noqa: E402
-
-__all__ = [
-    "BookingRefused",
-    "appointment_book",
-    "appointment_cancel",
-    "appointment_check_in",
-    "appointment_complete",
-    "appointment_lock",
-    "appointment_mark_no_show",
-    "appointment_reschedule",
-    "appointment_start_consult",
-    "calendar_token_issue",
-    "calendar_token_mark_used",
-    "calendar_token_revoke",
-    "closure_create",
-    "hold_create",
-    "hold_release",
-    "mark_no_shows",
-    "queue_call_next",
-    "release_expired_holds",
-    "reminders_send_due",
-    "schedule_rule_create",
-    "schedule_rule_delete",
-    "schedule_rule_update",
-    "slots_generate",
-    "waitlist_join",
-    "waitlist_leave",
-    "waitlist_promote",
-]

@@ -22,9 +22,9 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from appointments.emails import KIND_BOOKED, appointment_path, when
 from appointments.ics import appointment_ics, appointment_url
 from appointments.models import Appointment
+from appointments.services.messages import KIND_BOOKED, appointment_path, when
 from notifications.models import OutboxMessage
 from notifications.services import outbox_rows, outbox_write
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from appointments.booking import appointment_book
 from appointments.models import Appointment
 from appointments.selectors.alternatives import offer_key, offer_open
+from appointments.services.booking import appointment_book
 
 
 def offer_take(*, token: str, account: Any) -> Appointment:
