@@ -20,8 +20,8 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments.forms import FeedLinkRevokeForm
-from appointments.forms_booking import SearchForm
+from appointments.forms.console import FeedLinkRevokeForm
+from appointments.forms.search import SearchForm
 from appointments.ics import appointment_ics, personal_feed_ics
 from appointments.models import CalendarToken, Mode
 from appointments.selectors.alternatives import offer_used

@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from appointments.errors import BookingRefused
-from appointments.forms_confirm import ConfirmForm, RescheduleForm, WaitlistForm
+from appointments.forms.booking import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
 from appointments.selectors.appointments import (
     appointment_by_idempotency_key,

@@ -24,7 +24,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
-from appointments.forms import ClosureForm, FeedLinkRevokeForm, ScheduleRuleForm, parse_day
+from appointments.forms.console import ClosureForm, FeedLinkRevokeForm, ScheduleRuleForm, parse_day
 from appointments.ics import doctor_sessions_calendar
 from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot, Weekday
 from appointments.selectors.calendar import calendar_token_live

@@ -20,8 +20,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.errors import BookingRefused, OnlineNoDesk
-from appointments.forms_booking import DeskLookupForm
-from appointments.forms_desk import ClaimSelfForm
+from appointments.forms.desk import ClaimSelfForm, DeskLookupForm
 from appointments.models import Appointment, Mode
 from appointments.policies import slot_local_day
 from appointments.selectors.desk import desk_appointment, desk_queue_board, display_board

@@ -1,3 +1,6 @@
+"""Forms of the hospital admin console's schedule pages (rota, closures, the day view), and the
+revoking of a calendar-feed link (the console's and the patient's)."""
+
 from __future__ import annotations
 
 import datetime as dt

@@ -1,8 +1,6 @@
-"""Forms of the patient pages: search, the front desk's code."""
+"""The patient's search form."""
 
 from __future__ import annotations
-
-import re
 
 from django import forms
 from django.utils.translation import gettext_lazy as _
@@ -70,37 +68,3 @@ class SearchForm(forms.Form):
             district=data["district"],
             title=data["title"],
         )
-
-
-# A pasted link to the appointment page: /appointments/<code>/ anywhere in it.
-_APPOINTMENT_LINK = re.compile(r"/appointments/([A-Za-z0-9-]{1,12})(?:[/.?#]|$)")
-
-
-class DeskLookupForm(forms.Form):
-    """The code as typed, scanned (a handheld scanner types it and presses Enter) or pasted
-    as the link of the patient's appointment page."""
-
-    code = forms.CharField(
-        label=_("Appointment code"),
-        max_length=300,
-        widget=forms.TextInput(
-            attrs={
-                "autocomplete": "off",
-                "autocapitalize": "characters",
-                "autofocus": True,
-                "spellcheck": "false",
-            }
-        ),
-        error_messages={"required": _("Enter the code from the patient's confirmation.")},
-    )
-
-    def clean_code(self) -> str:
-        value = self.cleaned_data["code"].strip()
-        link = _APPOINTMENT_LINK.search(value)
-        if link is not None:
-            return link.group(1)
-        if len(value) > 12:
-            raise forms.ValidationError(
-                _("This is not an appointment code. Scan the QR code or type the code again.")
-            )
-        return value
