@@ -25,7 +25,7 @@ from appointments.models import Appointment, Mode
 from appointments.policies import slot_local_day
 from appointments.selectors.desk import desk_appointment, desk_queue_board, display_board
 from appointments.services.status import appointment_check_in
-from appointments.views import desk_page
+from appointments.views.decorators import desk_page
 from records.selectors import account_by_email_or_phone, patient_by_identity
 from records.services import DETAILS_MISMATCH, patient_claim_self
 

@@ -1,5 +1,5 @@
 """The pages that change bookings: confirm (hold, then book), the waiting list, cancel and
-reschedule (the desk's check-in is in views_desk.py). Each one calls one booking service; every
+reschedule (the desk's check-in is in views/desk.py). Each one calls one booking service; every
 refusal is shown with its own message on the page it came from."""
 
 from __future__ import annotations
@@ -29,7 +29,7 @@ from appointments.services.booking import appointment_book
 from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
 from appointments.services.waitlist import waitlist_join
-from appointments.views import account_appointment
+from appointments.views.decorators import account_appointment
 
 FULL = "slot_full"
 

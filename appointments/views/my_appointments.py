@@ -1,11 +1,10 @@
-"""Patient-facing booking pages: search, a doctor's periods, my appointments, calendars, and the
-front desk. Another account's appointment (or another hospital's, at a desk) is a 404."""
+"""An account's appointments: the list, one appointment (its history, QR code and a stopped
+clinic's offers), its .ics, and the personal calendar feed and its links. Another account's
+appointment is a 404."""
 
 from __future__ import annotations
 
 import datetime as dt
-import uuid
-from functools import wraps
 
 import segno
 from django.contrib import messages
@@ -21,29 +20,19 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods
 
 from appointments.forms.console import FeedLinkRevokeForm
-from appointments.forms.search import SearchForm
 from appointments.ics import appointment_ics, personal_feed_ics
 from appointments.models import CalendarToken, Mode
 from appointments.selectors.alternatives import offer_used
-from appointments.selectors.appointments import (
-    appointment_for_account,
-    appointments_upcoming_and_past,
-)
+from appointments.selectors.appointments import appointments_upcoming_and_past
 from appointments.selectors.calendar import appointments_for_feed, calendar_token_live
-from appointments.selectors.desk import desk_hospitals
-from appointments.selectors.search import SearchQuery, search_doctors
-from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public
 from appointments.services.calendar import (
     calendar_token_issue,
     calendar_token_mark_used,
     calendar_token_revoke,
 )
 from appointments.services.messages import offers as closure_offers_for
+from appointments.views.decorators import account_appointment
 from audit.selectors import audit_events_for
-from hospitals.hooks import next_free_periods
-from hospitals.selectors import hospital_districts
-
-POLL_SECONDS = 20
 
 # What the appointment's history says for each action the booking services audit
 # (`appointment.<new status>` for the status machine; a cancellation says why in data["why"]).
@@ -69,88 +58,10 @@ def history_label(event) -> str:
     return HISTORY_LABELS.get(event.action, event.action)
 
 
-@require_GET
-def search(request: HttpRequest) -> HttpResponse:
-    form = SearchForm(request.GET or None, districts=hospital_districts())
-    results = None
-    if form.is_bound and form.is_valid():
-        results = search_doctors(query=form.search_query())
-    elif not form.is_bound:
-        results = search_doctors(query=SearchQuery())
-    return render(request, "appointments/search.html", {"form": form, "results": results})
-
-
-def _doctor_or_404(pk: int):
-    doctor = doctor_public(pk=pk)
-    if doctor is None:
-        raise Http404
-    return doctor
-
-
-def _referral_param(request: HttpRequest) -> str:
-    """`?referral=<public_id>` from the record's "Book with this referral", carried into the
-    grid's links so the confirmation page starts with it (it re-checks the referral)."""
-    try:
-        return str(uuid.UUID(request.GET.get("referral", "")))
-    except ValueError:
-        return ""
-
-
-@require_GET
-def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    doctor = _doctor_or_404(pk)
-    doctor.next_free_period = next_free_periods(doctors=[doctor]).get(doctor.pk)
-    return render(
-        request,
-        "appointments/doctor_detail.html",
-        {
-            "doctor": doctor,
-            "hospital": doctor.hospital,
-            "department": doctor.department,
-            "grid": doctor_grid(doctor=doctor),
-            "grid_days": GRID_DAYS,
-            "poll_seconds": POLL_SECONDS,
-            "referral": _referral_param(request),
-        },
-    )
-
-
-@never_cache
-@require_GET
-def doctor_slots(request: HttpRequest, pk: int) -> HttpResponse:
-    """The grid alone: the page polls it where no push can arrive (DESIGN.md §5)."""
-    doctor = _doctor_or_404(pk)
-    return render(
-        request,
-        "appointments/includes/doctor_grid.html",
-        {
-            "doctor": doctor,
-            "grid": doctor_grid(doctor=doctor),
-            "poll_seconds": POLL_SECONDS,
-            "referral": _referral_param(request),
-        },
-    )
-
-
 def qr_svg(text: str) -> str:
     """An inline SVG QR code (never a Micro QR: phone and desk scanners do not read those)."""
     code = segno.make(text, error="m", micro=False)
     return code.svg_inline(scale=6, border=4, svgclass="qr-code", lineclass=None, omitsize=True)
-
-
-def account_appointment(view):
-    """Sign-in required; the appointment's code must belong to one of the account's people,
-    otherwise the page does not exist."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, code: str, **kwargs) -> HttpResponse:
-        appointment = appointment_for_account(account=request.user, code=code)
-        if appointment is None:
-            raise Http404
-        return view(request, appointment, **kwargs)
-
-    return wrapper
 
 
 @login_required
@@ -252,17 +163,3 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     calendar_token_mark_used(token=live)
     body = personal_feed_ics(appointments_for_feed(account=live.owner))
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
-
-
-def desk_page(view):
-    """Front desk and hospital admin members (and platform admins) only; 404 for others."""
-
-    @login_required
-    @wraps(view)
-    def wrapper(request: HttpRequest, **kwargs) -> HttpResponse:
-        hospitals = list(desk_hospitals(user=request.user))
-        if not hospitals:
-            raise Http404
-        return view(request, hospitals, **kwargs)
-
-    return wrapper
