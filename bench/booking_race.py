@@ -175,7 +175,7 @@ class City:
 
 def _run_clients(per_client: list[list], request) -> dict:
     """Start every client at once; each runs its requests one after another."""
-    from appointments.policies import BookingRefused
+    from appointments.errors import BookingRefused
 
     barrier = threading.Barrier(len(per_client) + 1)
     latencies: list[float] = []

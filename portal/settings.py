@@ -372,7 +372,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Booking --------------------------------------------------------------------------------
-# How long the confirmation page keeps a place (appointments.booking.hold_create).
+# How long the confirmation page keeps a place (appointments.services.holds.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
 
 # --- Clinical record -------------------------------------------------------------------------

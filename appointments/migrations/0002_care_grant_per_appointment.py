@@ -16,7 +16,7 @@ import datetime as dt
 from django.db import migrations
 from django.utils import timezone
 
-CARE_AFTER_VISIT = dt.timedelta(days=7)  # appointments.booking.CARE_AFTER_VISIT
+CARE_AFTER_VISIT = dt.timedelta(days=7)  # appointments.services.booking.CARE_AFTER_VISIT
 
 
 def forwards(apps, schema_editor):

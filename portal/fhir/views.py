@@ -27,8 +27,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_GET
 
 from accounts.services import access_token_authenticate
+from appointments.errors import BookingRefused
 from appointments.models import Appointment
-from appointments.policies import BookingRefused
 from appointments.services import appointment_book
 from audit.services import audit_record
 from portal.fhir import resources as fhir

@@ -11,8 +11,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from appointments.alternatives import OFFER_MAX_AGE, Rank, closure_alternatives, offer_token
 from appointments.models import Appointment
+from appointments.selectors import OFFER_MAX_AGE, Rank, closure_alternatives, offer_token
 from appointments.services import appointment_book, closure_create
 from notifications.models import Notification
 from notifications.services import outbox_deliver_due

@@ -14,7 +14,7 @@ from django.contrib.auth import SESSION_KEY
 from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
-from appointments.queue import masked_name
+from appointments.selectors import masked_name
 from appointments.services import appointment_check_in, queue_call_next
 from portal.asgi import application
 from tests.appointments.desk_setup import MORNING, SHANGHAI, appointment_at, clerk_of

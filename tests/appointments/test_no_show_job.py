@@ -7,9 +7,9 @@ import datetime as dt
 import pytest
 import time_machine
 
-from appointments.booking import NO_SHOW_GRACE_MINUTES
 from appointments.models import Appointment
 from appointments.services import appointment_book
+from appointments.services.status import NO_SHOW_GRACE_MINUTES
 from appointments.tasks import mark_no_shows
 from tests.appointments.booking_setup import open_slot, person
 

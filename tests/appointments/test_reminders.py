@@ -11,8 +11,12 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import translation
 
-from appointments.reminders import reminders_send_due_batch
-from appointments.services import appointment_book, appointment_cancel, reminders_send_due
+from appointments.services import (
+    appointment_book,
+    appointment_cancel,
+    reminders_send_due,
+    reminders_send_due_batch,
+)
 from appointments.tasks import send_due_reminders
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due

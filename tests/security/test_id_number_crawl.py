@@ -19,8 +19,8 @@ from django.test import Client
 from django.utils import timezone
 
 from accounts.models import User
+from appointments.errors import BookingRefused
 from appointments.models import Appointment, Slot
-from appointments.policies import BookingRefused
 from appointments.services import appointment_book
 from notifications import sms
 from notifications.models import Notification, OutboxMessage

@@ -16,8 +16,8 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.services import ACCESS_TOKEN_DAYS, access_token_create
-from appointments.alternatives import offer_token
 from appointments.models import CalendarToken
+from appointments.selectors import offer_token
 from appointments.services import (
     appointment_book,
     appointment_check_in,

@@ -1,4 +1,4 @@
-"""The lock order (appointments/booking.py) on the consult's side: joining a room and cancelling
+"""The lock order (appointments.services) on the consult's side: joining a room and cancelling
 its appointment lock the appointment before the consultation. See
 tests/appointments/test_lock_order.py for how `lock_step` makes an inverted order deadlock."""
 
