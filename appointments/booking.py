@@ -66,7 +66,7 @@ from appointments.signals import (
     appointment_status_changed,
 )
 from audit.services import audit_record
-from records import clinical
+from records import services as clinical
 from records.models import CareRelationship, Encounter, PatientLink, Referral
 from records.services import care_relationship_end, care_relationship_grant
 
