@@ -275,7 +275,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "telemedicine.tasks.expire_unfinished_consults",
         "schedule": 300.0,
     },
-    # Issued referrals past their validity expire (records.clinical.expire_referrals).
+    # Issued referrals past their validity expire (records.services.referrals.expire_referrals).
     "expire-referrals": {
         "task": "records.tasks.expire_referrals",
         "schedule": crontab(minute=5),

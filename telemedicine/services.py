@@ -23,8 +23,8 @@ from appointments.services import (
     appointment_start_consult,
 )
 from audit.services import audit_record
-from records.clinical import encounter_close, encounter_open
 from records.models import Encounter
+from records.services import encounter_close, encounter_open
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
 from telemedicine.selectors import DOCTOR, PATIENT, consultation_role, telemedicine_consent_given
 

@@ -29,7 +29,7 @@ from appointments.services.places import place_give_back, slots_lock
 from appointments.services.queue import queue_assign
 from appointments.signals import appointment_cancelled, appointment_status_changed
 from audit.services import audit_record
-from records import clinical
+from records import services as clinical
 from records.models import Encounter, Referral
 from records.services import care_relationship_end
 

@@ -24,7 +24,7 @@ from appointments.services import (
     closure_create,
 )
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.access import break_glass_open, record_access
 from records.models import Referral
 from tests.appointments.booking_setup import later_slot, open_slot, person

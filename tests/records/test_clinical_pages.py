@@ -8,7 +8,7 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.models import CareRelationship, ClinicalNote, Encounter, Prescription
 from tests.conftest import with_totp
 from tests.factories import ConsentFactory, DoctorFactory, StaffMembershipFactory, UserFactory

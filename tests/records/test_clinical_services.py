@@ -12,9 +12,9 @@ from django.utils import timezone
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_cancel, appointment_check_in
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.access import record_access
-from records.clinical import ClinicalRefused
+from records.errors import ClinicalRefused
 from records.models import (
     Allergy,
     CareRelationship,

@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_check_in
-from records import clinical
+from records import services as clinical
 from records.access import record_access
 from records.models import Encounter, Referral
 from records.selectors_record import record_timeline
