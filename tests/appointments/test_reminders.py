@@ -16,7 +16,7 @@ from appointments.services import appointment_book, appointment_cancel, reminder
 from appointments.tasks import send_due_reminders
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 
 pytestmark = pytest.mark.django_db
 
