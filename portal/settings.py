@@ -2,8 +2,8 @@
 
 With no environment at all it is the embedded default of DESIGN.md §5: DEBUG on, SQLite,
 the in-memory channel layer, console e-mail and SMS, a local-memory cache and a Celery worker
-on kombu's filesystem transport. Production differs only by environment variables; the README
-lists them.
+on kombu's filesystem transport. Production differs only by environment variables;
+docs/operations.md lists them.
 """
 
 from __future__ import annotations

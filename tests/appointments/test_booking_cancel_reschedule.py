@@ -18,7 +18,7 @@ from appointments.services import (
 from appointments.signals import appointment_cancelled
 from audit.models import AuditEvent
 from records.hooks import future_appointment_count
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.factories import ReferralFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

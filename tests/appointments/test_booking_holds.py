@@ -17,7 +17,7 @@ from appointments.services import (
     hold_release,
     release_expired_holds,
 )
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 
 pytestmark = pytest.mark.django_db
 

@@ -20,7 +20,7 @@ from appointments.services import (
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
 from notifications.tasks import deliver_outbox
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import StaffMembershipFactory
 

@@ -13,7 +13,7 @@ from appointments.services import BookingRefused, appointment_book, hold_create
 from appointments.signals import appointment_booked
 from audit.models import AuditEvent
 from records.models import CareRelationship, Consent, PatientLink
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.factories import (
     AppointmentFactory,
     DepartmentFactory,

@@ -12,7 +12,7 @@ import pytest
 from appointments import errors
 from appointments.models import Appointment
 from appointments.services import appointment_book, hold_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.concurrency import race
 from tests.factories import ReferralFactory
 

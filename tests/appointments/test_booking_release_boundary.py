@@ -10,7 +10,7 @@ import time_machine
 from appointments import errors
 from appointments.models import Appointment
 from appointments.services import appointment_book, hold_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db

@@ -21,7 +21,7 @@ from appointments.services import (
 )
 from appointments.signals import appointment_status_changed
 from audit.models import AuditEvent
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import AppointmentFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

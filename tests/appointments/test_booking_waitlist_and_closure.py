@@ -22,7 +22,7 @@ from appointments.services import (
 )
 from audit.models import AuditEvent
 from records.models import Consent
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.conftest import sign_in_recently, with_totp
 from tests.factories import StaffMembershipFactory
 

@@ -14,8 +14,8 @@ from django.utils import timezone
 from appointments.models import Appointment
 from records.access import record_access
 from records.models import CareRelationship
-from tests.appointments.booking_setup import later_slot, open_slot, person
-from tests.records.record_setup import doctor_account
+from tests.appointments.conftest import later_slot, open_slot, person
+from tests.records.conftest import doctor_account
 
 pytestmark = pytest.mark.django_db
 

@@ -22,7 +22,7 @@ from appointments.services import (
     waitlist_join,
     waitlist_promote,
 )
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.concurrency import lock_step
 from tests.factories import UserFactory
 

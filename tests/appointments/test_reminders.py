@@ -20,7 +20,7 @@ from appointments.services import (
 from appointments.tasks import send_due_reminders
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 from accounts.services import access_token_create
 from audit.models import AuditEvent
 from records.models import CareRelationship, Encounter
-from tests.appointments.booking_setup import person
+from tests.appointments.conftest import person
 from tests.conftest import with_totp
 from tests.factories import DoctorFactory, StaffMembershipFactory, UserFactory
 from tests.fhir.conftest import body, entries, outcome, validate

@@ -32,7 +32,7 @@ from telemedicine.services import (
     expire_unfinished,
     visit_complete,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import (
     ConsentFactory,
     DepartmentFactory,
@@ -40,7 +40,7 @@ from tests.factories import (
     HospitalFactory,
     UserFactory,
 )
-from tests.records.clinical_setup import (
+from tests.records.conftest import (
     booked_visit,
     checked_in_visit,
     drug,

@@ -22,7 +22,7 @@ from telemedicine.services import (
     consultation_join,
     visit_complete,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import (
     ConsentFactory,
     DepartmentFactory,
@@ -31,7 +31,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
-from tests.records.clinical_setup import drug, item
+from tests.records.conftest import drug, item
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours")]
 

@@ -38,7 +38,7 @@ from records.models import (
     PatientLink,
     Problem,
 )
-from tests.appointments.booking_setup import SHANGHAI, person
+from tests.appointments.conftest import SHANGHAI, person
 from tests.conftest import with_totp
 from tests.factories import (
     AppointmentFactory,

@@ -16,7 +16,7 @@ from telemedicine.models import Consultation
 from telemedicine.services import ConsultClosed, consultation_join
 from tests.concurrency import lock_step
 from tests.factories import DoctorFactory, UserFactory
-from tests.telemedicine.consult_setup import online_booking
+from tests.telemedicine.conftest import online_booking
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 
