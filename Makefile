@@ -24,9 +24,13 @@ run: install
 
 test: install lint unit browser
 
+# Style, models that match their migrations (with the test settings: production settings refuse
+# to start without a SECRET_KEY), and the layers contract of pyproject.toml.
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/python manage.py makemigrations --check --dry-run --settings=tests.settings
+	$(BIN)/lint-imports
 
 # Unit tests on both cores; then the tests that start servers, browsers or cut services, alone.
 unit: install

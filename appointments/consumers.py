@@ -7,7 +7,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 
 from appointments.live import desk_display_group, doctor_group
-from appointments.selectors_booking import desk_hospitals, doctor_public
+from appointments.selectors.desk import desk_hospitals
+from appointments.selectors.slots import doctor_public
 
 
 class DoctorSlotsConsumer(AsyncJsonWebsocketConsumer):

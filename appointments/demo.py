@@ -11,7 +11,7 @@ from decimal import Decimal
 from django.utils import timezone
 
 from appointments.models import Mode
-from appointments.services import schedule_rule_create, slots_generate
+from appointments.services.rota import schedule_rule_create, slots_generate
 from hospitals.models import Doctor, Hospital
 
 DEMO_DAYS = 14

@@ -7,9 +7,10 @@ import datetime as dt
 from celery import shared_task
 from django.utils import timezone
 
-from appointments.services import mark_no_shows as mark_no_shows_service
-from appointments.services import release_expired_holds as release_expired_holds_service
-from appointments.services import reminders_send_due, slots_generate
+from appointments.services.holds import release_expired_holds as release_expired_holds_service
+from appointments.services.reminders import reminders_send_due
+from appointments.services.rota import slots_generate
+from appointments.services.status import mark_no_shows as mark_no_shows_service
 
 UPCOMING_DAYS = 28
 

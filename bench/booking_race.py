@@ -71,8 +71,8 @@ class City:
     """One hospital, 100 doctors with accounts, and the people who will book."""
 
     def __init__(self) -> None:
+        from accounts.models import User
         from hospitals.models import Department, Doctor, Hospital
-        from portal.models import User
 
         self.hospital = Hospital.objects.create(
             slug="bench",
@@ -130,7 +130,7 @@ class City:
 
     def clients(self, count: int, requests: int) -> list[list[tuple]]:
         """`count` accounts; `requests` people spread over them, each linked and consenting."""
-        from portal.models import User
+        from accounts.models import User
         from records.idnumbers import make_id_number
         from records.models import Consent, Patient, PatientLink
 
@@ -175,7 +175,7 @@ class City:
 
 def _run_clients(per_client: list[list], request) -> dict:
     """Start every client at once; each runs its requests one after another."""
-    from appointments.policies import BookingRefused
+    from appointments.errors import BookingRefused
 
     barrier = threading.Barrier(len(per_client) + 1)
     latencies: list[float] = []

@@ -42,9 +42,9 @@ from django.test.utils import setup_test_environment, teardown_test_environment 
 
 
 def build(n: int) -> None:
+    from accounts.models import User
     from appointments.models import Appointment, Slot
     from hospitals.models import Department, Doctor, Hospital
-    from portal.models import User
     from records.idnumbers import make_id_number
     from records.models import Patient, PatientLink
 

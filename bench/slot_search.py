@@ -204,9 +204,9 @@ def explain(queryset) -> dict:
 
 def run_size(size: int, repeats: int, rng: random.Random) -> dict:
     from appointments.models import Slot
-    from appointments.selectors_booking import doctor_grid
-    from appointments.selectors_search import (
+    from appointments.selectors import (
         SearchQuery,
+        doctor_grid,
         doctors_matching,
         matching_slots,
         search_doctors,

@@ -88,27 +88,18 @@ def summary(values: list[float]) -> dict:
 
 def make_rooms(count: int) -> list[tuple[str, str, str]]:
     """(room id, patient session key, doctor session key) for `count` open rooms."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    from tests.telemedicine.consult_setup import open_room
+    from tests.sockets import session_key_for
+    from tests.telemedicine.conftest import open_room
 
     # The rooms' accounts never sign in with a password (their sessions are written here), so
     # hashing one with the production hasher (about a second of CPU each) measures nothing.
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
-    def key(user) -> str:
-        store = SessionStore()
-        store[SESSION_KEY] = str(user.pk)
-        store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-        store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-        store.save()
-        return store.session_key
-
     rooms = []
     for _ in range(count):
         appointment, patient, doctor = open_room()
-        rooms.append((str(appointment.consultation.public_id), key(patient), key(doctor)))
+        public_id = str(appointment.consultation.public_id)
+        rooms.append((public_id, session_key_for(patient), session_key_for(doctor)))
     return rooms
 
 

@@ -1,5 +1,5 @@
 """The public directory: hospitals, their departments and their doctors. A doctor's own page
-shows bookable periods, so it lives in appointments (appointments/views.py)."""
+shows bookable periods, so it lives in appointments (appointments/views/public.py)."""
 
 from __future__ import annotations
 

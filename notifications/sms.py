@@ -1,6 +1,6 @@
 """Text messages: one `send_sms` in front of a pluggable backend (settings.SMS_BACKEND).
 
-A provider is added as a class with `send(phone, text)`; see the README. Phone numbers never
+A provider is added as a class with `send(phone, text)`; see docs/operations.md. Phone numbers never
 reach the log unmasked.
 """
 

@@ -14,8 +14,8 @@ from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 
+from accounts.models import User
 from notifications.sms import send_sms
-from portal.models import User
 
 PHONE_REGION = "CN"  # numbers typed without a country code are mainland numbers
 

@@ -2,8 +2,8 @@
 
 With no environment at all it is the embedded default of DESIGN.md §5: DEBUG on, SQLite,
 the in-memory channel layer, console e-mail and SMS, a local-memory cache and a Celery worker
-on kombu's filesystem transport. Production differs only by environment variables; the README
-lists them.
+on kombu's filesystem transport. Production differs only by environment variables;
+docs/operations.md lists them.
 """
 
 from __future__ import annotations
@@ -94,6 +94,7 @@ INSTALLED_APPS = [
     "csp",
     # ours, in import order: a later app may import an earlier one, never the reverse
     "audit",
+    "accounts",
     "notifications",
     "hospitals",
     "records",
@@ -274,7 +275,7 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "telemedicine.tasks.expire_unfinished_consults",
         "schedule": 300.0,
     },
-    # Issued referrals past their validity expire (records.clinical.expire_referrals).
+    # Issued referrals past their validity expire (records.services.referrals.expire_referrals).
     "expire-referrals": {
         "task": "records.tasks.expire_referrals",
         "schedule": crontab(minute=5),
@@ -308,7 +309,7 @@ SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
 
 # --- Accounts -------------------------------------------------------------------------------
-AUTH_USER_MODEL = "portal.User"
+AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     "allauth.account.auth_backends.AuthenticationBackend",
@@ -371,7 +372,7 @@ USE_I18N = True
 USE_TZ = True
 
 # --- Booking --------------------------------------------------------------------------------
-# How long the confirmation page keeps a place (appointments.booking.hold_create).
+# How long the confirmation page keeps a place (appointments.services.holds.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
 
 # --- Clinical record -------------------------------------------------------------------------

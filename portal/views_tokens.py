@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.cache import never_cache
 
-from portal.models import PersonalAccessToken
-from portal.services import ACCESS_TOKEN_DAYS, access_token_create, access_token_revoke
+from accounts.models import PersonalAccessToken
+from accounts.services import ACCESS_TOKEN_DAYS, access_token_create, access_token_revoke
 
 
 class AccessTokenForm(forms.Form):

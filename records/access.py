@@ -192,7 +192,7 @@ def break_glass_open(
     """Emergency access for a doctor without a care relationship: a typed reason, 24 hours,
     audited, and the patient's accounts are told at once."""
     from notifications.services import notify
-    from records.services import care_relationship_grant
+    from records.services.care import care_relationship_grant
 
     reason = (reason or "").strip()
     if len(reason) < BREAK_GLASS_MIN_REASON:

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from records.idnumbers import make_id_number
 from records.models import ConsentKind, PatientLink, Relationship
-from records.services import consent_give, patient_add
+from records.services.consents import consent_give
+from records.services.people import patient_add
 
 
 @dataclass(frozen=True)

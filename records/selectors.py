@@ -4,16 +4,18 @@ link stops working at the very next request."""
 from __future__ import annotations
 
 import datetime as dt
+from typing import Any
 
 import phonenumbers
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from portal.models import User
+from accounts.models import User
 from records.crypto import id_number_hash
 from records.models import (
     CareRelationship,
     Consent,
+    Encounter,
     GuardianInvitation,
     Patient,
     PatientLink,
@@ -93,6 +95,11 @@ def referrals_of_patient(*, patient: Patient) -> QuerySet:
     return Referral.objects.filter(patient=patient).select_related(
         "to_hospital", "to_department", "to_doctor", "to_department__hospital"
     )
+
+
+def is_encounter_doctor(*, encounter: Encounter, account: Any) -> bool:
+    user_id = getattr(account, "pk", None)
+    return user_id is not None and encounter.doctor.user_id == user_id
 
 
 def patient_by_identity(

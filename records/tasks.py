@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from records.clinical import expire_referrals as expire_referrals_service
+from records.services.referrals import expire_referrals as expire_referrals_service
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_jitter=True, max_retries=3)

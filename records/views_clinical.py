@@ -25,11 +25,13 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from hospitals.models import Department, Doctor, Hospital
-from records import clinical
 from records.access import RecordAccess, record_access, record_read_audit
+from records.errors import ClinicalRefused
 from records.forms import return_paths
 from records.models import Allergy, ClinicalNote, Drug, Encounter, Prescription, Problem
+from records.selectors import is_encounter_doctor
 from records.selectors_record import record_timeline
+from records.services import history, notes, prescriptions, referrals
 
 WORKSPACE_TEMPLATE = "records/clinical/workspace.html"
 
@@ -62,9 +64,7 @@ def workspace_context(
     the editors when `encounter` is the reader's own. A fixed number of queries."""
     timeline = record_timeline(access=access)
     record_read_audit(access=access, what="record", request=request)
-    own = encounter is not None and clinical.is_encounter_doctor(
-        encounter=encounter, account=request.user
-    )
+    own = encounter is not None and is_encounter_doctor(encounter=encounter, account=request.user)
     draft_note = draft_prescription = None
     current = None
     if own:
@@ -92,11 +92,11 @@ def workspace_context(
         and "subjective" in request.POST
         and not getattr(request, "note_signed", False)
     ):
-        note_values = {name: request.POST.get(name, "") for name in clinical.NOTE_FIELDS}
+        note_values = {name: request.POST.get(name, "") for name in notes.NOTE_FIELDS}
     elif draft_note is not None:
-        note_values = {name: getattr(draft_note, name) for name in clinical.NOTE_FIELDS}
+        note_values = {name: getattr(draft_note, name) for name in notes.NOTE_FIELDS}
     else:
-        note_values = dict.fromkeys(clinical.NOTE_FIELDS, "")
+        note_values = dict.fromkeys(notes.NOTE_FIELDS, "")
     return {
         "access": access,
         "patient": access.patient,
@@ -121,9 +121,7 @@ def _own_encounter_or_404(request: HttpRequest, public_id) -> tuple[Encounter, R
         .filter(public_id=public_id)
         .first()
     )
-    if encounter is None or not clinical.is_encounter_doctor(
-        encounter=encounter, account=request.user
-    ):
+    if encounter is None or not is_encounter_doctor(encounter=encounter, account=request.user):
         raise Http404
     access = record_access(user=request.user, patient=encounter.patient)
     if not access.allowed:
@@ -187,13 +185,13 @@ def note_save(request: HttpRequest, encounter: Encounter) -> None:
         # Signing a draft after the encounter closed: the text stays as it was saved.
         if note is None:
             raise Http404
-        clinical.note_sign(note=note, by=request.user)
+        notes.note_sign(note=note, by=request.user)
         request.note_signed = True
         return
-    fields = {name: request.POST.get(name, "") for name in clinical.NOTE_FIELDS}
-    note = clinical.note_save(encounter=encounter, author=request.user, note=note, **fields)
+    fields = {name: request.POST.get(name, "") for name in notes.NOTE_FIELDS}
+    note = notes.note_save(encounter=encounter, author=request.user, note=note, **fields)
     if request.POST.get("action") == "sign":
-        clinical.note_sign(note=note, by=request.user)
+        notes.note_sign(note=note, by=request.user)
         request.note_signed = True
 
 
@@ -205,7 +203,7 @@ def note_addendum(request: HttpRequest, encounter: Encounter, note_id) -> None:
     ).first()
     if note is None:
         raise Http404
-    clinical.note_addendum_add(note=note, author=request.user, text=request.POST.get("text", ""))
+    notes.note_addendum_add(note=note, author=request.user, text=request.POST.get("text", ""))
 
 
 def _items_from_post(request: HttpRequest) -> list[dict[str, Any]]:
@@ -251,7 +249,7 @@ def prescription_edit(request: HttpRequest, encounter: Encounter) -> None:
     if action == "sign":
         if prescription is None:
             raise Http404
-        clinical.prescription_sign(prescription=prescription, by=request.user)
+        prescriptions.prescription_sign(prescription=prescription, by=request.user)
         return
     items = _items_of(prescription) if prescription is not None else []
     if action == "remove":
@@ -260,20 +258,20 @@ def prescription_edit(request: HttpRequest, encounter: Encounter) -> None:
         except (ValueError, IndexError):
             raise Http404 from None
         if not items:
-            raise clinical.ClinicalRefused(
+            raise ClinicalRefused(
                 gettext("A prescription keeps at least one drug; add another before removing it."),
                 code="empty",
             )
     else:
         items += _items_from_post(request)
-    clinical.prescription_save(
+    prescriptions.prescription_save(
         encounter=encounter, prescriber=request.user, items=items, prescription=prescription
     )
 
 
 @_post
 def allergy_add(request: HttpRequest, encounter: Encounter) -> None:
-    clinical.allergy_add(
+    history.allergy_add(
         encounter=encounter,
         by=request.user,
         substance=request.POST.get("substance", ""),
@@ -294,12 +292,12 @@ def _visible_or_404(encounter: Encounter, model, public_id, request: HttpRequest
 @_post
 def allergy_remove(request: HttpRequest, encounter: Encounter, item_id) -> None:
     allergy = _visible_or_404(encounter, Allergy, item_id, request)
-    clinical.allergy_remove(allergy=allergy, encounter=encounter, by=request.user)
+    history.allergy_remove(allergy=allergy, encounter=encounter, by=request.user)
 
 
 @_post
 def problem_add(request: HttpRequest, encounter: Encounter) -> None:
-    clinical.problem_add(
+    history.problem_add(
         encounter=encounter,
         by=request.user,
         description=request.POST.get("description", ""),
@@ -310,7 +308,7 @@ def problem_add(request: HttpRequest, encounter: Encounter) -> None:
 @_post
 def problem_resolve(request: HttpRequest, encounter: Encounter, item_id) -> None:
     problem = _visible_or_404(encounter, Problem, item_id, request)
-    clinical.problem_resolve(problem=problem, encounter=encounter, by=request.user)
+    history.problem_resolve(problem=problem, encounter=encounter, by=request.user)
 
 
 def _pk_or_none(value: str | None) -> int | None:
@@ -326,7 +324,7 @@ def referral_issue(request: HttpRequest, encounter: Encounter) -> None:
         pk=_pk_or_none(request.POST.get("to_hospital")), is_active=True
     ).first()
     if hospital is None:
-        raise clinical.ClinicalRefused(
+        raise ClinicalRefused(
             gettext("Choose the hospital or clinic you refer to."), code="hospital"
         )
     department = Department.objects.filter(
@@ -335,7 +333,7 @@ def referral_issue(request: HttpRequest, encounter: Encounter) -> None:
     doctor = Doctor.objects.filter(
         pk=_pk_or_none(request.POST.get("to_doctor")), is_active=True
     ).first()
-    clinical.referral_issue(
+    referrals.referral_issue(
         encounter=encounter,
         by=request.user,
         to_hospital=hospital,

@@ -12,8 +12,8 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment
-from appointments.policies import BookingRefused
 from appointments.services import (
     appointment_cancel,
     appointment_check_in,
@@ -23,8 +23,8 @@ from appointments.services import (
     appointment_start_consult,
 )
 from audit.services import audit_record
-from records.clinical import encounter_close, encounter_open
 from records.models import Encounter
+from records.services import encounter_close, encounter_open
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
 from telemedicine.selectors import DOCTOR, PATIENT, consultation_role, telemedicine_consent_given
 
@@ -87,7 +87,7 @@ def _lock(
 ) -> Consultation:
     """Lock the consultation's row. A verb that moves the appointment (`appointment=True`), or
     may cancel it and so free its slot's place (`slot=True`), locks those rows first: the lock
-    order is Slot → Appointment → Consultation → Encounter (appointments/booking.py), the one
+    order is Slot → Appointment → Consultation → Encounter (appointments.services), the one
     the cancel path takes before its receiver ends the consult here."""
     if appointment or slot:
         appointment_id = Consultation.objects.values_list("appointment_id", flat=True).get(

@@ -13,7 +13,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
 from appointments.models import Appointment
-from appointments.selectors_desk import doctor_queue_today
+from appointments.selectors import doctor_queue_today
 from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
 from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
@@ -227,7 +227,7 @@ def doctor_visit_complete(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def doctor_call_next(request: HttpRequest) -> HttpResponse:
     """ "Call next" of an in-person session: the next checked-in patient is called in and the
-    waiting-room display shows their number (appointments/queue.py)."""
+    waiting-room display shows their number (appointments/services/queue.py)."""
     doctor = doctor_for_account(account=request.user)
     if doctor is None:
         raise Http404

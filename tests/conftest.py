@@ -53,6 +53,23 @@ def _fresh_cache():
     cache.clear()
 
 
+@pytest.fixture
+def own_channel_layer():
+    """A channel layer of the test's own, dropped afterwards: a socket cut short must not leave
+    a lock of this test's event loop in the layer the next test uses."""
+    from channels.layers import channel_layers
+
+    channel_layers.backends.pop("default", None)
+    yield
+    channel_layers.backends.pop("default", None)
+
+
+@pytest.fixture
+def quick_socket_checks(settings):
+    """Sockets re-check their sign-in every 0.2 s instead of every few seconds."""
+    settings.SOCKET_SESSION_CHECK_SECONDS = 0.2
+
+
 def with_totp(user):
     """Give an account a TOTP authenticator, as staff must have before any staff page."""
     from allauth.mfa.totp.internal.auth import TOTP, generate_totp_secret

@@ -7,7 +7,7 @@ import factory
 from allauth.account.models import EmailAddress
 from django.utils import timezone
 
-from portal.models import User
+from accounts.models import User
 from records.idnumbers import make_id_number
 from records.models import Consent, Patient, PatientLink
 

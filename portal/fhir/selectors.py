@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import F, Q, QuerySet
 
 from appointments.models import Appointment, ScheduleRule, Slot
-from appointments.selectors_booking import appointments_for_account
+from appointments.selectors import appointments_for_account
 from hospitals.models import Doctor, Hospital
 from records.access import RecordAccess
 from records.models import Patient, PatientLink, Referral

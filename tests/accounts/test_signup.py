@@ -8,8 +8,8 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from accounts.models import User
 from notifications import sms
-from portal.models import User
 
 pytestmark = pytest.mark.django_db
 

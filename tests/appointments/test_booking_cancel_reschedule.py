@@ -8,7 +8,7 @@ import pytest
 import time_machine
 from django.utils import translation
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment
 from appointments.services import (
     appointment_book,
@@ -18,7 +18,7 @@ from appointments.services import (
 from appointments.signals import appointment_cancelled
 from audit.models import AuditEvent
 from records.hooks import future_appointment_count
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.factories import ReferralFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -54,7 +54,7 @@ def test_the_patient_cannot_cancel_after_the_cut_off():
     appointment, account = booked()
     cutoff = appointment.slot.start - dt.timedelta(hours=2)
     with time_machine.travel(cutoff + dt.timedelta(seconds=1), tick=False):
-        with translation.override("en"), pytest.raises(policies.CancelTooLate) as caught:
+        with translation.override("en"), pytest.raises(errors.CancelTooLate) as caught:
             appointment_cancel(appointment=appointment, by=account, reason="patient")
         assert "2 hours before" in str(caught.value.message)
     appointment.refresh_from_db()
@@ -73,14 +73,14 @@ def test_the_hospital_may_cancel_after_the_cut_off():
 
 def test_another_account_cannot_cancel_as_the_patient():
     appointment, _account = booked()
-    with pytest.raises(policies.PatientNotLinked):
+    with pytest.raises(errors.PatientNotLinked):
         appointment_cancel(appointment=appointment, by=UserFactory(), reason="patient")
 
 
 def test_a_cancelled_appointment_cannot_be_cancelled_again():
     appointment, account = booked()
     appointment_cancel(appointment=appointment, by=account, reason="patient")
-    with pytest.raises(policies.IllegalTransition):
+    with pytest.raises(errors.IllegalTransition):
         appointment_cancel(appointment=appointment, by=account, reason="patient")
     slot = appointment.slot
     slot.refresh_from_db()
@@ -127,7 +127,7 @@ def test_a_full_new_slot_leaves_the_old_appointment_untouched():
     appointment, account = booked()
     full = later_slot(appointment.slot, hours=3, capacity=0)
 
-    with pytest.raises(policies.SlotFull):
+    with pytest.raises(errors.SlotFull):
         appointment_reschedule(appointment=appointment, new_slot=full, by=account)
 
     appointment.refresh_from_db()
@@ -141,7 +141,7 @@ def test_reschedule_after_the_cut_off_is_refused():
     appointment, account = booked()
     new_slot = later_slot(appointment.slot, hours=3)
     late = appointment.slot.start - dt.timedelta(hours=1)
-    with time_machine.travel(late, tick=False), pytest.raises(policies.CancelTooLate):
+    with time_machine.travel(late, tick=False), pytest.raises(errors.CancelTooLate):
         appointment_reschedule(appointment=appointment, new_slot=new_slot, by=account)
 
 

@@ -9,7 +9,7 @@ import time_machine
 from django.test import override_settings
 from django.utils import timezone
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment, Hold
 from appointments.services import (
     appointment_book,
@@ -17,7 +17,7 @@ from appointments.services import (
     hold_release,
     release_expired_holds,
 )
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 
 pytestmark = pytest.mark.django_db
 
@@ -44,9 +44,9 @@ def test_while_held_nobody_else_can_take_the_last_place():
     slot = open_slot(capacity=1)
     hold_create(slot=slot, account=person()[1])
     patient, account = person()
-    with pytest.raises(policies.SlotFull):
+    with pytest.raises(errors.SlotFull):
         appointment_book(patient=patient, slot=slot, booked_by=account)
-    with pytest.raises(policies.SlotFull):
+    with pytest.raises(errors.SlotFull):
         hold_create(slot=slot, account=account)
 
 
@@ -147,7 +147,7 @@ def test_an_expired_hold_on_a_full_slot_is_refused_as_expired():
     with time_machine.travel(start + dt.timedelta(minutes=6), tick=False):
         release_expired_holds()
         hold_create(slot=slot, account=person()[1])  # someone else takes the place
-        with pytest.raises(policies.HoldExpired) as caught:
+        with pytest.raises(errors.HoldExpired) as caught:
             appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
     assert "ran out" in str(caught.value.message) or caught.value.code == "hold_expired"
     assert not Appointment.objects.exists()
@@ -158,7 +158,7 @@ def test_a_refused_booking_keeps_the_hold_and_its_place():
     slot = open_slot(capacity=1)
     patient, account = person(consent=False)
     hold = hold_create(slot=slot, account=account)
-    with pytest.raises(policies.ConsentMissing):
+    with pytest.raises(errors.ConsentMissing):
         appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
     hold.refresh_from_db()
     slot.refresh_from_db()
@@ -185,7 +185,7 @@ def test_submitting_the_same_hold_twice_does_not_book_twice():
     patient, account = person()
     hold = hold_create(slot=slot, account=account)
     appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
-    with pytest.raises(policies.SlotFull):
+    with pytest.raises(errors.SlotFull):
         appointment_book(patient=patient, slot=slot, booked_by=account, hold=hold)
     assert Appointment.objects.count() == 1
     counters_hold(slot)

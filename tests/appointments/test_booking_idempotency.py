@@ -6,7 +6,7 @@ import pytest
 
 from appointments.models import Appointment
 from appointments.services import appointment_book
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 
 pytestmark = pytest.mark.django_db
 

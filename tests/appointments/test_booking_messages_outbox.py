@@ -20,7 +20,7 @@ from appointments.services import (
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
 from notifications.tasks import deliver_outbox
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import StaffMembershipFactory
 
@@ -125,7 +125,7 @@ def test_each_patient_of_a_stopped_clinic_is_told_why():
 
 
 def test_booking_messages_are_written_once_however_often_the_signal_repeats():
-    from appointments.emails import on_appointment_booked
+    from appointments.services.messages import on_appointment_booked
 
     slot = open_slot()
     patient, account = person()

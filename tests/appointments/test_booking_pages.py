@@ -14,7 +14,7 @@ from django.core import mail
 from appointments.models import Appointment, Hold, WaitlistEntry
 from notifications.services import outbox_deliver_due
 from records.models import Referral
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.conftest import with_totp
 from tests.factories import (
     DepartmentFactory,

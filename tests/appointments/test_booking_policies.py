@@ -7,13 +7,13 @@ import datetime as dt
 import pytest
 from django.utils import timezone, translation
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment, Slot
 from appointments.services import BookingRefused, appointment_book, hold_create
 from appointments.signals import appointment_booked
 from audit.models import AuditEvent
 from records.models import CareRelationship, Consent, PatientLink
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.factories import (
     AppointmentFactory,
     DepartmentFactory,
@@ -96,7 +96,7 @@ def test_a_full_slot_is_refused_with_the_full_message():
     appointment_book(patient=first, slot=slot, booked_by=account)
     other, other_account = person()
 
-    error = refused(policies.SlotFull, patient=other, slot=slot, booked_by=other_account)
+    error = refused(errors.SlotFull, patient=other, slot=slot, booked_by=other_account)
 
     assert error.code == "slot_full"
     assert "fully booked" in str(error.message)
@@ -106,7 +106,7 @@ def test_a_full_slot_is_refused_with_the_full_message():
 def test_the_full_message_reads_in_chinese():
     slot = open_slot(capacity=0)
     patient, account = person()
-    error = refused(policies.SlotFull, patient=patient, slot=slot, booked_by=account)
+    error = refused(errors.SlotFull, patient=patient, slot=slot, booked_by=account)
     with translation.override("zh-hans"):
         assert "已约满" in str(error.message)
     with translation.override("en"):
@@ -121,7 +121,7 @@ def test_a_slot_not_released_says_when_it_opens():
     patient, account = person()
 
     with translation.override("en"):
-        error = refused(policies.NotReleasedYet, patient=patient, slot=slot, booked_by=account)
+        error = refused(errors.NotReleasedYet, patient=patient, slot=slot, booked_by=account)
         assert "opens for booking at" in str(error.message)
     nothing_left_behind(slot)
 
@@ -130,14 +130,14 @@ def test_a_started_slot_is_refused():
     start = timezone.now() - dt.timedelta(minutes=5)
     slot = open_slot(start=start, end=start + dt.timedelta(minutes=30))
     patient, account = person()
-    refused(policies.SlotStarted, patient=patient, slot=slot, booked_by=account)
+    refused(errors.SlotStarted, patient=patient, slot=slot, booked_by=account)
     nothing_left_behind(slot)
 
 
 def test_a_closed_slot_is_refused():
     slot = open_slot(closed_at=timezone.now())
     patient, account = person()
-    refused(policies.SlotClosed, patient=patient, slot=slot, booked_by=account)
+    refused(errors.SlotClosed, patient=patient, slot=slot, booked_by=account)
     nothing_left_behind(slot)
 
 
@@ -145,7 +145,7 @@ def test_an_account_cannot_book_for_a_stranger():
     slot = open_slot()
     patient, _owner = person()
     stranger = UserFactory()
-    refused(policies.PatientNotLinked, patient=patient, slot=slot, booked_by=stranger)
+    refused(errors.PatientNotLinked, patient=patient, slot=slot, booked_by=stranger)
     nothing_left_behind(slot)
 
 
@@ -156,14 +156,14 @@ def test_a_link_without_booking_rights_cannot_book():
     PatientLinkFactory(
         patient=patient, account=reader, relationship="spouse", is_manager=False, can_book=False
     )
-    refused(policies.PatientNotLinked, patient=patient, slot=slot, booked_by=reader)
+    refused(errors.PatientNotLinked, patient=patient, slot=slot, booked_by=reader)
 
 
 def test_a_revoked_link_cannot_book():
     slot = open_slot()
     patient, account = person()
     PatientLink.objects.filter(account=account).update(revoked_at=timezone.now())
-    refused(policies.PatientNotLinked, patient=patient, slot=slot, booked_by=account)
+    refused(errors.PatientNotLinked, patient=patient, slot=slot, booked_by=account)
 
 
 def test_booking_needs_the_persons_live_consent():
@@ -171,7 +171,7 @@ def test_booking_needs_the_persons_live_consent():
     patient, account = person()
     Consent.objects.filter(patient=patient).update(revoked_at=timezone.now())
 
-    error = refused(policies.ConsentMissing, patient=patient, slot=slot, booked_by=account)
+    error = refused(errors.ConsentMissing, patient=patient, slot=slot, booked_by=account)
     assert "consent" in str(error.message)
     nothing_left_behind(slot)
 
@@ -180,7 +180,7 @@ def test_one_person_cannot_take_two_places_of_one_slot():
     slot = open_slot()
     patient, account = person()
     appointment_book(patient=patient, slot=slot, booked_by=account)
-    refused(policies.AlreadyBooked, patient=patient, slot=slot, booked_by=account)
+    refused(errors.AlreadyBooked, patient=patient, slot=slot, booked_by=account)
     nothing_left_behind(slot, before=1)
 
 
@@ -192,7 +192,7 @@ def test_overlapping_appointments_are_refused():
     start = slot.start + dt.timedelta(minutes=15)
     clash = open_slot(start=start, end=start + dt.timedelta(minutes=30))
 
-    error = refused(policies.Overlapping, patient=patient, slot=clash, booked_by=account)
+    error = refused(errors.Overlapping, patient=patient, slot=clash, booked_by=account)
     assert Appointment.objects.get(slot=slot).code in str(error.message)
 
 
@@ -201,7 +201,7 @@ def test_one_appointment_per_doctor_session():
     patient, account = person()
     appointment_book(patient=patient, slot=slot, booked_by=account)
     refused(
-        policies.SameDoctorSession,
+        errors.SameDoctorSession,
         patient=patient,
         slot=later_slot(slot),
         booked_by=account,
@@ -215,7 +215,7 @@ def test_one_appointment_per_department_a_day():
     colleague = DoctorFactory(department=slot.department, user=None)
     start = slot.start + dt.timedelta(hours=2)
     other = SlotFactory(doctor=colleague, start=start, end=start + dt.timedelta(minutes=30))
-    refused(policies.SameDepartmentDay, patient=patient, slot=other, booked_by=account)
+    refused(errors.SameDepartmentDay, patient=patient, slot=other, booked_by=account)
 
 
 def test_another_department_the_same_day_is_fine():
@@ -240,7 +240,7 @@ def test_the_monthly_cap_per_account():
     _monthly_history(account, 2)
 
     with translation.override("en"):
-        error = refused(policies.MonthlyCapAccount, patient=patient, slot=slot, booked_by=account)
+        error = refused(errors.MonthlyCapAccount, patient=patient, slot=slot, booked_by=account)
         assert "2 bookings this month" in str(error.message)
     nothing_left_behind(slot)
 
@@ -274,7 +274,7 @@ def test_the_monthly_cap_per_phone_follows_the_number_to_another_account():
     account.save()
 
     with translation.override("en"):
-        error = refused(policies.MonthlyCapPhone, patient=patient, slot=slot, booked_by=account)
+        error = refused(errors.MonthlyCapPhone, patient=patient, slot=slot, booked_by=account)
         assert "phone number" in str(error.message)
 
 
@@ -299,7 +299,7 @@ def test_paediatrics_takes_children_by_their_age_on_the_day_of_the_slot():
     child, account = person(birth_date=birthday, relationship="child")
 
     with translation.override("en"):
-        error = refused(policies.NotEligibleAge, patient=child, slot=slot, booked_by=account)
+        error = refused(errors.NotEligibleAge, patient=child, slot=slot, booked_by=account)
         assert "0–14" in str(error.message)
 
     younger, account2 = person(birth_date=birthday + dt.timedelta(days=1), relationship="child")
@@ -311,7 +311,7 @@ def test_gynaecology_takes_women_only():
     slot = open_slot(doctor=DoctorFactory(department=gynaecology, user=None))
     man, account = person(sex="male")
     with translation.override("en"):
-        error = refused(policies.NotEligibleSex, patient=man, slot=slot, booked_by=account)
+        error = refused(errors.NotEligibleSex, patient=man, slot=slot, booked_by=account)
         assert "female" in str(error.message)
 
 
@@ -331,7 +331,7 @@ def test_three_no_shows_in_ninety_days_block_the_person():
     _no_shows(patient, 3)
 
     with translation.override("en"):
-        error = refused(policies.NoShowBlocked, patient=patient, slot=slot, booked_by=account)
+        error = refused(errors.NoShowBlocked, patient=patient, slot=slot, booked_by=account)
         assert "missed 3 appointments" in str(error.message)
 
 
@@ -398,7 +398,7 @@ def test_an_unusable_referral_is_refused(change, why):
 
     with translation.override("en"):
         error = refused(
-            policies.ReferralUnusable,
+            errors.ReferralUnusable,
             patient=patient,
             slot=slot,
             booked_by=account,
@@ -427,7 +427,7 @@ def test_a_referral_takes_a_referral_place_and_is_marked_booked():
 def test_without_a_referral_referral_places_are_not_for_the_public():
     slot = _referral_slot()
     patient, account = person()
-    refused(policies.SlotFull, patient=patient, slot=slot, booked_by=account)
+    refused(errors.SlotFull, patient=patient, slot=slot, booked_by=account)
 
 
 def test_after_the_merge_time_unused_referral_places_are_public():
@@ -445,7 +445,7 @@ def test_a_hold_of_another_account_cannot_be_used():
     patient, account = person()
     thief = UserFactory()
     hold = hold_create(slot=slot, account=thief)
-    refused(policies.HoldNotYours, patient=patient, slot=slot, booked_by=account, hold=hold)
+    refused(errors.HoldNotYours, patient=patient, slot=slot, booked_by=account, hold=hold)
     nothing_left_behind(slot)
 
 

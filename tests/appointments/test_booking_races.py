@@ -9,10 +9,10 @@ from __future__ import annotations
 
 import pytest
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment
 from appointments.services import appointment_book, hold_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.concurrency import race
 from tests.factories import ReferralFactory
 
@@ -29,7 +29,7 @@ def _one_winner(results) -> None:
     winners = [r for r in results if isinstance(r, Appointment)]
     losers = [r for r in results if not isinstance(r, Appointment)]
     assert len(winners) == 1, results
-    assert all(isinstance(r, policies.SlotFull) for r in losers), losers
+    assert all(isinstance(r, errors.SlotFull) for r in losers), losers
 
 
 def test_thirty_racers_for_the_last_public_place_one_wins():
@@ -70,7 +70,7 @@ def test_thirty_holds_for_the_last_place_one_wins():
     results = race([lambda a=a: hold_create(slot=slot, account=a) for a in accounts])
 
     assert sum(not isinstance(r, Exception) for r in results) == 1
-    assert all(isinstance(r, policies.SlotFull) for r in results if isinstance(r, Exception))
+    assert all(isinstance(r, errors.SlotFull) for r in results if isinstance(r, Exception))
     counters_hold(slot)
 
 

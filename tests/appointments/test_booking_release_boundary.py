@@ -7,10 +7,10 @@ import datetime as dt
 import pytest
 import time_machine
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment
 from appointments.services import appointment_book, hold_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.factories import ReferralFactory
 
 pytestmark = pytest.mark.django_db
@@ -24,9 +24,9 @@ def test_public_places_open_exactly_at_release():
 
     with time_machine.travel(slot.release_at - SECOND, tick=False):
         for patient, account in people:
-            with pytest.raises(policies.NotReleasedYet):
+            with pytest.raises(errors.NotReleasedYet):
                 appointment_book(patient=patient, slot=slot, booked_by=account)
-        with pytest.raises(policies.NotReleasedYet):
+        with pytest.raises(errors.NotReleasedYet):
             hold_create(slot=slot, account=people[0][1])
     assert not Appointment.objects.exists()
 
@@ -45,12 +45,12 @@ def test_referral_places_open_exactly_at_their_release():
 
     with time_machine.travel(slot.referral_release_at - SECOND, tick=False):
         for (patient, account), referral in zip(people, referrals, strict=True):
-            with pytest.raises(policies.NotReleasedYet):
+            with pytest.raises(errors.NotReleasedYet):
                 appointment_book(patient=patient, slot=slot, booked_by=account, referral=referral)
     with time_machine.travel(slot.referral_release_at + SECOND, tick=False):
         # Public places are still closed for everyone else.
         stranger, stranger_account = person()
-        with pytest.raises(policies.NotReleasedYet):
+        with pytest.raises(errors.NotReleasedYet):
             appointment_book(patient=stranger, slot=slot, booked_by=stranger_account)
         for (patient, account), referral in zip(people, referrals, strict=True):
             appointment = appointment_book(

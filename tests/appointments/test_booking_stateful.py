@@ -22,7 +22,7 @@ from appointments.services import (
     hold_create,
     release_expired_holds,
 )
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.factories import DoctorFactory, HospitalFactory
 
 ACCOUNTS = 4

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import time_machine
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment
 from appointments.services import (
     appointment_book,
@@ -21,7 +21,7 @@ from appointments.services import (
 )
 from appointments.signals import appointment_status_changed
 from audit.models import AuditEvent
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import AppointmentFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
@@ -75,7 +75,7 @@ def test_check_in_only_on_the_day_of_the_slot():
     slot = open_slot()
     patient, account = person()
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
-    with pytest.raises(policies.NotOnTheDay):
+    with pytest.raises(errors.NotOnTheDay):
         appointment_check_in(appointment=appointment, by=account)
     appointment.refresh_from_db()
     assert appointment.status == "booked"
@@ -92,7 +92,7 @@ def test_an_in_person_appointment_checks_in_before_the_consult():
     slot = open_slot()
     patient, account = person()
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
-    with pytest.raises(policies.IllegalTransition):
+    with pytest.raises(errors.IllegalTransition):
         appointment_start_consult(appointment=appointment, by=account)
 
 
@@ -105,7 +105,7 @@ def test_every_illegal_edge_is_refused(old, new):
     appointment = AppointmentFactory(
         status=old, slot=SlotFactory(start=start, end=start + dt.timedelta(minutes=30))
     )
-    with pytest.raises(policies.IllegalTransition):
+    with pytest.raises(errors.IllegalTransition):
         SERVICES[new](appointment=appointment, by=None)
     appointment.refresh_from_db()
     assert appointment.status == old
@@ -115,7 +115,7 @@ def test_every_illegal_edge_is_refused(old, new):
 def test_only_booked_appointments_are_cancelled_by_the_patient(old):
     patient, account = person()
     appointment = AppointmentFactory(status=old, patient=patient, booked_by=account)
-    with pytest.raises(policies.IllegalTransition):
+    with pytest.raises(errors.IllegalTransition):
         appointment_cancel(appointment=appointment, by=account, reason="patient")
 
 
@@ -123,7 +123,7 @@ def test_no_show_only_once_the_slot_began():
     slot = open_slot()
     patient, account = person()
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
-    with pytest.raises(policies.NoShowTooEarly):
+    with pytest.raises(errors.NoShowTooEarly):
         appointment_mark_no_show(appointment=appointment, by=None)
 
 

@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from appointments import policies
+from appointments import errors
 from appointments.models import Appointment
 from appointments.services import (
     appointment_book,
@@ -22,7 +22,7 @@ from appointments.services import (
 )
 from audit.models import AuditEvent
 from records.models import Consent
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.conftest import sign_in_recently, with_totp
 from tests.factories import StaffMembershipFactory
 
@@ -39,14 +39,14 @@ def full_slot():
 def test_joining_the_waiting_list_of_a_slot_with_places_is_refused():
     slot = open_slot(capacity=2)
     patient, account = person()
-    with pytest.raises(policies.PlacesLeft):
+    with pytest.raises(errors.PlacesLeft):
         waitlist_join(patient=patient, slot=slot, account=account)
 
 
 def test_joining_checks_the_booking_rules():
     slot, _appointment, _account = full_slot()
     patient, account = person(consent=False)
-    with pytest.raises(policies.ConsentMissing):
+    with pytest.raises(errors.ConsentMissing):
         waitlist_join(patient=patient, slot=slot, account=account)
 
 
@@ -54,7 +54,7 @@ def test_a_person_waits_once():
     slot, _appointment, _account = full_slot()
     patient, account = person()
     waitlist_join(patient=patient, slot=slot, account=account)
-    with pytest.raises(policies.AlreadyWaiting):
+    with pytest.raises(errors.AlreadyWaiting):
         waitlist_join(patient=patient, slot=slot, account=account)
 
 

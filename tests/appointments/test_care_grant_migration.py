@@ -1,4 +1,5 @@
-"""appointments 0009: grants written before one-grant-per-appointment are brought in line."""
+"""appointments 0002 (0009 until issue 14 regenerated the migrations): grants written before
+one-grant-per-appointment are brought in line."""
 
 from __future__ import annotations
 
@@ -13,12 +14,12 @@ from django.utils import timezone
 from appointments.models import Appointment
 from records.access import record_access
 from records.models import CareRelationship
-from tests.appointments.booking_setup import later_slot, open_slot, person
-from tests.records.record_setup import doctor_account
+from tests.appointments.conftest import later_slot, open_slot, person
+from tests.records.conftest import doctor_account
 
 pytestmark = pytest.mark.django_db
 
-migration = importlib.import_module("appointments.migrations.0009_care_grant_per_appointment")
+migration = importlib.import_module("appointments.migrations.0002_care_grant_per_appointment")
 
 
 def test_a_shared_grant_of_a_cancelled_booking_ends_and_the_live_booking_gets_its_own():

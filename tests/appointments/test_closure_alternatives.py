@@ -11,12 +11,12 @@ import pytest
 import time_machine
 from django.core import mail
 
-from appointments.alternatives import OFFER_MAX_AGE, Rank, closure_alternatives, offer_token
 from appointments.models import Appointment
+from appointments.selectors import OFFER_MAX_AGE, Rank, closure_alternatives, offer_token
 from appointments.services import appointment_book, closure_create
 from notifications.models import Notification
 from notifications.services import outbox_deliver_due
-from tests.appointments.booking_setup import later_slot, open_slot, person
+from tests.appointments.conftest import later_slot, open_slot, person
 from tests.conftest import with_totp
 from tests.factories import (
     DepartmentFactory,

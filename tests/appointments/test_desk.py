@@ -9,7 +9,7 @@ import pytest
 import time_machine
 
 from appointments.services import appointment_check_in, queue_call_next
-from tests.appointments.desk_setup import MORNING, appointment_at, clerk_of
+from tests.appointments.conftest import MORNING, appointment_at, clerk_of
 from tests.conftest import with_totp
 from tests.factories import (
     AppointmentFactory,

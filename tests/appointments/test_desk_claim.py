@@ -11,7 +11,7 @@ import pytest
 from audit.models import AuditEvent
 from records.idnumbers import make_id_number
 from records.models import PatientLink
-from tests.appointments.desk_setup import clerk_of
+from tests.appointments.conftest import clerk_of
 from tests.factories import HospitalFactory, PatientFactory, PatientLinkFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -6,18 +6,12 @@ from __future__ import annotations
 
 import pytest
 import time_machine
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
-from django.conf import settings as django_settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
-from appointments.queue import masked_name
+from appointments.selectors import masked_name
 from appointments.services import appointment_check_in, queue_call_next
-from portal.asgi import application
-from tests.appointments.desk_setup import MORNING, SHANGHAI, appointment_at, clerk_of
+from tests.appointments.conftest import MORNING, SHANGHAI, appointment_at, clerk_of
 from tests.factories import (
     DoctorFactory,
     HospitalFactory,
@@ -25,9 +19,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
-
-TIMEOUT = 5
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
+from tests.sockets import TIMEOUT, async_test, open_socket
 
 
 def test_names_are_masked_for_the_waiting_room():
@@ -100,24 +92,8 @@ def test_the_display_is_404_for_anyone_but_the_hospitals_desk(client, hospital, 
 # --- The socket -------------------------------------------------------------------------------
 
 
-@database_sync_to_async
-def session_cookie(user) -> bytes:
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store["_auth_user_backend"] = django_settings.AUTHENTICATION_BACKENDS[0]
-    store["_auth_user_hash"] = user.get_session_auth_hash()
-    store.save()
-    return f"{django_settings.SESSION_COOKIE_NAME}={store.session_key}".encode()
-
-
-async def display_socket(slug: str, user=None) -> WebsocketCommunicator:
-    headers = list(HEADERS)
-    if user is not None:
-        headers.append((b"cookie", await session_cookie(user)))
-    communicator = WebsocketCommunicator(application, f"/ws/desk/display/{slug}/", headers=headers)
-    connected, _ = await communicator.connect(timeout=TIMEOUT)
-    assert connected
-    return communicator
+async def display_socket(slug: str, user=None):
+    return await open_socket(f"/ws/desk/display/{slug}/", user)
 
 
 @pytest.fixture
@@ -136,11 +112,8 @@ def _today_in_shanghai():
 
 
 @pytest.mark.django_db(transaction=True)
-def test_call_next_reaches_the_display_over_channels_redis(hospital, redis_layer):
-    async_to_sync(_call_next_reaches_the_display)(hospital)
-
-
-async def _call_next_reaches_the_display(hospital):
+@async_test
+async def test_call_next_reaches_the_display_over_channels_redis(hospital, redis_layer):
     @database_sync_to_async
     def day():
         doctor = DoctorFactory(department__hospital=hospital, user=UserFactory())
@@ -175,11 +148,8 @@ async def _call_next_reaches_the_display(hospital):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_other_hospitals_and_anonymous_sockets_are_closed_with_4403(hospital):
-    async_to_sync(_foreign_sockets_are_closed)(hospital)
-
-
-async def _foreign_sockets_are_closed(hospital):
+@async_test
+async def test_other_hospitals_and_anonymous_sockets_are_closed_with_4403(hospital):
     other_desk = await database_sync_to_async(clerk_of)(
         await database_sync_to_async(HospitalFactory)()
     )

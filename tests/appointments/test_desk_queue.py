@@ -9,10 +9,10 @@ import pytest
 import time_machine
 
 from appointments.models import Appointment
-from appointments.selectors_desk import doctor_queue_today
+from appointments.selectors import doctor_queue_today
 from appointments.services import appointment_check_in, queue_call_next
 from audit.models import AuditEvent
-from tests.appointments.desk_setup import MORNING, appointment_at, clerk_of
+from tests.appointments.conftest import MORNING, appointment_at, clerk_of
 from tests.concurrency import race
 from tests.factories import DoctorFactory, HospitalFactory, UserFactory
 

@@ -1,27 +1,22 @@
 """Places left change live on an open doctor page: a push to the doctor's group reaches every
-connected browser of that doctor, and no other. (No pytest-asyncio here: each test drives its
-scenario with async_to_sync, so database_sync_to_async runs on the test's own thread.)"""
+connected browser of that doctor, and no other."""
 
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
-from channels.testing import WebsocketCommunicator
 from django.db import transaction
 
 from appointments.live import slot_places_changed
-from portal.asgi import application
 from tests.factories import DoctorFactory, SlotFactory
+from tests.sockets import TIMEOUT, async_test, open_socket
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
-TIMEOUT = 5
-HEADERS = [(b"origin", b"http://127.0.0.1"), (b"host", b"127.0.0.1")]
 
-
-def connect(doctor_id: int) -> WebsocketCommunicator:
-    return WebsocketCommunicator(application, f"/ws/slots/doctor/{doctor_id}/", headers=HEADERS)
+async def doctor_page(doctor_id: int):
+    """An anonymous page's socket on the doctor's live places (public), connected."""
+    return await open_socket(f"/ws/slots/doctor/{doctor_id}/")
 
 
 @database_sync_to_async
@@ -32,16 +27,11 @@ def book_one_place(slot) -> None:
         slot_places_changed(slot=slot)
 
 
-def test_a_booking_pushes_the_new_places_left_to_a_connected_page():
-    async_to_sync(_test_a_booking_pushes_the_new_places_left_to_a_connected_page)()
-
-
-async def _test_a_booking_pushes_the_new_places_left_to_a_connected_page():
+@async_test
+async def test_a_booking_pushes_the_new_places_left_to_a_connected_page():
     doctor = await database_sync_to_async(DoctorFactory)()
     slot = await database_sync_to_async(SlotFactory)(doctor=doctor, capacity=2)
-    page = connect(doctor.pk)
-    connected, _ = await page.connect(timeout=TIMEOUT)
-    assert connected
+    page = await doctor_page(doctor.pk)
     try:
         await book_one_place(slot)
         message = await page.receive_json_from(timeout=TIMEOUT)
@@ -59,17 +49,12 @@ async def _test_a_booking_pushes_the_new_places_left_to_a_connected_page():
         await page.disconnect()
 
 
-def test_another_doctors_page_hears_nothing():
-    async_to_sync(_test_another_doctors_page_hears_nothing)()
-
-
-async def _test_another_doctors_page_hears_nothing():
+@async_test
+async def test_another_doctors_page_hears_nothing():
     doctor, other = await database_sync_to_async(DoctorFactory.create_batch)(2)
     slot = await database_sync_to_async(SlotFactory)(doctor=doctor)
-    watching = connect(doctor.pk)
-    elsewhere = connect(other.pk)
-    assert (await watching.connect(timeout=TIMEOUT))[0]
-    assert (await elsewhere.connect(timeout=TIMEOUT))[0]
+    watching = await doctor_page(doctor.pk)
+    elsewhere = await doctor_page(other.pk)
     try:
         await book_one_place(slot)
         assert (await watching.receive_json_from(timeout=TIMEOUT))["slot"] == slot.pk
@@ -79,15 +64,11 @@ async def _test_another_doctors_page_hears_nothing():
         await elsewhere.disconnect()
 
 
-def test_a_rolled_back_change_pushes_nothing():
-    async_to_sync(_test_a_rolled_back_change_pushes_nothing)()
-
-
-async def _test_a_rolled_back_change_pushes_nothing():
+@async_test
+async def test_a_rolled_back_change_pushes_nothing():
     doctor = await database_sync_to_async(DoctorFactory)()
     slot = await database_sync_to_async(SlotFactory)(doctor=doctor)
-    page = connect(doctor.pk)
-    assert (await page.connect(timeout=TIMEOUT))[0]
+    page = await doctor_page(doctor.pk)
 
     @database_sync_to_async
     def change_then_roll_back():
@@ -102,14 +83,9 @@ async def _test_a_rolled_back_change_pushes_nothing():
         await page.disconnect()
 
 
-def test_an_unknown_doctors_socket_is_closed_with_4404():
-    async_to_sync(_test_an_unknown_doctors_socket_is_closed_with_4404)()
-
-
-async def _test_an_unknown_doctors_socket_is_closed_with_4404():
-    page = connect(999999)
-    connected, _ = await page.connect(timeout=TIMEOUT)
-    assert connected
+@async_test
+async def test_an_unknown_doctors_socket_is_closed_with_4404():
+    page = await doctor_page(999999)
     try:
         output = await page.receive_output(timeout=TIMEOUT)
         assert output == {"type": "websocket.close", "code": 4404}
@@ -117,16 +93,11 @@ async def _test_an_unknown_doctors_socket_is_closed_with_4404():
         await page.disconnect()
 
 
-def test_whatever_a_browser_sends_on_the_listen_only_socket_is_ignored_and_pushes_go_on():
-    async_to_sync(_test_whatever_a_browser_sends_is_ignored)()
-
-
-async def _test_whatever_a_browser_sends_is_ignored():
+@async_test
+async def test_whatever_a_browser_sends_on_the_listen_only_socket_is_ignored_and_pushes_go_on():
     doctor = await database_sync_to_async(DoctorFactory)()
     slot = await database_sync_to_async(SlotFactory)(doctor=doctor, capacity=2)
-    page = connect(doctor.pk)
-    connected, _ = await page.connect(timeout=TIMEOUT)
-    assert connected
+    page = await doctor_page(doctor.pk)
     try:
         # Not JSON, and JSON nested deeper than the parser goes: neither may kill the socket.
         for garbage in ("not json", "[" * 20_000, '{"type": "slot.places"}'):

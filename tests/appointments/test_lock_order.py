@@ -1,4 +1,4 @@
-"""The lock order (appointments/booking.py): Slot → Appointment → Consultation → Encounter →
+"""The lock order (appointments.services): Slot → Appointment → Consultation → Encounter →
 the rest, rows of one table by primary key. Each test runs two real code paths that lock the
 same rows; `lock_step` makes each take its first lock before either takes its second, so two
 paths in opposite orders deadlock on the first round (PostgreSQL's DeadlockDetected), and in
@@ -11,8 +11,8 @@ import datetime as dt
 import pytest
 from django.db import DatabaseError, connection
 
+from appointments.errors import BookingRefused
 from appointments.models import Appointment, Slot
-from appointments.policies import BookingRefused
 from appointments.services import (
     appointment_book,
     appointment_cancel,
@@ -22,7 +22,7 @@ from appointments.services import (
     waitlist_join,
     waitlist_promote,
 )
-from tests.appointments.booking_setup import counters_hold, later_slot, open_slot, person
+from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.concurrency import lock_step
 from tests.factories import UserFactory
 

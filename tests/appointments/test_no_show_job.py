@@ -7,11 +7,11 @@ import datetime as dt
 import pytest
 import time_machine
 
-from appointments.booking import NO_SHOW_GRACE_MINUTES
 from appointments.models import Appointment
 from appointments.services import appointment_book
+from appointments.services.status import NO_SHOW_GRACE_MINUTES
 from appointments.tasks import mark_no_shows
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 
 pytestmark = pytest.mark.django_db
 

@@ -11,12 +11,16 @@ from django.core import mail
 from django.test import override_settings
 from django.utils import translation
 
-from appointments.reminders import reminders_send_due_batch
-from appointments.services import appointment_book, appointment_cancel, reminders_send_due
+from appointments.services import (
+    appointment_book,
+    appointment_cancel,
+    reminders_send_due,
+    reminders_send_due_batch,
+)
 from appointments.tasks import send_due_reminders
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 
 pytestmark = pytest.mark.django_db
 

@@ -11,10 +11,10 @@ import time_machine
 from appointments.models import Slot
 from appointments.selectors import slots_orphaned, slots_plan
 from appointments.services import (
-    _slots_insert,
     schedule_rule_delete,
     schedule_rule_update,
     slots_generate,
+    slots_insert,
 )
 from audit.models import AuditEvent
 from hospitals.models import HolidayCalendar, HolidayDate
@@ -243,6 +243,6 @@ def test_slots_a_concurrent_run_inserted_first_are_skipped_not_an_error(early_20
     plan = slots_plan(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4))
     slots_generate(start=dt.date(2027, 1, 4), end=dt.date(2027, 1, 4))  # the other run
 
-    _slots_insert(plan.to_create)
+    slots_insert(plan.to_create)
 
     assert Slot.objects.count() == 8

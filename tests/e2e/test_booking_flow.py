@@ -9,7 +9,7 @@ import re
 import pytest
 
 from appointments.models import Appointment
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import DepartmentFactory, DoctorFactory, UserFactory
 
 pytestmark = pytest.mark.django_db(transaction=True)

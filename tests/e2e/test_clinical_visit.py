@@ -9,7 +9,7 @@ import time_machine
 
 from records.models import Allergy, ClinicalNote, Referral
 from tests.factories import PASSWORD, DepartmentFactory, DoctorFactory
-from tests.records.clinical_setup import CLINIC_MOMENT, checked_in_visit
+from tests.records.conftest import CLINIC_MOMENT, checked_in_visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -7,8 +7,8 @@ import pytest
 from channels.testing import ChannelsLiveServerTestCase
 
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
-from tests.e2e.test_live_places_in_browser import session_cookie
-from tests.telemedicine.consult_setup import open_room
+from tests.sockets import browser_session_cookie
+from tests.telemedicine.conftest import open_room
 
 MEDIA_ARGS = [
     "--use-fake-device-for-media-stream",
@@ -32,7 +32,7 @@ class ConsultInTwoBrowsers(ChannelsLiveServerTestCase):
 
     def _page(self, user, width: int):
         context = self.media_browser.new_context(viewport={"width": width, "height": 900})
-        context.add_cookies([session_cookie(user, self.live_server_url)])
+        context.add_cookies([browser_session_cookie(user, self.live_server_url)])
         page = context.new_page()
         page.set_default_timeout(30_000)
         return context, page

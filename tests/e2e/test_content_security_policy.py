@@ -8,9 +8,9 @@ from channels.testing import ChannelsLiveServerTestCase
 from django.urls import reverse
 
 from tests.conftest import with_totp
-from tests.e2e.test_live_places_in_browser import session_cookie
 from tests.factories import StaffFactory, StaffMembershipFactory, UserFactory
-from tests.telemedicine.consult_setup import open_room
+from tests.sockets import browser_session_cookie
+from tests.telemedicine.conftest import open_room
 
 # Every violation the page reports, whoever caused it (Playwright injects this outside the CSP).
 RECORD_VIOLATIONS = """
@@ -37,7 +37,7 @@ class PagesUnderTheContentSecurityPolicy(ChannelsLiveServerTestCase):
         problems: dict[str, list[str]] = {}
         try:
             if user is not None:
-                context.add_cookies([session_cookie(user, self.live_server_url)])
+                context.add_cookies([browser_session_cookie(user, self.live_server_url)])
             context.add_init_script(RECORD_VIOLATIONS)
             page = context.new_page()
             page.set_default_timeout(15_000)

@@ -6,15 +6,13 @@ from __future__ import annotations
 
 import pytest
 import segno
-from django.conf import settings
-from django.contrib.auth import SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from django.utils import timezone
 
 from appointments.models import Appointment
-from tests.appointments.desk_setup import SHANGHAI, appointment_at, clerk_of
+from tests.appointments.conftest import SHANGHAI, appointment_at, clerk_of
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.factories import HospitalFactory
+from tests.sockets import browser_session_cookie
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -41,15 +39,6 @@ def qr_video(text: str, path) -> None:
             video.write(b"FRAME\n" + bytes(luma) + chroma + chroma)
 
 
-def session_for(user) -> str:
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store["_auth_user_backend"] = settings.AUTHENTICATION_BACKENDS[0]
-    store["_auth_user_hash"] = user.get_session_auth_hash()
-    store.save()
-    return store.session_key
-
-
 def test_the_desk_reads_the_qr_code_with_the_camera_and_checks_in(browser, live_server, tmp_path):
     hospital = HospitalFactory()
     clerk = clerk_of(hospital)
@@ -71,7 +60,7 @@ def test_the_desk_reads_the_qr_code_with_the_camera_and_checks_in(browser, live_
         context = with_camera.new_context(viewport={"width": 390, "height": 844}, locale="en-US")
         context.add_cookies(
             [
-                {"name": "sessionid", "value": session_for(clerk), "url": live_server.url},
+                browser_session_cookie(clerk, live_server.url),
                 {"name": "django_language", "value": "en", "url": live_server.url},
             ]
         )

@@ -41,11 +41,9 @@ from notifications.models import OutboxMessage
 from notifications.services import outbox_deliver_due
 from records.idnumbers import make_id_number
 from records.models import ClinicalNote, Consent, Patient, Prescription, Referral
-from tests.appointments.booking_setup import SHANGHAI, open_slot, person
-from tests.appointments.desk_setup import clerk_of
+from tests.appointments.conftest import SHANGHAI, clerk_of, open_slot, person
 from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
 from tests.e2e.test_consult_in_browser import MEDIA_ARGS
-from tests.e2e.test_live_places_in_browser import session_cookie
 from tests.factories import (
     PASSWORD,
     DepartmentFactory,
@@ -53,7 +51,8 @@ from tests.factories import (
     HospitalFactory,
     UserFactory,
 )
-from tests.records.clinical_setup import drug
+from tests.records.conftest import drug
+from tests.sockets import browser_session_cookie
 
 CHILD = "王小明"
 CLOUD_NOTE = "双颊红斑瘙痒两周"
@@ -124,7 +123,7 @@ class FlagshipStory(ChannelsLiveServerTestCase):
         self.contexts.append(context)
         cookies = [{"name": "django_language", "value": "en", "url": self.live_server_url}]
         if user is not None:
-            cookies.append(session_cookie(user, self.live_server_url))
+            cookies.append(browser_session_cookie(user, self.live_server_url))
         context.add_cookies(cookies)
         page = context.new_page()
         page.set_default_timeout(30_000)

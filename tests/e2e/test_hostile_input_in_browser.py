@@ -10,12 +10,12 @@ from channels.testing import ChannelsLiveServerTestCase
 
 from appointments.services import appointment_book
 from telemedicine.models import ChatMessage
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
-from tests.e2e.test_live_places_in_browser import session_cookie
 from tests.factories import DepartmentFactory, DoctorFactory, StaffMembershipFactory
 from tests.security.inert import payloads, storable
-from tests.telemedicine.consult_setup import open_room
+from tests.sockets import browser_session_cookie
+from tests.telemedicine.conftest import open_room
 
 HOOK = """
 window.__xss = 0;
@@ -34,7 +34,7 @@ class HostileTextInTheBrowser(ChannelsLiveServerTestCase):
     def _page(self, user):
         context = self.browser.new_context(viewport={"width": 1280, "height": 900})
         context.add_init_script(HOOK)
-        context.add_cookies([session_cookie(user, self.live_server_url)])
+        context.add_cookies([browser_session_cookie(user, self.live_server_url)])
         page = context.new_page()
         page.set_default_timeout(30_000)
         return context, page

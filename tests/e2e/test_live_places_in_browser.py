@@ -6,19 +6,9 @@ from __future__ import annotations
 
 import pytest
 from channels.testing import ChannelsLiveServerTestCase
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
-from tests.appointments.booking_setup import open_slot, person
-
-
-def session_cookie(user, url: str) -> dict:
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return {"name": "sessionid", "value": store.session_key, "url": url}
+from tests.appointments.conftest import open_slot, person
+from tests.sockets import browser_session_cookie
 
 
 class LivePlacesInTheBrowser(ChannelsLiveServerTestCase):
@@ -43,7 +33,7 @@ class LivePlacesInTheBrowser(ChannelsLiveServerTestCase):
             assert figure.inner_text() == "2"
             watcher.wait_for_selector('body[data-live-places="connected"]')
 
-            booking.add_cookies([session_cookie(bob, url)])
+            booking.add_cookies([browser_session_cookie(bob, url)])
             booking.new_page().goto(f"{url}/appointments/book/{slot.pk}/")
 
             watcher.wait_for_function(

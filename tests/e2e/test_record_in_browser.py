@@ -8,8 +8,8 @@ from django.test import Client
 from django.urls import reverse
 
 from records.models import Attachment
-from tests.appointments.booking_setup import person
-from tests.records.record_setup import (
+from tests.appointments.conftest import person
+from tests.records.conftest import (
     CANARY_A,
     CANARY_B,
     grant,

@@ -25,7 +25,7 @@ from records.models import (
     PrescriptionItem,
     Problem,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import DoctorFactory, ReferralFactory, UserFactory
 

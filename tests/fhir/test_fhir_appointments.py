@@ -10,11 +10,11 @@ import pytest
 from django.test import Client
 from django.utils import timezone
 
+from accounts.services import access_token_create
 from appointments.models import Appointment, Slot
 from appointments.services import appointment_book
 from audit.models import AuditEvent
-from portal.services import access_token_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.factories import DepartmentFactory, DoctorFactory, PatientLinkFactory
 from tests.fhir.conftest import FHIR, body, entries, outcome, validate
 

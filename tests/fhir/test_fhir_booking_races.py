@@ -7,9 +7,9 @@ import json
 import pytest
 from django.test import Client
 
+from accounts.services import access_token_create
 from appointments.models import Appointment
-from portal.services import access_token_create
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.concurrency import race
 from tests.fhir.conftest import FHIR
 

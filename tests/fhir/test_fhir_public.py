@@ -8,7 +8,7 @@ from urllib.parse import urlsplit
 import pytest
 from django.utils import timezone
 
-from tests.appointments.booking_setup import SHANGHAI
+from tests.appointments.conftest import SHANGHAI
 from tests.factories import DoctorFactory, HospitalFactory, ScheduleRuleFactory, SlotFactory
 from tests.fhir.conftest import body, entries, outcome, validate
 

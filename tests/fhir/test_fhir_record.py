@@ -8,10 +8,10 @@ import uuid
 
 import pytest
 
+from accounts.services import access_token_create
 from audit.models import AuditEvent
-from portal.services import access_token_create
 from records.models import CareRelationship, Encounter
-from tests.appointments.booking_setup import person
+from tests.appointments.conftest import person
 from tests.conftest import with_totp
 from tests.factories import DoctorFactory, StaffMembershipFactory, UserFactory
 from tests.fhir.conftest import body, entries, outcome, validate

@@ -11,11 +11,11 @@ from django.core.exceptions import ValidationError
 from django.test import RequestFactory
 from django.urls import reverse
 
+from accounts.models import User
 from audit.models import AuditEvent
 from hospitals import services
 from hospitals.models import Doctor, StaffMembership
 from notifications import sms
-from portal.models import User
 from tests.concurrency import race
 from tests.conftest import with_totp
 from tests.factories import DepartmentFactory, DoctorFactory, StaffMembershipFactory, UserFactory

@@ -9,27 +9,17 @@ import json
 from concurrent.futures import ThreadPoolExecutor
 
 import pytest
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 from websockets.asyncio.client import connect
 
 from telemedicine.models import ChatMessage
 from tests.integration.servers import asgi_servers, private_redis
-from tests.telemedicine.consult_setup import open_room
+from tests.sockets import session_key_for
+from tests.telemedicine.conftest import open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
 TIMEOUT = 10
 IDLE_SECONDS = 12
-
-
-def session_key(user) -> str:
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return store.session_key
 
 
 async def receive(ws, kind: str) -> dict:
@@ -59,7 +49,7 @@ def open_socket(port: int, public_id, key: str):
 def test_patient_and_doctor_on_two_processes_share_one_consult():
     appointment, patient, doctor = open_room()
     public_id = appointment.consultation.public_id
-    patient_key, doctor_key = session_key(patient), session_key(doctor)
+    patient_key, doctor_key = session_key_for(patient), session_key_for(doctor)
 
     async def scenario(ports: list[int]) -> None:
         async with (

@@ -16,7 +16,7 @@ import pytest
 from django.db import connection
 
 from appointments.models import Appointment, Hold
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.conftest import IN_CI
 from tests.integration.servers import (
     DAPHNE,
@@ -26,7 +26,7 @@ from tests.integration.servers import (
     free_port,
     wait_for_port,
 )
-from tests.integration.test_consult_across_processes import session_key
+from tests.sockets import session_key_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -84,7 +84,7 @@ def test_a_database_cut_answers_503_writes_nothing_and_recovers():
         pytest.skip("the database cut needs PostgreSQL")
     slot = open_slot(capacity=2)
     patient, account = person()
-    cookies = {"sessionid": session_key(account), "django_language": "en"}
+    cookies = {"sessionid": session_key_for(account), "django_language": "en"}
     proxy = CuttableProxy(
         connection.settings_dict.get("HOST") or "127.0.0.1",
         int(connection.settings_dict.get("PORT") or 5432),

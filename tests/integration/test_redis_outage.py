@@ -15,11 +15,12 @@ import pytest
 from websockets.exceptions import WebSocketException
 
 from appointments.models import Appointment
-from tests.appointments.booking_setup import counters_hold, open_slot, person
+from tests.appointments.conftest import counters_hold, open_slot, person
 from tests.integration.servers import RestartableRedis, asgi_servers
-from tests.integration.test_consult_across_processes import open_socket, session_key
+from tests.integration.test_consult_across_processes import open_socket
 from tests.integration.test_database_cut import request
-from tests.telemedicine.consult_setup import open_room
+from tests.sockets import session_key_for
+from tests.telemedicine.conftest import open_room
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -72,7 +73,7 @@ async def until(condition, *, seconds: float, what: str) -> None:
 
 
 def book_through(port: int, slot, patient, account) -> int:
-    cookies = {"sessionid": session_key(account), "django_language": "en"}
+    cookies = {"sessionid": session_key_for(account), "django_language": "en"}
     response, page = request(port, "GET", f"/appointments/book/{slot.pk}/", cookies=cookies)
     assert response.status == 200
     csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
@@ -95,7 +96,7 @@ def test_fifty_rooms_survive_a_redis_crash_and_booking_never_stops():
     for _ in range(ROOMS):
         appointment, patient, doctor = open_room()
         rooms.append(
-            (appointment.consultation.public_id, session_key(patient), session_key(doctor))
+            (appointment.consultation.public_id, session_key_for(patient), session_key_for(doctor))
         )
     slot = open_slot(capacity=5)
     booker, account = person()

@@ -30,8 +30,8 @@ WAIT_SECONDS = 300  # a generous ceiling for a slow machine; a test ends when th
 
 class RedisServer:
     """A private redis-server on a port of its own, which can be stopped and started again on
-    the same port. Persistence as the README asks of the broker (appendonly, in `folder`), so a
-    restart keeps what was queued."""
+    the same port. Persistence as docs/operations.md asks of the broker (appendonly, in
+    `folder`), so a restart keeps what was queued."""
 
     def __init__(self, folder: Path) -> None:
         binary = shutil.which("redis-server")

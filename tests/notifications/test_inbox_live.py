@@ -1,10 +1,9 @@
 """The unread badge is pushed live over /ws/notifications/ to the account's own sockets; an
-anonymous socket is closed with 4403. (Driven with async_to_sync, as tests/appointments does.)"""
+anonymous socket is closed with 4403."""
 
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 from channels.testing import WebsocketCommunicator
 from django.contrib.auth.models import AnonymousUser
@@ -13,10 +12,9 @@ from django.db import transaction
 from notifications.consumers import InboxConsumer
 from notifications.services import notify, outbox_deliver_due
 from tests.factories import UserFactory
+from tests.sockets import TIMEOUT, async_test
 
 pytestmark = pytest.mark.django_db(transaction=True)
-
-TIMEOUT = 5
 
 
 def socket_for(user) -> WebsocketCommunicator:
@@ -38,11 +36,8 @@ def deliver_one(account, kind: str) -> None:
     outbox_deliver_due()
 
 
-def test_a_delivery_pushes_the_new_unread_count_to_the_accounts_socket():
-    async_to_sync(_test_a_delivery_pushes)()
-
-
-async def _test_a_delivery_pushes():
+@async_test
+async def test_a_delivery_pushes_the_new_unread_count_to_the_accounts_socket():
     alice = await database_sync_to_async(UserFactory)()
     bob = await database_sync_to_async(UserFactory)()
     mine, theirs = socket_for(alice), socket_for(bob)
@@ -67,22 +62,16 @@ async def _test_a_delivery_pushes():
         await theirs.disconnect()
 
 
-def test_an_anonymous_socket_is_closed():
-    async_to_sync(_test_an_anonymous_socket_is_closed)()
-
-
-async def _test_an_anonymous_socket_is_closed():
+@async_test
+async def test_an_anonymous_socket_is_closed():
     communicator = socket_for(AnonymousUser())
     connected, _ = await communicator.connect(timeout=TIMEOUT)
     assert connected
     assert (await communicator.receive_output(timeout=TIMEOUT))["code"] == 4403
 
 
-def test_whatever_a_browser_sends_on_the_inbox_socket_is_ignored_and_pushes_go_on():
-    async_to_sync(_test_whatever_a_browser_sends_is_ignored)()
-
-
-async def _test_whatever_a_browser_sends_is_ignored():
+@async_test
+async def test_whatever_a_browser_sends_on_the_inbox_socket_is_ignored_and_pushes_go_on():
     alice = await database_sync_to_async(UserFactory)()
     mine = socket_for(alice)
     assert (await mine.connect(timeout=TIMEOUT))[0]

@@ -4,14 +4,16 @@
 from __future__ import annotations
 
 import pytest
-from asgiref.sync import async_to_sync
+from channels.db import database_sync_to_async
 from django.test import Client
 from django.urls import reverse
 
 from audit.models import AuditEvent
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import UserFactory
+from tests.sockets import TIMEOUT, async_test
+from tests.telemedicine.conftest import consult_socket, room
 
 pytestmark = pytest.mark.django_db
 
@@ -68,19 +70,15 @@ def test_a_post_without_the_csrf_token_is_written_as_denied(alice):
 
 
 @pytest.mark.django_db(transaction=True)
-def test_a_foreign_consult_socket_is_written_as_denied():
-    from tests.telemedicine.consult_setup import open_room
-    from tests.telemedicine.test_consult_socket import socket
+@async_test
+async def test_a_foreign_consult_socket_is_written_as_denied():
+    public_id, _patient, _doctor, _appointment = await room()
+    stranger = await database_sync_to_async(UserFactory)()
 
-    appointment, _patient, _doctor = open_room()
-    stranger = UserFactory()
+    communicator = await consult_socket(public_id, stranger)
+    closed = await communicator.receive_output(timeout=TIMEOUT)
+    await communicator.disconnect()
 
-    async def scenario():
-        communicator = await socket(appointment.consultation.public_id, stranger)
-        closed = await communicator.receive_output(timeout=5)
-        await communicator.disconnect()
-        return closed["code"]
-
-    assert async_to_sync(scenario)() == 4403
-    [event] = denials(stranger)
+    assert closed["code"] == 4403
+    [event] = await database_sync_to_async(denials)(stranger)
     assert event.data["view"] == "consult_socket"

@@ -8,6 +8,7 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core.management import call_command
 
+from accounts.models import User
 from appointments.models import ScheduleRule, Slot
 from hospitals.models import (
     Department,
@@ -17,7 +18,6 @@ from hospitals.models import (
     Hospital,
     StaffMembership,
 )
-from portal.models import User
 from records.models import Consent, Patient, PatientLink
 
 pytestmark = pytest.mark.django_db

@@ -24,13 +24,12 @@ from appointments.services import (
     closure_create,
 )
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.access import break_glass_open, record_access
 from records.models import Referral
-from tests.appointments.booking_setup import later_slot, open_slot, person
+from tests.appointments.conftest import later_slot, open_slot, person
 from tests.factories import ConsentFactory
-from tests.records.clinical_setup import live_consult
-from tests.records.record_setup import doctor_account
+from tests.records.conftest import doctor_account, live_consult
 
 pytestmark = pytest.mark.django_db
 

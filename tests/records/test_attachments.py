@@ -14,7 +14,7 @@ from audit.models import AuditEvent
 from records import attachments
 from records.models import Attachment
 from tests.factories import EncounterFactory, PatientLinkFactory, UserFactory
-from tests.records.record_setup import (
+from tests.records.conftest import (
     PDF_BYTES,
     doctor_account,
     grant,

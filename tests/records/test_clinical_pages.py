@@ -8,11 +8,11 @@ import pytest
 from django.utils import timezone
 
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.models import CareRelationship, ClinicalNote, Encounter, Prescription
 from tests.conftest import with_totp
 from tests.factories import ConsentFactory, DoctorFactory, StaffMembershipFactory, UserFactory
-from tests.records.clinical_setup import booked_visit, checked_in_visit, drug, item, live_consult
+from tests.records.conftest import booked_visit, checked_in_visit, drug, item, live_consult
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours")]
 

@@ -11,7 +11,7 @@ from appointments.services import appointment_check_in
 from records.models import CareRelationship, Encounter
 from tests.concurrency import race
 from tests.factories import UserFactory
-from tests.records.clinical_setup import CLINIC_MOMENT, booked_visit
+from tests.records.conftest import CLINIC_MOMENT, booked_visit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 

@@ -12,9 +12,9 @@ from django.utils import timezone
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_cancel, appointment_check_in
 from audit.models import AuditEvent
-from records import clinical
+from records import services as clinical
 from records.access import record_access
-from records.clinical import ClinicalRefused
+from records.errors import ClinicalRefused
 from records.models import (
     Allergy,
     CareRelationship,
@@ -32,7 +32,7 @@ from telemedicine.services import (
     expire_unfinished,
     visit_complete,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import (
     ConsentFactory,
     DepartmentFactory,
@@ -40,7 +40,7 @@ from tests.factories import (
     HospitalFactory,
     UserFactory,
 )
-from tests.records.clinical_setup import (
+from tests.records.conftest import (
     booked_visit,
     checked_in_visit,
     drug,

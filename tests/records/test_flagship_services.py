@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_check_in
-from records import clinical
+from records import services as clinical
 from records.access import record_access
 from records.models import Encounter, Referral
 from records.selectors_record import record_timeline
@@ -22,7 +22,7 @@ from telemedicine.services import (
     consultation_join,
     visit_complete,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import (
     ConsentFactory,
     DepartmentFactory,
@@ -31,7 +31,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
-from tests.records.clinical_setup import drug, item
+from tests.records.conftest import drug, item
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours")]
 

@@ -18,7 +18,7 @@ from tests.factories import (
     PatientLinkFactory,
     ReferralFactory,
 )
-from tests.records.record_setup import (
+from tests.records.conftest import (
     CANARY_A,
     CANARY_B,
     CANARY_DRAFT,
@@ -215,7 +215,7 @@ def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
 ):
     record = record_with_two_hospitals()
     _fill(record)
-    from tests.records.record_setup import grant
+    from tests.records.conftest import grant
 
     grant(record.doctor_a_user, record.patient)
     client.force_login(record.doctor_a_user)
@@ -233,7 +233,7 @@ def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
 
 
 def test_book_with_this_referral_leads_to_a_referral_place_in_two_clicks(client):
-    from tests.appointments.booking_setup import open_slot
+    from tests.appointments.conftest import open_slot
 
     record = record_with_two_hospitals()
     usable, _used = _fill(record)

@@ -19,7 +19,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
-from tests.records.record_setup import (
+from tests.records.conftest import (
     CANARY_A,
     CANARY_B,
     doctor_account,

@@ -28,7 +28,14 @@ NEUTRAL = {
 
 # What a denied POST must leave alone: every row of these apps (the audit trail may grow:
 # refusals are audited).
-SNAPSHOT_APPS = ("portal", "hospitals", "records", "appointments", "telemedicine", "notifications")
+SNAPSHOT_APPS = (
+    "accounts",
+    "hospitals",
+    "records",
+    "appointments",
+    "telemedicine",
+    "notifications",
+)
 
 
 def resolve(world: World, path: str) -> Any:

@@ -14,7 +14,7 @@ from django.utils import timezone
 from appointments.models import Appointment, CalendarToken, Closure, ScheduleRule, Slot
 from appointments.services import appointment_book, calendar_token_issue, closure_create
 from hospitals.models import Department, Doctor
-from tests.appointments.booking_setup import person
+from tests.appointments.conftest import person
 from tests.conftest import sign_in_recently
 from tests.security.matrix import body_of
 from tests.security.world import build_world, canary

@@ -19,7 +19,7 @@ from notifications.models import OutboxMessage
 from notifications.services import outbox_deliver_due
 from records.models import Attachment
 from telemedicine.models import ChatMessage
-from tests.appointments.booking_setup import person
+from tests.appointments.conftest import person
 from tests.conftest import sign_in_recently, with_totp
 from tests.factories import (
     DepartmentFactory,

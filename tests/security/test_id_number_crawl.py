@@ -18,13 +18,13 @@ from django.core.management import call_command
 from django.test import Client
 from django.utils import timezone
 
+from accounts.models import User
+from appointments.errors import BookingRefused
 from appointments.models import Appointment, Slot
-from appointments.policies import BookingRefused
 from appointments.services import appointment_book
 from notifications import sms
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
-from portal.models import User
 from records.models import Patient, PatientLink
 from tests.conftest import with_totp
 

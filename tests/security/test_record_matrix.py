@@ -12,7 +12,7 @@ from django.urls import reverse
 from appointments.services import appointment_book, appointment_cancel
 from audit.models import AuditEvent
 from records.access import break_glass_open
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import (
     PatientLinkFactory,
@@ -20,7 +20,7 @@ from tests.factories import (
     StaffMembershipFactory,
     UserFactory,
 )
-from tests.records.record_setup import (
+from tests.records.conftest import (
     CANARY_A,
     CANARY_B,
     CANARY_DRAFT,

@@ -15,8 +15,9 @@ from typing import Any
 from django.core.files.base import ContentFile
 from django.utils import timezone
 
-from appointments.alternatives import offer_token
+from accounts.services import ACCESS_TOKEN_DAYS, access_token_create
 from appointments.models import CalendarToken
+from appointments.selectors import offer_token
 from appointments.services import (
     appointment_book,
     appointment_check_in,
@@ -25,7 +26,6 @@ from appointments.services import (
     queue_call_next,
 )
 from notifications.models import Notification
-from portal.services import ACCESS_TOKEN_DAYS, access_token_create
 from records import services as record_services
 from records.models import (
     Allergy,
@@ -38,7 +38,7 @@ from records.models import (
     PatientLink,
     Problem,
 )
-from tests.appointments.booking_setup import SHANGHAI, person
+from tests.appointments.conftest import SHANGHAI, person
 from tests.conftest import with_totp
 from tests.factories import (
     AppointmentFactory,

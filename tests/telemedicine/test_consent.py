@@ -12,7 +12,7 @@ from records.models import Consent
 from telemedicine.models import Consultation
 from telemedicine.services import ConsentNeeded, consultation_join
 from tests.factories import PatientLinkFactory, UserFactory
-from tests.telemedicine.consult_setup import in_room_time, online_booking
+from tests.telemedicine.conftest import in_room_time, online_booking
 
 pytestmark = pytest.mark.django_db
 

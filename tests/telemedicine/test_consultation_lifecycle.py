@@ -28,9 +28,9 @@ from telemedicine.services import (
     consultation_end,
     consultation_join,
 )
-from tests.appointments.booking_setup import open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.factories import PatientLinkFactory, UserFactory
-from tests.telemedicine.consult_setup import in_room_time, online_booking
+from tests.telemedicine.conftest import in_room_time, online_booking
 
 pytestmark = pytest.mark.django_db
 

@@ -11,7 +11,7 @@ import pytest
 import time_machine
 
 from appointments.services import appointment_book
-from tests.appointments.booking_setup import person
+from tests.appointments.conftest import person
 from tests.factories import DoctorFactory, SlotFactory, UserFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,4 +1,4 @@
-"""The lock order (appointments/booking.py) on the consult's side: joining a room and cancelling
+"""The lock order (appointments.services) on the consult's side: joining a room and cancelling
 its appointment lock the appointment before the consultation. See
 tests/appointments/test_lock_order.py for how `lock_step` makes an inverted order deadlock."""
 
@@ -16,7 +16,7 @@ from telemedicine.models import Consultation
 from telemedicine.services import ConsultClosed, consultation_join
 from tests.concurrency import lock_step
 from tests.factories import DoctorFactory, UserFactory
-from tests.telemedicine.consult_setup import online_booking
+from tests.telemedicine.conftest import online_booking
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 

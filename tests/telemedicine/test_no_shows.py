@@ -20,8 +20,8 @@ from telemedicine.services import (
     consultation_video_connected,
 )
 from telemedicine.tasks import expire_unfinished_consults
-from tests.appointments.booking_setup import later_slot
-from tests.telemedicine.consult_setup import in_room_time, online_booking
+from tests.appointments.conftest import later_slot
+from tests.telemedicine.conftest import in_room_time, online_booking
 
 pytestmark = pytest.mark.django_db
 

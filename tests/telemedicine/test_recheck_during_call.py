@@ -8,29 +8,21 @@ from __future__ import annotations
 import json
 
 import pytest
-from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
 
 from appointments.services import appointment_cancel
 from records.models import Consent, PatientLink
 from records.services import consent_revoke, link_revoke
 from tests.factories import PatientLinkFactory, UserFactory
-from tests.telemedicine.test_consult_socket import joined, receive_until, room
+from tests.sockets import TIMEOUT, async_test, receive_until
+from tests.telemedicine.conftest import joined, room
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("own_channel_layer"),
+]
 
-TIMEOUT = 5
 AFTER = "said after the right was gone"
-
-
-@pytest.fixture(autouse=True)
-def _own_channel_layer():
-    """A layer of our own, dropped afterwards, so no socket of this test outlives its loop."""
-    from channels.layers import channel_layers
-
-    channel_layers.backends.pop("default", None)
-    yield
-    channel_layers.backends.pop("default", None)
 
 
 async def until_closed(communicator) -> tuple[int, list[dict]]:
@@ -69,86 +61,80 @@ async def doctor_speaks(d) -> None:
     await d.send_json_to({"type": "offer", "sdp": AFTER})
 
 
-def test_a_guardian_whose_link_is_revoked_mid_call_hears_nothing_more_and_is_closed():
-    async def scenario():
-        public_id, patient, doctor, appointment = await room()
-        guardian = await database_sync_to_async(UserFactory)()
-        link = await database_sync_to_async(PatientLinkFactory)(
-            patient=appointment.patient, account=guardian, relationship="guardian", is_manager=False
+@async_test
+async def test_a_guardian_whose_link_is_revoked_mid_call_hears_nothing_more_and_is_closed():
+    public_id, patient, doctor, appointment = await room()
+    guardian = await database_sync_to_async(UserFactory)()
+    link = await database_sync_to_async(PatientLinkFactory)(
+        patient=appointment.patient, account=guardian, relationship="guardian", is_manager=False
+    )
+    d, (p, g) = await live_call(public_id, doctor, patient, guardian)
+    try:
+        await database_sync_to_async(link_revoke)(
+            link=await database_sync_to_async(PatientLink.objects.get)(pk=link.pk), by=patient
         )
-        d, (p, g) = await live_call(public_id, doctor, patient, guardian)
-        try:
-            await database_sync_to_async(link_revoke)(
-                link=await database_sync_to_async(PatientLink.objects.get)(pk=link.pk), by=patient
-            )
-            await doctor_speaks(d)
+        await doctor_speaks(d)
 
-            code, heard = await until_closed(g)
+        code, heard = await until_closed(g)
+        assert code == 4403
+        assert said_after(heard) == []
+
+        # The patient and the doctor carry on.
+        assert (await receive_until(p, "chat"))["text"] == AFTER
+        assert (await receive_until(p, "offer"))["sdp"] == AFTER
+        await p.send_json_to({"type": "chat", "text": "still here"})
+        while (await receive_until(d, "chat"))["text"] != "still here":
+            pass
+    finally:
+        for side in (d, p, g):
+            await side.disconnect()
+
+
+@async_test
+async def test_a_patient_whose_telemedicine_consent_is_withdrawn_mid_call_is_closed():
+    public_id, patient, doctor, appointment = await room()
+    d, (p,) = await live_call(public_id, doctor, patient)
+    try:
+        consent = await database_sync_to_async(
+            lambda: Consent.objects.get(
+                patient=appointment.patient, kind="telemedicine", revoked_at=None
+            )
+        )()
+        await database_sync_to_async(consent_revoke)(consent=consent, account=patient)
+        await doctor_speaks(d)
+
+        code, heard = await until_closed(p)
+        assert code == 4403
+        assert said_after(heard) == []
+
+        # The doctor's socket stays up: the patient leaves the presence, the chat works.
+        while (await receive_until(d, "presence"))["participants"] != ["doctor"]:
+            pass
+        await d.send_json_to({"type": "chat", "text": "anyone there?"})
+        while (await receive_until(d, "chat"))["text"] != "anyone there?":
+            pass
+    finally:
+        for side in (d, p):
+            await side.disconnect()
+
+
+@async_test
+async def test_cancelling_the_appointment_closes_everyone_in_the_room():
+    public_id, patient, doctor, appointment = await room()
+    # In the waiting room (checked in, not admitted): an appointment in consultation can no
+    # longer be cancelled.
+    d = await joined(public_id, doctor)
+    p = await joined(public_id, patient)
+    try:
+        await database_sync_to_async(appointment_cancel)(
+            appointment=appointment, by=doctor, reason="hospital"
+        )
+        await p.send_json_to({"type": "chat", "text": AFTER})
+
+        for side in (d, p):
+            code, heard = await until_closed(side)
             assert code == 4403
             assert said_after(heard) == []
-
-            # The patient and the doctor carry on.
-            assert (await receive_until(p, "chat"))["text"] == AFTER
-            assert (await receive_until(p, "offer"))["sdp"] == AFTER
-            await p.send_json_to({"type": "chat", "text": "still here"})
-            while (await receive_until(d, "chat"))["text"] != "still here":
-                pass
-        finally:
-            for side in (d, p, g):
-                await side.disconnect()
-
-    async_to_sync(scenario)()
-
-
-def test_a_patient_whose_telemedicine_consent_is_withdrawn_mid_call_is_closed():
-    async def scenario():
-        public_id, patient, doctor, appointment = await room()
-        d, (p,) = await live_call(public_id, doctor, patient)
-        try:
-            consent = await database_sync_to_async(
-                lambda: Consent.objects.get(
-                    patient=appointment.patient, kind="telemedicine", revoked_at=None
-                )
-            )()
-            await database_sync_to_async(consent_revoke)(consent=consent, account=patient)
-            await doctor_speaks(d)
-
-            code, heard = await until_closed(p)
-            assert code == 4403
-            assert said_after(heard) == []
-
-            # The doctor's socket stays up: the patient leaves the presence, the chat works.
-            while (await receive_until(d, "presence"))["participants"] != ["doctor"]:
-                pass
-            await d.send_json_to({"type": "chat", "text": "anyone there?"})
-            while (await receive_until(d, "chat"))["text"] != "anyone there?":
-                pass
-        finally:
-            for side in (d, p):
-                await side.disconnect()
-
-    async_to_sync(scenario)()
-
-
-def test_cancelling_the_appointment_closes_everyone_in_the_room():
-    async def scenario():
-        public_id, patient, doctor, appointment = await room()
-        # In the waiting room (checked in, not admitted): an appointment in consultation can no
-        # longer be cancelled.
-        d = await joined(public_id, doctor)
-        p = await joined(public_id, patient)
-        try:
-            await database_sync_to_async(appointment_cancel)(
-                appointment=appointment, by=doctor, reason="hospital"
-            )
-            await p.send_json_to({"type": "chat", "text": AFTER})
-
-            for side in (d, p):
-                code, heard = await until_closed(side)
-                assert code == 4403
-                assert said_after(heard) == []
-        finally:
-            for side in (d, p):
-                await side.disconnect()
-
-    async_to_sync(scenario)()
+    finally:
+        for side in (d, p):
+            await side.disconnect()

@@ -10,7 +10,7 @@ import hmac
 import pytest
 
 from tests.factories import UserFactory
-from tests.telemedicine.consult_setup import online_booking
+from tests.telemedicine.conftest import online_booking
 
 pytestmark = pytest.mark.django_db
 

@@ -5,7 +5,7 @@ import datetime as dt
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 
-from appointments.services import slots_generate
+from appointments.services.rota import slots_generate
 
 
 class Command(BaseCommand):

@@ -12,9 +12,9 @@ from allauth.account.models import EmailAddress
 from django.core.management.base import BaseCommand
 from django.db import transaction
 
+from accounts.models import User
 from appointments.demo import seed_rotas_and_slots
 from hospitals.demo import DEMO_PASSWORD, seed_directory
-from portal.models import User
 from records.demo import seed_drugs, seed_families
 
 

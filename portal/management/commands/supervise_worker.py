@@ -10,7 +10,7 @@ start); a worker whose heartbeat is older than `--stale` seconds (or that wrote 
 `--grace` seconds of starting) is killed with its pool (SIGKILL: a stopped process ignores
 anything else) and started again. Tasks it held are `acks_late`: the broker hands them out again
 and the rows they check make a repeat harmless. SIGTERM or SIGINT stop the worker and then the
-supervisor. In production use systemd or Kubernetes instead (README, "Worker liveness").
+supervisor. In production use systemd or Kubernetes instead (docs/operations.md, "Worker liveness").
 """
 
 from __future__ import annotations

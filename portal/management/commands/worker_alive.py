@@ -2,8 +2,8 @@
 
     python manage.py worker_alive [--stale 60]
 
-The liveness probe for a worker run by systemd or Kubernetes (README, "Worker liveness"); the
-worker and the probe must agree on WORKER_LIVENESS_FILE.
+The liveness probe for a worker run by systemd or Kubernetes (docs/operations.md, "Worker
+liveness"); the worker and the probe must agree on WORKER_LIVENESS_FILE.
 """
 
 from __future__ import annotations

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand
 
-from records.services import id_numbers_reencrypt
+from records.services.keys import id_numbers_reencrypt
 
 
 class Command(BaseCommand):

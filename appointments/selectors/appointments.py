@@ -1,0 +1,113 @@
+"""Reads of an account's appointments and the people it books for. Every read that names an
+appointment is scoped to the asking account, so anything else is simply not found."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from appointments.models import ACTIVE_STATUSES, Appointment, Slot
+from records.models import PatientLink, Referral
+
+
+def _linked_patient_ids(account) -> QuerySet:
+    """Ids of the people an account may book for or read about through a live link."""
+    return (
+        PatientLink.objects.live()
+        .filter(account=account)
+        .filter(Q(can_book=True) | Q(can_read_record=True))
+        .values("patient_id")
+    )
+
+
+def appointments_for_account(*, account) -> QuerySet[Appointment]:
+    """Every appointment of every person the account has a live link to (booking or reading),
+    with everything the list shows, in one query."""
+    if not account.is_authenticated:
+        return Appointment.objects.none()
+    # `consultation` is telemedicine's reverse one-to-one (named, never imported): the room
+    # link and the .ics location of online appointments come in the same query.
+    return Appointment.objects.filter(patient_id__in=_linked_patient_ids(account)).select_related(
+        "patient",
+        "slot",
+        "slot__doctor",
+        "slot__site",
+        "slot__department",
+        "consultation",
+        "queue",
+    )
+
+
+def appointments_upcoming_and_past(
+    *, account, now: dt.datetime | None = None
+) -> tuple[list[Appointment], list[Appointment]]:
+    """(upcoming soonest first, past latest first); a period that has not ended is upcoming."""
+    now = now or timezone.now()
+    upcoming, past = [], []
+    for appointment in appointments_for_account(account=account).order_by("slot__start", "pk"):
+        (upcoming if appointment.slot.end > now else past).append(appointment)
+    past.reverse()
+    return upcoming, past
+
+
+def appointment_for_account(*, account, code: str) -> Appointment | None:
+    """The appointment with this code if the account is linked to its patient, else None."""
+    return appointments_for_account(account=account).filter(code=code).first()
+
+
+def people_to_book_for(*, account) -> QuerySet:
+    """The people this account may book for (live links with `can_book`)."""
+    from records.models import Patient
+
+    return Patient.objects.filter(
+        links__account=account, links__revoked_at__isnull=True, links__can_book=True
+    ).order_by("links__created_at", "pk")
+
+
+def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None) -> list:
+    """Issued, unexpired referrals of people this account books for that may take this slot's
+    referral places (the slot's hospital, and its department or doctor when named)."""
+
+    now = now or timezone.now()
+    referrals = (
+        Referral.objects.filter(
+            patient__in=people_to_book_for(account=account),
+            status=Referral.Status.ISSUED,
+            valid_until__gt=now,
+            to_hospital_id__in={slot.site_id, slot.doctor.hospital_id},
+        )
+        .filter(Q(to_department__isnull=True) | Q(to_department_id=slot.department_id))
+        .filter(Q(to_doctor__isnull=True) | Q(to_doctor_id=slot.doctor_id))
+        .select_related("patient")
+        .order_by("valid_until")
+    )
+    return list(referrals)
+
+
+def appointment_by_idempotency_key(*, account, key: str) -> Appointment | None:
+    """The appointment this account already booked with this form key (a retried submit)."""
+    if not key or not account.is_authenticated:
+        return None
+    return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
+
+
+def account_may_act_for_appointment(*, account: Any, appointment: Appointment) -> bool:
+    if account is None:
+        return False
+    if appointment.booked_by_id == account.pk:
+        return True
+    return (
+        PatientLink.objects.live()
+        .filter(patient_id=appointment.patient_id, account=account, can_book=True)
+        .exists()
+    )
+
+
+def count_future_appointments(patient: Any) -> int:
+    """For records.hooks: a person with active future appointments is not edited or removed."""
+    return Appointment.objects.filter(
+        patient=patient, status__in=ACTIVE_STATUSES, slot__end__gt=timezone.now()
+    ).count()

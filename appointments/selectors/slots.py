@@ -1,0 +1,150 @@
+"""Reads of bookable time: what a patient may book now, a doctor's next free periods and grid
+of periods, one slot for the booking pages, and the choices of a reschedule."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.db.models import F, Q, QuerySet, Window
+from django.db.models.functions import RowNumber
+from django.utils import timezone
+
+from appointments.models import Appointment, Slot
+from hospitals.models import Doctor
+
+
+def slots_bookable(*, now: dt.datetime | None = None) -> QuerySet[Slot]:
+    """Slots with a public place a patient may take now (DESIGN.md §3), honouring the merge
+    of unused referral places into the public pool."""
+    now = now or timezone.now()
+    return Slot.objects.filter(release_at__lte=now, start__gt=now, closed_at__isnull=True).filter(
+        Q(booked__lt=F("capacity"))
+        | Q(
+            referral_merge_at__lte=now,
+            referral_booked__lt=F("referral_capacity"),
+        )
+    )
+
+
+def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, Slot]:
+    """Each doctor's next bookable public slot, in one query (the directory shows it)."""
+    doctor_ids = [doctor.pk for doctor in doctors]
+    if not doctor_ids:
+        return {}
+    ranked = (
+        slots_bookable()
+        .filter(doctor_id__in=doctor_ids)
+        .annotate(
+            rank=Window(
+                RowNumber(), partition_by=[F("doctor_id")], order_by=[F("start"), F("mode")]
+            )
+        )
+        .filter(rank=1)
+        .select_related("site")
+    )
+    now = timezone.now()
+    periods = {}
+    for slot in ranked:
+        # hospitals.hooks.FreePeriod: the directory reads .start, .end and .places_left.
+        slot.places_left = slot.public_places_left(now=now)
+        periods[slot.doctor_id] = slot
+    return periods
+
+
+GRID_DAYS = 14
+
+
+class PeriodState:
+    OPEN = "open"
+    FULL = "full"
+    CLOSED = "closed"
+    NOT_RELEASED = "opens"
+    REFERRAL_ONLY = "referral"
+
+
+@dataclass
+class Period:
+    """One slot as the doctor page shows it."""
+
+    slot: Slot
+    state: str
+    public_left: int
+    referral_left: int
+
+    @property
+    def bookable(self) -> bool:
+        return self.state == PeriodState.OPEN
+
+
+@dataclass
+class GridDay:
+    day: dt.date
+    periods: list[Period] = field(default_factory=list)
+
+
+def period_of(slot: Slot, *, now: dt.datetime) -> Period:
+    """How a slot stands now: closed, not yet released, full, or open with places left."""
+    public_left = slot.public_places_left(now=now)
+    referral_left = slot.referral_places_left(now=now)
+    if slot.closed_at is not None:
+        state = PeriodState.CLOSED
+    elif now < slot.release_at:
+        # Referral places may already be open; patients without one wait for the release.
+        state = PeriodState.NOT_RELEASED
+    elif public_left > 0:
+        state = PeriodState.OPEN
+    elif referral_left > 0:
+        state = PeriodState.REFERRAL_ONLY
+    else:
+        state = PeriodState.FULL
+    return Period(slot=slot, state=state, public_left=public_left, referral_left=referral_left)
+
+
+def doctor_public(*, pk: int) -> Doctor | None:
+    """An active doctor of an active hospital, with hospital and department, or None."""
+    return (
+        Doctor.objects.select_related("hospital", "department")
+        .filter(pk=pk, is_active=True, hospital__is_active=True)
+        .first()
+    )
+
+
+def doctor_grid(
+    *, doctor: Doctor, days: int = GRID_DAYS, now: dt.datetime | None = None
+) -> list[GridDay]:
+    """The doctor's periods from now over `days` days, grouped by local day at each slot's
+    site, in one query. Days without a session are left out."""
+    now = now or timezone.now()
+    slots = (
+        Slot.objects.filter(doctor=doctor, start__gt=now, start__lt=now + dt.timedelta(days=days))
+        .select_related("site")
+        .order_by("start", "mode")
+    )
+    grid: dict[dt.date, GridDay] = {}
+    for slot in slots:
+        local_day = timezone.localtime(slot.start, slot.site.zone).date()
+        grid.setdefault(local_day, GridDay(day=local_day)).periods.append(period_of(slot, now=now))
+    return list(grid.values())
+
+
+def slot_for_booking(*, pk: int) -> Slot | None:
+    """A slot of an active doctor at an active site, with what the confirmation page shows."""
+    return (
+        Slot.objects.select_related("doctor", "doctor__hospital", "site", "department")
+        .filter(pk=pk, doctor__is_active=True, site__is_active=True)
+        .first()
+    )
+
+
+def reschedule_choices(*, appointment: Appointment, now: dt.datetime | None = None) -> list:
+    """Open periods of the same doctor over the grid's days, the current one left out."""
+    now = now or timezone.now()
+    periods = [
+        period
+        for day in doctor_grid(doctor=appointment.slot.doctor, now=now)
+        for period in day.periods
+        if period.bookable and period.slot.pk != appointment.slot_id
+    ]
+    return periods

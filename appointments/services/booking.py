@@ -1,0 +1,294 @@
+"""Booking (DESIGN.md §3): a place for a patient, from a live hold or by one conditional UPDATE;
+and the waiting list's promotion, which books.
+
+`hold_end`, `waitlist_promote` and `appointment_book` live together: ending a hold frees a place,
+which promotes the waiting list, which books, and booking may end an expired hold. Split across
+modules they would import each other in a circle."""
+
+from __future__ import annotations
+
+import datetime as dt
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+
+from appointments import policies
+from appointments.errors import (
+    AlreadyBooked,
+    BookingRefused,
+    HoldExpired,
+    HoldNotYours,
+    NotReleasedYet,
+    SlotClosed,
+    SlotFull,
+    SlotStarted,
+)
+from appointments.live import slot_places_changed
+from appointments.models import Appointment, Hold, Slot, WaitlistEntry
+from appointments.services.places import place_give_back, place_take, slot_lock, slots_lock
+from appointments.signals import appointment_booked
+from audit.services import audit_record
+from records.models import CareRelationship, Referral
+from records.services import care_relationship_grant
+
+CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
+CODE_LENGTH = 8
+CARE_AFTER_VISIT = dt.timedelta(days=7)
+
+
+def _new_code() -> str:
+    for _attempt in range(10):
+        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+        if not Appointment.objects.filter(code=code).exists():
+            return code
+    raise RuntimeError("could not find a free appointment code")  # pragma: no cover
+
+
+def waitlist_promote_on_commit(slot_id: int) -> None:
+    def promote() -> None:
+        waitlist_promote(slot=Slot(pk=slot_id))
+
+    transaction.on_commit(promote)
+
+
+# --- Holds ----------------------------------------------------------------------------------
+
+
+def hold_end(hold: Hold, *, now: dt.datetime, state: str) -> None:
+    """Give a live hold's place back (or not, when it became an appointment). The caller holds
+    the hold's slot's lock, then the hold's."""
+    if state == Hold.State.RELEASED:
+        slot = Slot.objects.get(pk=hold.slot_id)
+        place_give_back(slot, hold.pool, now=now)
+        slot_places_changed(slot=slot)
+        waitlist_promote_on_commit(slot.pk)
+    hold.state = state
+    hold.ended_at = now
+    hold.save(update_fields=["state", "ended_at"])
+
+
+# --- Booking --------------------------------------------------------------------------------
+
+
+class _AlreadyDone(Exception):
+    """Rolls back a duplicate request and hands back the appointment it duplicates."""
+
+    def __init__(self, appointment: Appointment) -> None:
+        self.appointment = appointment
+
+
+def _by_key(account: Any, key: str | None) -> Appointment | None:
+    if not key:
+        return None
+    return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
+
+
+def appointment_book_locked(
+    *,
+    patient: Any,
+    slot: Slot,
+    booked_by: Any,
+    hold: Hold | None,
+    idempotency_key: str | None,
+    referral: Referral | None,
+    visit_reason: str,
+    ignore: Appointment | None = None,
+    sequence: int = 0,
+    rescheduled_from: Appointment | None = None,
+) -> Appointment:
+    """The booking itself; the caller owns the transaction. Locks the slot first, then the
+    hold and the referral (the lock order); a reschedule has locked both slots and
+    the old appointment before."""
+    now = timezone.now()
+    slot = slot_lock(slot)
+    ran_out = False
+    live_hold = None
+    if hold is not None:
+        hold = Hold.objects.select_for_update().get(pk=hold.pk)
+        if hold.account_id != booked_by.pk or hold.slot_id != slot.pk:
+            raise HoldNotYours()
+        if hold.is_live(now=now):
+            live_hold = hold
+        else:
+            # A converted hold is already an appointment: a second submit is a new request.
+            ran_out = hold.state != Hold.State.CONVERTED
+            if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
+                hold_end(hold, now=now, state=Hold.State.RELEASED)
+    else:
+        live_hold = (
+            Hold.objects.select_for_update()
+            .filter(account=booked_by, slot=slot, state=Hold.State.LIVE, expires_at__gt=now)
+            .first()
+        )
+    if live_hold is not None and referral is None and live_hold.referral_id:
+        referral = live_hold.referral
+    if referral is not None:
+        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+
+    if live_hold is not None:
+        if slot.closed_at is not None:
+            raise SlotClosed()
+        if now >= slot.start:
+            raise SlotStarted()
+        pool = live_hold.pool
+        live_hold.state = Hold.State.CONVERTED
+        live_hold.ended_at = now
+        live_hold.save(update_fields=["state", "ended_at"])
+    else:
+        try:
+            policies.check_slot_open(slot=slot, now=now, referral=referral is not None)
+            pool = place_take(slot, now=now, referral=referral is not None)
+        except SlotFull:
+            if ran_out:
+                raise HoldExpired() from None
+            raise
+    # Holding the slot's row now: a request with the same key that got here first has
+    # committed, and this statement sees it.
+    existing = _by_key(booked_by, idempotency_key)
+    if existing is not None:
+        raise _AlreadyDone(existing)
+
+    policies.check_patient_policies(
+        patient=patient, slot=slot, account=booked_by, now=now, ignore=ignore, referral=referral
+    )
+
+    appointment = Appointment.objects.create(
+        code=_new_code(),
+        patient=patient,
+        slot=slot,
+        booked_by=booked_by,
+        pool=pool,
+        referral=referral,
+        visit_reason=visit_reason,
+        idempotency_key=idempotency_key or "",
+        booked_phone=booked_by.phone if booked_by.phone_verified else "",
+        rescheduled_from=rescheduled_from,
+        sequence=sequence,
+        created_at=now,
+    )
+    if referral is not None and referral.status != Referral.Status.BOOKED:
+        referral.status = Referral.Status.BOOKED
+        referral.save(update_fields=["status"])
+    audit_record(
+        actor=booked_by,
+        action="appointment.book",
+        target=appointment,
+        on_behalf_of=patient,
+        data={
+            "from": None,
+            "to": Appointment.Status.BOOKED,
+            "slot": slot.pk,
+            "pool": pool,
+            "hold": live_hold.pk if live_hold is not None else None,
+            "referral": referral.pk if referral is not None else None,
+            "rescheduled_from": rescheduled_from.code if rescheduled_from else None,
+        },
+    )
+    doctor_user = slot.doctor.user
+    if doctor_user is not None:
+        care_relationship_grant(
+            patient=patient,
+            user=doctor_user,
+            reason=CareRelationship.Reason.BOOKING,
+            until=slot.end + CARE_AFTER_VISIT,
+            source=appointment,
+        )
+    appointment_booked.send(
+        sender=Appointment,
+        appointment=appointment,
+        by=booked_by,
+        rescheduled_from=rescheduled_from,
+    )
+    slot_places_changed(slot=slot)
+    return appointment
+
+
+def _is_patient_slot_clash(error: IntegrityError) -> bool:
+    text = str(error)
+    return "appointment_one_active_per_patient_slot" in text or (
+        "patient_id" in text and "slot_id" in text
+    )
+
+
+def appointment_book(
+    *,
+    patient: Any,
+    slot: Slot,
+    booked_by: Any,
+    hold: Hold | None = None,
+    idempotency_key: str | None = None,
+    referral: Referral | None = None,
+    visit_reason: str = "",
+) -> Appointment:
+    """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
+    slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
+    Raises a `BookingRefused` and leaves nothing behind when a rule says no. The same
+    `idempotency_key` from the same account returns the same appointment."""
+    existing = _by_key(booked_by, idempotency_key)
+    if existing is not None:
+        return existing
+    try:
+        with transaction.atomic():
+            return appointment_book_locked(
+                patient=patient,
+                slot=slot,
+                booked_by=booked_by,
+                hold=hold,
+                idempotency_key=idempotency_key,
+                referral=referral,
+                visit_reason=visit_reason,
+            )
+    except _AlreadyDone as done:
+        return done.appointment
+    except IntegrityError as error:
+        existing = _by_key(booked_by, idempotency_key)
+        if existing is not None:
+            return existing
+        if _is_patient_slot_clash(error):
+            raise AlreadyBooked() from None
+        raise
+    except BookingRefused:
+        existing = _by_key(booked_by, idempotency_key)
+        if existing is not None:
+            return existing
+        raise
+
+
+_SLOT_SAYS_NO = (SlotFull, SlotClosed, SlotStarted, NotReleasedYet)
+
+
+def waitlist_promote(*, slot: Slot) -> Appointment | None:
+    """Book the first waiting entry whose rules pass; entries that fail keep their place in
+    the line, and nobody is booked when the slot has no place. Locks the slot, then the
+    entries (the lock order), as a closure of the slot does."""
+    with transaction.atomic():
+        slots_lock([slot.pk])
+        entries = list(
+            WaitlistEntry.objects.select_for_update()
+            .filter(slot_id=slot.pk, state=WaitlistEntry.State.WAITING)
+            .select_related("patient", "account")
+            .order_by("created_at", "pk")
+        )
+        for entry in entries:
+            try:
+                appointment = appointment_book(
+                    patient=entry.patient, slot=slot, booked_by=entry.account
+                )
+            except _SLOT_SAYS_NO:
+                return None
+            except BookingRefused:
+                continue
+            entry.state = WaitlistEntry.State.PROMOTED
+            entry.appointment = appointment
+            entry.save(update_fields=["state", "appointment"])
+            audit_record(
+                actor=None,
+                action="waitlist.promote",
+                target=appointment,
+                on_behalf_of=entry.patient,
+                data={"entry": entry.pk, "slot": slot.pk},
+            )
+            return appointment
+    return None

@@ -1,0 +1,107 @@
+"""A slot's places: the one conditional UPDATE that takes a place of a pool or gives it back,
+and the slot row locks every booking path takes first (the lock order in appointments.services).
+
+Counters are only ever changed by one conditional UPDATE (`booked = booked + 1 WHERE id = %s AND
+booked < capacity ...`), never read-then-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from django.db import connection
+
+from appointments import policies
+from appointments.errors import ReferralPlacesFull, SlotFull
+from appointments.models import Pool, Slot
+
+# One statement takes a place of one pool, only if the slot is open for it at `now`.
+_TAKE = {
+    # A public place, once public places are released.
+    "public": (
+        "booked = booked + 1",
+        "booked < capacity AND release_at <= %(now)s",
+    ),
+    # A referral place, once referral places are released.
+    "referral": (
+        "referral_booked = referral_booked + 1",
+        "referral_booked < referral_capacity AND referral_release_at <= %(now)s",
+    ),
+    # An unused referral place that has joined the public pool.
+    "merged": (
+        "referral_booked = referral_booked + 1",
+        "referral_booked < referral_capacity AND referral_merge_at <= %(now)s "
+        "AND release_at <= %(now)s",
+    ),
+}
+_GIVE_BACK = {
+    Pool.PUBLIC: ("booked = booked - 1", "booked > 0"),
+    Pool.REFERRAL: ("referral_booked = referral_booked - 1", "referral_booked > 0"),
+}
+
+
+def _update_counters(slot: Slot, assignment: str, condition: str, now: dt.datetime) -> bool:
+    table = connection.ops.quote_name(Slot._meta.db_table)
+    # Only this module's fixed fragments are joined in; values go as parameters.
+    sql = " ".join(
+        [
+            "UPDATE",
+            table,
+            "SET",
+            assignment,
+            "WHERE id = %(id)s AND",
+            condition,
+            "RETURNING booked, referral_booked",
+        ]
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, {"id": slot.pk, "now": now})
+        row = cursor.fetchone()
+    if row is None:
+        return False
+    slot.booked, slot.referral_booked = row
+    return True
+
+
+def place_take(slot: Slot, *, now: dt.datetime, referral: bool) -> str:
+    """Take one place and say from which pool; the slot's counters are updated in place."""
+    base = " AND closed_at IS NULL AND start > %(now)s"
+    order = ("referral", "public") if referral else ("public", "merged")
+    for way in order:
+        assignment, condition = _TAKE[way]
+        if _update_counters(slot, assignment, condition + base, now):
+            return Pool.PUBLIC if way == "public" else Pool.REFERRAL
+    slot.refresh_from_db(fields=["booked", "referral_booked", "closed_at"])
+    policies.check_slot_open(slot=slot, now=now, referral=referral)
+    if referral and now < slot.release_at:
+        raise ReferralPlacesFull()
+    raise SlotFull()
+
+
+def place_give_back(slot: Slot, pool: str, *, now: dt.datetime) -> None:
+    assignment, condition = _GIVE_BACK[pool]
+    _update_counters(slot, assignment, condition, now)
+
+
+def slot_fresh(slot: Slot) -> Slot:
+    return Slot.objects.select_related("site", "doctor__user", "department").get(pk=slot.pk)
+
+
+def slot_lock(slot: Slot) -> Slot:
+    """The slot's row, locked first (the lock order) and read fresh. FOR NO KEY
+    UPDATE, what the counter UPDATE takes anyway, so rows that only point at the slot (a new
+    hold, a waiting-list entry) are not held up."""
+    return (
+        Slot.objects.select_for_update(no_key=True, of=("self",))
+        .select_related("site", "doctor__user", "department")
+        .get(pk=slot.pk)
+    )
+
+
+def slots_lock(slot_ids) -> None:
+    """Lock several slots' rows in primary-key order, before anything else."""
+    list(
+        Slot.objects.select_for_update(no_key=True)
+        .filter(pk__in=set(slot_ids))
+        .order_by("pk")
+        .values_list("pk", flat=True)
+    )

@@ -1,0 +1,224 @@
+"""The pages that change bookings: confirm (hold, then book), the waiting list, cancel and
+reschedule (the desk's check-in is in views/desk.py). Each one calls one booking service; every
+refusal is shown with its own message on the page it came from."""
+
+from __future__ import annotations
+
+import datetime as dt
+import uuid
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods, require_POST
+
+from appointments.errors import BookingRefused
+from appointments.forms.booking import ConfirmForm, RescheduleForm, WaitlistForm
+from appointments.models import Appointment, Hold
+from appointments.selectors.appointments import (
+    appointment_by_idempotency_key,
+    people_to_book_for,
+    referrals_usable_for,
+)
+from appointments.selectors.slots import reschedule_choices, slot_for_booking
+from appointments.services.booking import appointment_book
+from appointments.services.holds import hold_create, hold_release
+from appointments.services.status import appointment_cancel, appointment_reschedule
+from appointments.services.waitlist import waitlist_join
+from appointments.views.decorators import account_appointment
+
+FULL = "slot_full"
+
+
+def _slot_or_404(slot_id: int):
+    slot = slot_for_booking(pk=slot_id)
+    if slot is None:
+        raise Http404
+    return slot
+
+
+def _chosen_referral(request: HttpRequest, referrals: list):
+    wanted = request.POST.get("referral") or request.GET.get("referral") or ""
+    if not wanted:
+        return None
+    for referral in referrals:
+        if str(referral.public_id) == wanted:
+            return referral
+    raise Http404
+
+
+def _live_hold(*, account, slot) -> Hold | None:
+    return Hold.objects.filter(account=account, slot=slot, state=Hold.State.LIVE).first()
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """GET takes a hold on the period and shows the form; POST books with that hold and the
+    form's idempotency key."""
+    slot = _slot_or_404(slot_id)
+    user = request.user
+    if request.method == "POST":
+        # A retried submit lands on what the first one booked, even once its referral is used.
+        done = appointment_by_idempotency_key(account=user, key=request.POST.get("key", ""))
+        if done is not None and done.slot_id == slot.pk:
+            return redirect(done)
+    referrals = referrals_usable_for(account=user, slot=slot)
+    referral = _chosen_referral(request, referrals)
+    people = people_to_book_for(account=user)
+    if referral is not None:
+        people = people.filter(pk=referral.patient_id)
+    refusal = None
+    hold = None
+    if request.method == "POST":
+        form = ConfirmForm(request.POST, patients=people)
+        hold = _live_hold(account=user, slot=slot)
+        if form.is_valid():
+            try:
+                appointment = appointment_book(
+                    patient=form.cleaned_data["patient"],
+                    slot=slot,
+                    booked_by=user,
+                    hold=hold,
+                    idempotency_key=form.cleaned_data["key"],
+                    referral=referral,
+                    visit_reason=form.cleaned_data["reason"].strip(),
+                )
+            except BookingRefused as refused:
+                refusal = refused
+                form.add_error(None, refused.message)
+            else:
+                messages.success(
+                    request,
+                    _("Booked. Your appointment code is %(code)s; a confirmation is on its way.")
+                    % {"code": appointment.code},
+                )
+                return redirect(appointment)
+    else:
+        form = ConfirmForm(initial={"key": uuid.uuid4().hex}, patients=people)
+        if people.exists():
+            try:
+                hold = hold_create(slot=slot, account=user, referral=referral)
+            except BookingRefused as refused:
+                refusal = refused
+    waitlist = None
+    if refusal is not None and refusal.code == FULL and referral is None:
+        waitlist = WaitlistForm(patients=people_to_book_for(account=user))
+    site = slot.site
+    return render(
+        request,
+        "appointments/confirm.html",
+        {
+            "slot": slot,
+            "site": site,
+            "form": form,
+            "hold": hold if hold is not None and hold.is_live(now=timezone.now()) else None,
+            "refusal": refusal,
+            "waitlist": waitlist,
+            "referral": referral,
+            "referrals": [r for r in referrals if r != referral],
+            "has_people": people.exists(),
+            "cancel_until": slot.start - dt.timedelta(hours=site.cancellation_cutoff_hours),
+        },
+    )
+
+
+@login_required
+@require_POST
+def appointment_hold_release(request: HttpRequest, slot_id: int) -> HttpResponse:
+    """ "Choose another time": give the held place back at once."""
+    slot = _slot_or_404(slot_id)
+    hold = _live_hold(account=request.user, slot=slot)
+    if hold is not None:
+        hold_release(hold=hold)
+    return redirect("doctor_detail", pk=slot.doctor_id)
+
+
+@login_required
+@require_POST
+def appointment_waitlist_join(request: HttpRequest, slot_id: int) -> HttpResponse:
+    slot = _slot_or_404(slot_id)
+    form = WaitlistForm(request.POST, patients=people_to_book_for(account=request.user))
+    if not form.is_valid():
+        messages.error(request, _("Choose one of the people you may book for."))
+        return redirect("appointment_confirm", slot_id=slot.pk)
+    try:
+        waitlist_join(patient=form.cleaned_data["patient"], slot=slot, account=request.user)
+    except BookingRefused as refused:
+        messages.error(request, refused.message)
+        return redirect("appointment_confirm", slot_id=slot.pk)
+    messages.success(
+        request,
+        _(
+            "%(name)s is on the waiting list. If a place frees, it is booked for them and you "
+            "get an e-mail."
+        )
+        % {"name": form.cleaned_data["patient"].name},
+    )
+    return redirect("doctor_detail", pk=slot.doctor_id)
+
+
+@account_appointment
+@require_POST
+def appointment_cancel_view(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    try:
+        appointment_cancel(
+            appointment=appointment, by=request.user, reason=Appointment.CancelReason.PATIENT
+        )
+    except BookingRefused as refused:
+        messages.error(request, refused.message)
+    else:
+        messages.success(request, _("Appointment cancelled; the place is free for others."))
+    return redirect(appointment)
+
+
+def _period_label(slot, zone) -> str:
+    start = timezone.localtime(slot.start, zone)
+    end = timezone.localtime(slot.end, zone)
+    day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
+    return f"{day} {start:%H:%M}–{end:%H:%M} · ¥{slot.fee}"
+
+
+@account_appointment
+@require_http_methods(["GET", "POST"])
+def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    if appointment.status != Appointment.Status.BOOKED:
+        raise Http404
+    zone = appointment.slot.site.zone
+    periods = reschedule_choices(appointment=appointment)
+    choices = [(period.slot.pk, _period_label(period.slot, zone)) for period in periods]
+    days: dict[str, list] = {}
+    for period in periods:
+        start = timezone.localtime(period.slot.start, zone)
+        day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
+        end = timezone.localtime(period.slot.end, zone)
+        days.setdefault(day, []).append((period.slot.pk, f"{start:%H:%M}–{end:%H:%M}"))
+    form = RescheduleForm(request.POST or None, choices=choices)
+    if request.method == "POST" and form.is_valid():
+        new_slot = next(p.slot for p in periods if p.slot.pk == form.cleaned_data["slot"])
+        try:
+            new = appointment_reschedule(
+                appointment=appointment, new_slot=new_slot, by=request.user
+            )
+        except BookingRefused as refused:
+            form.add_error(None, refused.message)
+        else:
+            messages.success(
+                request,
+                _("Moved. The new appointment code is %(code)s.") % {"code": new.code},
+            )
+            return redirect(new)
+    return render(
+        request,
+        "appointments/reschedule.html",
+        {
+            "appointment": appointment,
+            "slot": appointment.slot,
+            "form": form,
+            "days": list(days.items()),
+        },
+    )

@@ -1,0 +1,309 @@
+"""The clinical record (issue 8): encounters, notes and addenda, allergies and problems,
+drugs and prescriptions."""
+
+from __future__ import annotations
+
+import uuid
+
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from records.models.people import Patient
+
+# --- The clinical record (issue 8) ----------------------------------------------------------
+#
+# Every clinical row names the hospital that wrote it, so that without the sharing consent a
+# doctor is shown only their own hospital's rows (records.access.RecordAccess.hospital_ids).
+
+ICD10_PATTERN = r"^[A-Z][0-9]{2}(\.[0-9A-Z]{1,4})?$"
+
+
+class Encounter(models.Model):
+    """One contact with care: an online consult or an in-person visit, at one hospital with one
+    doctor. Opened when a consult goes live or at check-in; closed when the consult ends or the
+    doctor completes the visit. The Appointment links to it (Appointment.encounter)."""
+
+    class Mode(models.TextChoices):
+        ONLINE = "online", _("online consult")
+        IN_PERSON = "in_person", _("in-person visit")
+
+    class Status(models.TextChoices):
+        OPEN = "open", _("open")
+        CLOSED = "closed", _("closed")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="encounters", verbose_name=_("patient")
+    )
+    doctor = models.ForeignKey(
+        "hospitals.Doctor",
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        verbose_name=_("doctor"),
+    )
+    hospital = models.ForeignKey(
+        "hospitals.Hospital",
+        on_delete=models.PROTECT,
+        related_name="encounters",
+        verbose_name=_("hospital"),
+    )
+    department = models.ForeignKey(
+        "hospitals.Department",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="encounters",
+        verbose_name=_("department"),
+    )
+    mode = models.CharField(_("kind"), max_length=10, choices=Mode.choices)
+    status = models.CharField(
+        _("status"), max_length=8, choices=Status.choices, default=Status.OPEN
+    )
+    started_at = models.DateTimeField(_("started"), default=timezone.now)
+    ended_at = models.DateTimeField(_("ended"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("encounter")
+        verbose_name_plural = _("encounters")
+        ordering = ["-started_at", "-id"]
+        indexes = [models.Index(fields=["patient", "-started_at"], name="encounter_patient_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(ended_at__isnull=True) | Q(ended_at__gte=models.F("started_at")),
+                name="encounter_ends_after_start",
+            ),
+            models.CheckConstraint(
+                condition=Q(status="open", ended_at__isnull=True)
+                | Q(status="closed", ended_at__isnull=False),
+                name="encounter_closed_has_end",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_mode_display()} {self.started_at:%Y-%m-%d} ({self.get_status_display()})"
+
+    @property
+    def is_open(self) -> bool:
+        return self.status == self.Status.OPEN
+
+
+class ClinicalNote(models.Model):
+    """A SOAP note of one encounter. Drafts may be edited by their author; a signed note is
+    never edited again (ClinicalNote.save refuses), corrections are NoteAddendum rows."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    encounter = models.ForeignKey(
+        Encounter, on_delete=models.PROTECT, related_name="notes", verbose_name=_("encounter")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    subjective = models.TextField(_("subjective"), blank=True, max_length=8000)
+    objective = models.TextField(_("objective"), blank=True, max_length=8000)
+    assessment = models.TextField(_("assessment"), blank=True, max_length=8000)
+    plan = models.TextField(_("plan"), blank=True, max_length=8000)
+    diagnosis = models.CharField(_("diagnosis"), max_length=300, blank=True)
+    icd10_code = models.CharField(
+        _("ICD-10 code"),
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(ICD10_PATTERN, _("Enter an ICD-10 code such as L20.9."))],
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(auto_now=True)
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("clinical note")
+        verbose_name_plural = _("clinical notes")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"note {self.public_id} ({'signed' if self.signed_at else 'draft'})"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            stored = type(self).objects.filter(pk=self.pk).values_list("signed_at", flat=True)
+            if stored and stored[0] is not None:
+                raise ValueError("A signed note is never edited; add an addendum.")
+        super().save(*args, **kwargs)
+
+    @property
+    def is_signed(self) -> bool:
+        return self.signed_at is not None
+
+
+class NoteAddendum(models.Model):
+    """A correction or addition to a signed note, shown beside it; itself never edited."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    note = models.ForeignKey(
+        ClinicalNote, on_delete=models.PROTECT, related_name="addenda", verbose_name=_("note")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        related_name="+",
+        verbose_name=_("author"),
+    )
+    text = models.TextField(_("addendum"), max_length=4000)
+    signed_at = models.DateTimeField(_("signed"), default=timezone.now)
+
+    class Meta:
+        verbose_name = _("addendum")
+        verbose_name_plural = _("addenda")
+        ordering = ["signed_at", "id"]
+
+    def __str__(self) -> str:
+        return f"addendum {self.public_id}"
+
+    def save(self, *args, **kwargs) -> None:
+        if self.pk is not None and not self._state.adding:
+            raise ValueError("An addendum is never edited.")
+        super().save(*args, **kwargs)
+
+
+class Allergy(models.Model):
+    """A known allergy, editable by treating doctors; removal is a mark, never a delete."""
+
+    class Severity(models.TextChoices):
+        MILD = "mild", _("mild")
+        MODERATE = "moderate", _("moderate")
+        SEVERE = "severe", _("severe")
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="allergies", verbose_name=_("patient")
+    )
+    substance = models.CharField(_("substance"), max_length=120)
+    reaction = models.CharField(_("reaction"), max_length=200, blank=True)
+    severity = models.CharField(_("severity"), max_length=8, choices=Severity.choices)
+    hospital = models.ForeignKey(
+        "hospitals.Hospital", on_delete=models.PROTECT, related_name="+", verbose_name=_("hospital")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    removed_at = models.DateTimeField(_("removed"), null=True, blank=True)
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        verbose_name = _("allergy")
+        verbose_name_plural = _("allergies")
+        ordering = ["substance", "id"]
+
+    def __str__(self) -> str:
+        return self.substance
+
+
+class Problem(models.Model):
+    """A standing problem (a chronic condition), editable by treating doctors."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    patient = models.ForeignKey(
+        Patient, on_delete=models.PROTECT, related_name="problems", verbose_name=_("patient")
+    )
+    description = models.CharField(_("problem"), max_length=200)
+    icd10_code = models.CharField(
+        _("ICD-10 code"),
+        max_length=8,
+        blank=True,
+        validators=[RegexValidator(ICD10_PATTERN, _("Enter an ICD-10 code such as L20.9."))],
+    )
+    hospital = models.ForeignKey(
+        "hospitals.Hospital", on_delete=models.PROTECT, related_name="+", verbose_name=_("hospital")
+    )
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
+    resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("problem")
+        verbose_name_plural = _("problems")
+        ordering = ["recorded_at", "id"]
+
+    def __str__(self) -> str:
+        return self.description
+
+
+class Drug(models.Model):
+    """One entry of the formulary; the demo ships a small list. Controlled drugs are never
+    prescribed in an online encounter."""
+
+    name = models.CharField(_("name"), max_length=120)
+    name_en = models.CharField(_("English name"), max_length=160, blank=True)
+    strength = models.CharField(_("strength"), max_length=60)
+    form = models.CharField(_("form"), max_length=40, blank=True)
+    is_controlled = models.BooleanField(_("controlled"), default=False)
+    is_active = models.BooleanField(_("active"), default=True)
+
+    class Meta:
+        verbose_name = _("drug")
+        verbose_name_plural = _("drugs")
+        ordering = ["name", "strength"]
+        constraints = [
+            models.UniqueConstraint(fields=["name", "strength"], name="drug_name_strength_unique")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} {self.strength}"
+
+
+class Prescription(models.Model):
+    """A prescription written in one encounter; signed once, then read-only like a note."""
+
+    public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
+    encounter = models.ForeignKey(
+        Encounter,
+        on_delete=models.PROTECT,
+        related_name="prescriptions",
+        verbose_name=_("encounter"),
+    )
+    prescriber = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
+    signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("prescription")
+        verbose_name_plural = _("prescriptions")
+        ordering = ["created_at", "id"]
+
+    def __str__(self) -> str:
+        return f"prescription {self.public_id}"
+
+
+class PrescriptionItem(models.Model):
+    prescription = models.ForeignKey(Prescription, on_delete=models.CASCADE, related_name="items")
+    drug = models.ForeignKey(
+        Drug, on_delete=models.PROTECT, related_name="+", verbose_name=_("drug")
+    )
+    dose = models.CharField(_("dose"), max_length=60)
+    frequency = models.CharField(_("frequency"), max_length=60)
+    days = models.PositiveSmallIntegerField(_("days"))
+    quantity = models.PositiveIntegerField(_("quantity"))
+
+    class Meta:
+        verbose_name = _("prescription item")
+        verbose_name_plural = _("prescription items")
+        ordering = ["id"]
+        constraints = [
+            models.CheckConstraint(condition=Q(days__gte=1, days__lte=90), name="rx_item_days"),
+            models.CheckConstraint(condition=Q(quantity__gte=1), name="rx_item_quantity"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.drug} {self.dose} {self.frequency} × {self.days}d"

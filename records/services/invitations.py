@@ -1,0 +1,210 @@
+"""Guardian invitations: a person's manager invites a second account by e-mail."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from allauth.account.models import EmailAddress
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.db import transaction
+from django.http import HttpRequest
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils import timezone, translation
+from django.utils.translation import gettext_lazy as _
+
+from accounts.models import User
+from audit.services import audit_record
+from records.models import GuardianInvitation, Patient, PatientLink
+from records.services.links import account_lock, account_room_check, patient_manager_require
+
+
+def _token_hash(token: str) -> str:
+    return hashlib.sha256(token.encode()).hexdigest()
+
+
+def invitation_find(token: str) -> GuardianInvitation | None:
+    return (
+        GuardianInvitation.objects.select_related("patient", "invited_by")
+        .filter(token_hash=_token_hash(token))
+        .first()
+    )
+
+
+def _send_invitation_email(invitation: GuardianInvitation, token: str, base_url: str) -> None:
+    # Rendered in the inviter's language at send time; shows the masked ID number only.
+    context = {
+        "invitation": invitation,
+        "patient_name": invitation.patient.name,
+        "masked_id": invitation.patient.id_number_masked,
+        "inviter": invitation.invited_by.get_full_name(),
+        "url": base_url + reverse("invitation_respond", args=[token]),
+    }
+    subject = render_to_string("records/email/invitation_subject.txt", context).strip()
+    body = render_to_string("records/email/invitation_body.txt", context)
+    send_mail(
+        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
+        body,
+        None,
+        [invitation.email],
+    )
+
+
+def invitation_create(
+    *,
+    patient: Patient,
+    invited_by: User,
+    email: str,
+    relationship: str,
+    can_book: bool = True,
+    can_read_record: bool = True,
+    base_url: str = "",
+    request: HttpRequest | None = None,
+) -> tuple[GuardianInvitation, str]:
+    """Invite a second guardian by e-mail. Returns the invitation and its one-time token."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        Patient.objects.select_for_update().filter(pk=patient.pk).first()
+        patient_manager_require(patient=patient, account=invited_by)
+        if email == invited_by.email.lower():
+            raise ValidationError(_("You cannot invite your own account."), code="self_invite")
+        if (
+            PatientLink.objects.live()
+            .filter(patient=patient, account__email__iexact=email)
+            .exists()
+        ):
+            raise ValidationError(
+                _("This account already acts for the person."), code="already_linked"
+            )
+        now = timezone.now()
+        GuardianInvitation.objects.filter(
+            patient=patient, email=email, status=GuardianInvitation.Status.PENDING
+        ).update(status=GuardianInvitation.Status.REVOKED, responded_at=now)
+        token = secrets.token_urlsafe(32)
+        invitation = GuardianInvitation.objects.create(
+            patient=patient,
+            invited_by=invited_by,
+            email=email,
+            relationship=relationship,
+            can_book=can_book,
+            can_read_record=can_read_record,
+            token_hash=_token_hash(token),
+            expires_at=now + GuardianInvitation.VALID_FOR,
+        )
+        audit_record(
+            actor=invited_by,
+            action="invitation.create",
+            target=invitation,
+            on_behalf_of=patient,
+            data={"relationship": relationship},
+            request=request,
+        )
+        language = translation.get_language()
+
+        def send() -> None:
+            with translation.override(language):
+                _send_invitation_email(invitation, token, base_url)
+
+        transaction.on_commit(send)
+    return invitation, token
+
+
+def _open_invitation(invitation: GuardianInvitation) -> GuardianInvitation:
+    locked = GuardianInvitation.objects.select_for_update().get(pk=invitation.pk)
+    if not locked.is_open():
+        raise ValidationError(
+            _("This invitation is no longer valid. Ask for a new one."), code="invitation_closed"
+        )
+    return locked
+
+
+def _has_verified_email(account: User, email: str) -> bool:
+    return EmailAddress.objects.filter(user=account, email__iexact=email, verified=True).exists()
+
+
+def invitation_accept(
+    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
+) -> PatientLink:
+    with transaction.atomic():
+        account_lock(account)
+        locked = _open_invitation(invitation)
+        if not _has_verified_email(account, locked.email):
+            audit_record(
+                actor=account,
+                action="invitation.accept",
+                target=locked,
+                result="denied",
+                data={"reason": "email_mismatch"},
+                request=request,
+            )
+            raise ValidationError(
+                _(
+                    "This invitation was sent to another e-mail address. Sign in with the "
+                    "account that uses it, after verifying that address."
+                ),
+                code="email_mismatch",
+            )
+        if PatientLink.objects.live().filter(patient=locked.patient, account=account).exists():
+            raise ValidationError(
+                _("Your account already acts for this person."), code="already_linked"
+            )
+        account_room_check(account)
+        link = PatientLink.objects.create(
+            patient=locked.patient,
+            account=account,
+            relationship=locked.relationship,
+            can_book=locked.can_book,
+            can_read_record=locked.can_read_record,
+        )
+        locked.status = GuardianInvitation.Status.ACCEPTED
+        locked.responded_at = timezone.now()
+        locked.accepted_by = account
+        locked.save(update_fields=["status", "responded_at", "accepted_by"])
+        audit_record(
+            actor=account,
+            action="invitation.accept",
+            target=locked,
+            on_behalf_of=locked.patient,
+            data={"link": link.pk},
+            request=request,
+        )
+    return link
+
+
+def invitation_decline(
+    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
+) -> None:
+    with transaction.atomic():
+        locked = _open_invitation(invitation)
+        locked.status = GuardianInvitation.Status.DECLINED
+        locked.responded_at = timezone.now()
+        locked.save(update_fields=["status", "responded_at"])
+        audit_record(
+            actor=account,
+            action="invitation.decline",
+            target=locked,
+            on_behalf_of=locked.patient,
+            request=request,
+        )
+
+
+def invitation_revoke(
+    *, invitation: GuardianInvitation, by: User, request: HttpRequest | None = None
+) -> None:
+    with transaction.atomic():
+        locked = GuardianInvitation.objects.select_for_update().get(pk=invitation.pk)
+        patient_manager_require(patient=locked.patient, account=by)
+        if locked.status == GuardianInvitation.Status.PENDING:
+            locked.status = GuardianInvitation.Status.REVOKED
+            locked.responded_at = timezone.now()
+            locked.save(update_fields=["status", "responded_at"])
+        audit_record(
+            actor=by,
+            action="invitation.revoke",
+            target=locked,
+            on_behalf_of=locked.patient,
+            request=request,
+        )
