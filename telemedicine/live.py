@@ -7,8 +7,8 @@ such change, once its transaction commits, sends `consult.recheck` to the room's
 socket in the room then checks its own right again with the reads it used at connect and join
 (`ConsultConsumer.consult_recheck`) and is closed with 4403 when it has lost it.
 
-Wiring (TelemedicineConfig.ready): records cannot import us, so it calls the listeners of
-`records.hooks.patient_access_listeners`; appointments sends `appointment_cancelled` and
+Wiring (TelemedicineConfig.ready): records cannot import us, so it sends
+`records.signals.patient_access_changed`; appointments sends `appointment_cancelled` and
 `appointment_status_changed`. A push that fails (the channel layer is down) is logged: the
 same layer carries the room's chat and signalling, so nothing reaches the socket meanwhile.
 """
@@ -54,8 +54,8 @@ def rooms_recheck(*, public_ids: list[uuid.UUID]) -> None:
     transaction.on_commit(push)
 
 
-def rooms_recheck_for_patient(patient_id: int) -> None:
-    """Listener of records.hooks.patient_access_listeners (called after the change committed):
+def rooms_recheck_for_patient(sender: Any, *, patient_id: int, **kwargs: Any) -> None:
+    """Receiver of records.signals.patient_access_changed (sent after the change committed):
     the person's rooms that are not over re-check."""
     public_ids = Consultation.objects.filter(appointment__patient_id=patient_id).exclude(
         status=Consultation.Status.ENDED

@@ -25,6 +25,7 @@ from appointments.live import slot_places_changed
 from appointments.models import ACTIVE_STATUSES, Appointment, Mode, Slot
 from appointments.selectors.appointments import account_may_act_for_appointment
 from appointments.services.booking import appointment_book_locked, waitlist_promote_on_commit
+from appointments.services.messages import messages_for_cancellation
 from appointments.services.places import place_give_back, slots_lock
 from appointments.services.queue import queue_assign
 from appointments.signals import appointment_cancelled, appointment_status_changed
@@ -94,6 +95,7 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     appointment.save(update_fields=["status", "cancel_reason", "ended_at", "sequence"])
     slot = appointment.slot
     place_give_back(slot, appointment.pool, now=now)
+    messages_for_cancellation(appointment=appointment, reason=reason)
     appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by, reason=reason)
     _record_side(appointment, by=by, new=Appointment.Status.CANCELLED)
     if (
