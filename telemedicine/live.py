@@ -15,17 +15,11 @@ same layer carries the room's chat and signalling, so nothing reaches the socket
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
+from notifications.live import group_send_on_commit
 from telemedicine.models import Consultation
-
-logger = logging.getLogger(__name__)
 
 RECHECK = "consult.recheck"
 
@@ -37,21 +31,11 @@ def room_group(public_id: uuid.UUID) -> str:
 def rooms_recheck(*, public_ids: list[uuid.UUID]) -> None:
     """After the current transaction commits (at once outside one), ask every socket in these
     rooms to check its right again."""
-    groups = [room_group(public_id) for public_id in public_ids]
-    if not groups:
-        return
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group in groups:
-            try:
-                async_to_sync(layer.group_send)(group, {"type": RECHECK})
-            except Exception:
-                logger.warning("could not ask room %s to re-check", group, exc_info=True)
-
-    transaction.on_commit(push)
+    for public_id in public_ids:
+        group = room_group(public_id)
+        group_send_on_commit(
+            group=group, message={"type": RECHECK}, what=f"ask room {group} to re-check"
+        )
 
 
 def rooms_recheck_for_patient(sender: Any, *, patient_id: int, **kwargs: Any) -> None:
