@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
@@ -7,6 +9,7 @@ from django.utils.translation import get_language
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
 from hospitals.models import Department, Doctor, Hospital, StaffMembership
+from hospitals.signals import FreePeriod, next_free_periods_wanted
 
 
 def hospitals_managed_by(*, user) -> QuerySet[Hospital]:
@@ -118,3 +121,15 @@ TITLE_ORDER = [
     Doctor.Title.ATTENDING,
     Doctor.Title.RESIDENT,
 ]
+
+
+def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, FreePeriod]:
+    """Each doctor's next free period, by doctor id, as the apps above answer
+    `next_free_periods_wanted` (appointments: its slot table); empty when none answers."""
+    doctors = list(doctors)
+    if not doctors:
+        return {}
+    periods: dict[int, FreePeriod] = {}
+    for _receiver, answer in next_free_periods_wanted.send(sender=Doctor, doctors=doctors):
+        periods.update(answer)
+    return periods

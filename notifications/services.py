@@ -14,6 +14,7 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
@@ -22,6 +23,7 @@ from django.db.models import F
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from notifications.live import push_unread
 from notifications.models import Notification, OutboxMessage
 from notifications.sms import mask_phone, send_sms
 
@@ -34,10 +36,9 @@ DEFAULT_CHANNELS = (Channel.EMAIL, Channel.INAPP)
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
-
-# Called with an account's id after its inbox changed (a delivery, a read), once that commits:
-# the live badge (notifications/live.py) registers here.
-inbox_listeners: list[Any] = []
+# Queued by name: notifications.tasks imports this module, so importing it back would be a
+# cycle. tests/notifications/test_outbox.py checks that the worker knows the name.
+DELIVER_OUTBOX_TASK = "notifications.tasks.deliver_outbox"
 
 
 def _attachments(ics: Any) -> list[dict[str, str]]:
@@ -179,15 +180,14 @@ def enqueue_drain() -> None:
     down costs nothing but latency: the beat drains every 30 seconds anyway."""
     if not settings.OUTBOX_DRAIN_ON_COMMIT:
         return
-    from notifications.tasks import deliver_outbox
-
     try:
-        with deliver_outbox.app.connection_for_write() as connection:
+        # current_app: the portal's Celery app (portal/celery.py), without importing upward.
+        with current_app.connection_for_write() as connection:
             # One quick try: a request never waits on a broker that is down.
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=2
             )
-            deliver_outbox.apply_async(connection=connection, retry=False)
+            current_app.send_task(DELIVER_OUTBOX_TASK, connection=connection, retry=False)
     except Exception as exc:  # any broker failure: the beat will drain
         logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
 
@@ -309,7 +309,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
             else:
                 sent.extend(inapp)
                 for account_id in changed:
-                    _inbox_changed(account_id)
+                    push_unread(account_id)
         if sent:
             # One moment for the whole batch, taken after its last send: never earlier than
             # the real delivery, so lateness measured from it is not flattered.
@@ -336,11 +336,6 @@ def outbox_drain(*, batch: int = 100, limit: int = 100_000) -> int:
 # --- The in-app inbox --------------------------------------------------------------------------
 
 
-def _inbox_changed(account_id: int) -> None:
-    for listener in inbox_listeners:
-        transaction.on_commit(lambda listener=listener: listener(account_id))
-
-
 def notification_mark_read(*, account: Any, notification: Notification) -> Notification:
     """Mark one of the account's own notifications read (again is a no-op)."""
     if notification.account_id != account.pk:
@@ -351,7 +346,7 @@ def notification_mark_read(*, account: Any, notification: Notification) -> Notif
         )
         if updated:
             audit_record(actor=account, action="notification.read", target=notification)
-            _inbox_changed(account.pk)
+            push_unread(account.pk)
     notification.refresh_from_db()
     return notification
 
@@ -368,5 +363,5 @@ def notification_mark_all_read(*, account: Any) -> int:
                 target=account,
                 data={"count": updated},
             )
-            _inbox_changed(account.pk)
+            push_unread(account.pk)
     return updated

@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from records import hooks, selectors, services
+from records import selectors, services
 from records.forms import InvitationForm, PatientAddForm, PatientEditForm, return_paths
 from records.models import (
     CONSENT_SUMMARIES,
@@ -20,6 +20,7 @@ from records.models import (
     GuardianInvitation,
     PatientLink,
 )
+from records.signals import future_appointments_count
 
 
 def _link_or_404(request: HttpRequest, public_id) -> PatientLink:
@@ -100,7 +101,7 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     if not link.is_manager:
         messages.error(request, _("Only the account that manages this person can do that."))
         return redirect(patient)
-    upcoming = hooks.future_appointment_count(patient)
+    upcoming = future_appointments_count(patient=patient)
     initial = {
         "name": patient.name,
         "sex": patient.sex,

@@ -106,8 +106,9 @@ def account_may_act_for_appointment(*, account: Any, appointment: Appointment) -
     )
 
 
-def count_future_appointments(patient: Any) -> int:
-    """For records.hooks: a person with active future appointments is not edited or removed."""
+def future_appointments_count(*, patient: Any) -> int:
+    """For records (its `future_appointments_counted` signal): a person with active future
+    appointments is not edited or removed."""
     return Appointment.objects.filter(
         patient=patient, status__in=ACTIVE_STATUSES, slot__end__gt=timezone.now()
     ).count()

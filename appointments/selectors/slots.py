@@ -47,7 +47,7 @@ def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, Slot]:
     now = timezone.now()
     periods = {}
     for slot in ranked:
-        # hospitals.hooks.FreePeriod: the directory reads .start, .end and .places_left.
+        # hospitals.signals.FreePeriod: the directory reads .start, .end and .places_left.
         slot.places_left = slot.public_places_left(now=now)
         periods[slot.doctor_id] = slot
     return periods

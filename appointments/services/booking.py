@@ -27,6 +27,7 @@ from appointments.errors import (
 )
 from appointments.live import slot_places_changed
 from appointments.models import Appointment, Hold, Slot, WaitlistEntry
+from appointments.services.messages import messages_for_booking
 from appointments.services.places import place_give_back, place_take, slot_lock, slots_lock
 from appointments.signals import appointment_booked
 from audit.services import audit_record
@@ -195,6 +196,7 @@ def appointment_book_locked(
             until=slot.end + CARE_AFTER_VISIT,
             source=appointment,
         )
+    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
     appointment_booked.send(
         sender=Appointment,
         appointment=appointment,

@@ -12,7 +12,6 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import hooks
 from records.models import (
     CONSENT_TEXT_VERSIONS,
     Consent,
@@ -24,6 +23,7 @@ from records.models import (
     today_in_city,
 )
 from records.services.links import patient_link_require
+from records.signals import patient_access_changed_on_commit
 
 
 def consent_behalf_for(*, relationship: str, birth_date: dt.date) -> str:
@@ -99,7 +99,7 @@ def consent_revoke(
             locked.revoked_by = account
             locked.save(update_fields=["revoked_at", "revoked_by"])
             # A consult in progress must drop this person's side now (telemedicine consent).
-            hooks.patient_access_changed(locked.patient_id)
+            patient_access_changed_on_commit(locked.patient_id)
         audit_record(
             actor=account,
             action="consent.revoke",

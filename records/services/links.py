@@ -11,8 +11,8 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import hooks
 from records.models import Patient, PatientLink
+from records.signals import patient_access_changed_on_commit
 
 TOO_MANY_PEOPLE = _("An account can act for at most %(max)d people.")
 
@@ -47,7 +47,7 @@ def patient_manager_require(*, patient: Patient, account: User) -> PatientLink:
 
 def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
     """The manager withdraws another account's access; it ends at that account's next request,
-    and a consult it is in closes its socket (records.hooks.patient_access_changed)."""
+    and a consult it is in closes its socket (records.signals.patient_access_changed)."""
     with transaction.atomic():
         locked = PatientLink.objects.select_for_update().get(pk=link.pk)
         patient_manager_require(patient=locked.patient, account=by)
@@ -59,7 +59,7 @@ def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = No
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
             # A consult in progress must drop this account now, not when it hangs up.
-            hooks.patient_access_changed(locked.patient_id)
+            patient_access_changed_on_commit(locked.patient_id)
         audit_record(
             actor=by,
             action="patient_link.revoke",

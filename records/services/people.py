@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import crypto, hooks
+from records import crypto
 from records.idnumbers import parse_id_number
 from records.models import (
     ADULT_AGE,
@@ -36,6 +36,7 @@ from records.services.links import (
     patient_link_require,
     patient_manager_require,
 )
+from records.signals import future_appointments_count, patient_access_changed_on_commit
 
 # The one answer for every mismatch, so that an ID that exists on the platform under other
 # details reads exactly like a typing mistake.
@@ -74,7 +75,7 @@ def _refuse_existing(existing: Patient, *, name: str, birth_date: dt.date, id_nu
 
 
 def _refuse_with_future_appointments(patient: Patient) -> None:
-    if hooks.future_appointment_count(patient) > 0:
+    if future_appointments_count(patient=patient) > 0:
         raise ValidationError(HAS_FUTURE_APPOINTMENTS, code="future_appointments")
 
 
@@ -243,7 +244,7 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
         now = timezone.now()
         link.revoked_at = now
         link.save(update_fields=["revoked_at"])
-        hooks.patient_access_changed(locked.pk)
+        patient_access_changed_on_commit(locked.pk)
         successor = None
         if link.is_manager:
             link.is_manager = False

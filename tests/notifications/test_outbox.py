@@ -154,3 +154,37 @@ def test_a_message_still_unsent_when_it_has_become_pointless_is_skipped(bob):
     assert outbox_deliver_due(now=now + dt.timedelta(hours=3)) == 0
     row = OutboxMessage.objects.get()
     assert row.state == "skipped" and mail.outbox == []
+
+
+def test_the_drain_is_queued_by_the_name_of_a_task_the_worker_knows():
+    # services queues the task by name (tasks imports services, not the other way round): the
+    # name must stay the registered task's.
+    from celery import current_app
+
+    from notifications.services import DELIVER_OUTBOX_TASK
+    from notifications.tasks import deliver_outbox
+
+    assert deliver_outbox.name == DELIVER_OUTBOX_TASK
+    assert DELIVER_OUTBOX_TASK in current_app.tasks
+
+
+@override_settings(OUTBOX_DRAIN_ON_COMMIT=True)
+def test_the_drain_asked_for_after_commit_reaches_the_broker():
+    from celery import current_app
+
+    from notifications.services import DELIVER_OUTBOX_TASK, enqueue_drain
+
+    conf = current_app.conf
+    healthy = conf.broker_url
+    conf.broker_url = "memory://"  # kombu's in-process broker
+    try:
+        with current_app.connection_for_read() as connection:
+            queue = connection.SimpleQueue(conf.task_default_queue)
+            enqueue_drain()
+            message = queue.get(timeout=5)
+            message.ack()
+            queue.close()
+    finally:
+        conf.broker_url = healthy
+
+    assert message.headers["task"] == DELIVER_OUTBOX_TASK
