@@ -11,6 +11,7 @@ from django.utils import timezone
 
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
 from records.models import PatientLink, Referral
+from records.selectors import account_acts_for
 
 
 def _linked_patient_ids(account) -> QuerySet:
@@ -95,15 +96,10 @@ def appointment_by_idempotency_key(*, account, key: str) -> Appointment | None:
 
 
 def account_may_act_for_appointment(*, account: Any, appointment: Appointment) -> bool:
-    if account is None:
-        return False
-    if appointment.booked_by_id == account.pk:
-        return True
-    return (
-        PatientLink.objects.live()
-        .filter(patient_id=appointment.patient_id, account=account, can_book=True)
-        .exists()
-    )
+    """Whether the account may cancel, reschedule or rebook this appointment as the patient's
+    side: only through a live link to the patient that may book. Having booked it gives no
+    right of its own, so a revoked link (or one that lost `can_book`) stops here too."""
+    return account_acts_for(account=account, patient=appointment.patient_id, can_book=True)
 
 
 def count_future_appointments(patient: Any) -> int:
