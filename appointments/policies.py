@@ -32,8 +32,8 @@ from appointments.errors import (
     SlotStarted,
 )
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
-from records.models import ConsentKind, Patient, PatientLink, age_on
-from records.selectors import patient_has_consent
+from records.models import ConsentKind, Patient, age_on
+from records.selectors import account_acts_for, patient_has_consent
 
 NO_SHOW_WINDOW = dt.timedelta(days=90)
 CAP_ZONE = ZoneInfo("Asia/Shanghai")  # months are counted on the city's calendar
@@ -80,9 +80,7 @@ def check_slot_open(*, slot: Slot, now: dt.datetime, referral: bool = False) -> 
 
 
 def check_may_book_for(*, patient: Patient, account: Any) -> None:
-    if not (
-        PatientLink.objects.live().filter(patient=patient, account=account, can_book=True).exists()
-    ):
+    if not account_acts_for(account=account, patient=patient, can_book=True):
         raise PatientNotLinked()
 
 

@@ -92,13 +92,13 @@ def patient_link_for_account(*, account: User, public_id) -> PatientLink | None:
     return patient_links_for_account(account=account).filter(patient__public_id=public_id).first()
 
 
-def patient_links(*, patient: Patient) -> QuerySet[PatientLink]:
-    return (
-        PatientLink.objects.live()
-        .filter(patient=patient)
-        .select_related("account")
-        .order_by("-is_manager", "created_at", "id")
-    )
+def patient_links(*, patient: Patient, can_read: bool | None = None) -> QuerySet[PatientLink]:
+    """The live links to a person (only those that read the record when asked), each account
+    loaded in the same query, the manager first."""
+    links = PatientLink.objects.live().filter(patient=patient)
+    if can_read is not None:
+        links = links.filter(can_read_record=can_read)
+    return links.select_related("account").order_by("-is_manager", "created_at", "id")
 
 
 def patient_consents(*, patient: Patient) -> QuerySet[Consent]:
@@ -137,7 +137,7 @@ def care_relationship_live(
 def record_links_for_account(*, account: User) -> list[PatientLink]:
     """The people whose record this account may read (its live links that read the record),
     the account's own self first."""
-    links = list(patient_links_for_account(account=account).filter(can_read_record=True))
+    links = list(patient_links_for_account(account=account, can_read=True))
     return sorted(links, key=lambda link: link.relationship != "self")
 
 

@@ -11,8 +11,8 @@ from django.http import Http404
 
 from appointments.models import Appointment, Slot
 from hospitals.models import Doctor
-from records.models import ConsentKind, PatientLink
-from records.selectors import patient_has_consent
+from records.models import ConsentKind
+from records.selectors import account_acts_for, patient_has_consent
 from telemedicine.models import ChatMessage, Consultation
 
 DOCTOR = "doctor"
@@ -27,11 +27,7 @@ def consultation_role(*, consultation: Consultation, account: Any) -> str | None
     appointment = consultation.appointment
     if appointment.slot.doctor.user_id == account.pk:
         return DOCTOR
-    linked = (
-        PatientLink.objects.live()
-        .filter(patient_id=appointment.patient_id, account_id=account.pk)
-        .exists()
-    )
+    linked = account_acts_for(account=account, patient=appointment.patient_id)
     return PATIENT if linked else None
 
 

@@ -10,15 +10,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
-from records.models import PatientLink, Referral
-from records.selectors import account_acts_for
+from records.models import Referral
+from records.selectors import account_acts_for, patient_links_for_account, patients_for_account
 
 
 def _linked_patient_ids(account) -> QuerySet:
     """Ids of the people an account may book for or read about through a live link."""
     return (
-        PatientLink.objects.live()
-        .filter(account=account)
+        patient_links_for_account(account=account)
         .filter(Q(can_book=True) | Q(can_read_record=True))
         .values("patient_id")
     )
@@ -61,11 +60,7 @@ def appointment_for_account(*, account, code: str) -> Appointment | None:
 
 def people_to_book_for(*, account) -> QuerySet:
     """The people this account may book for (live links with `can_book`)."""
-    from records.models import Patient
-
-    return Patient.objects.filter(
-        links__account=account, links__revoked_at__isnull=True, links__can_book=True
-    ).order_by("links__created_at", "pk")
+    return patients_for_account(account=account, can_book=True)
 
 
 def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None) -> list:

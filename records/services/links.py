@@ -13,6 +13,7 @@ from accounts.models import User
 from audit.services import audit_record
 from records import hooks
 from records.models import Patient, PatientLink
+from records.selectors import patient_links_for_account
 
 TOO_MANY_PEOPLE = _("An account can act for at most %(max)d people.")
 
@@ -23,14 +24,14 @@ def account_lock(account: User) -> None:
 
 
 def account_room_check(account: User) -> None:
-    if PatientLink.objects.live().filter(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
+    if patient_links_for_account(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
         raise ValidationError(
             TOO_MANY_PEOPLE, code="too_many_people", params={"max": PatientLink.MAX_PER_ACCOUNT}
         )
 
 
 def patient_link_require(*, patient: Patient, account: User) -> PatientLink:
-    link = PatientLink.objects.live().filter(patient=patient, account=account).first()
+    link = patient_links_for_account(account=account, patient=patient).first()
     if link is None:
         raise PermissionError("the account does not act for this person")
     return link
