@@ -45,7 +45,7 @@ NOT_THE_PATIENTS_DOING = ("hospital", "closure", "rescheduled")
 
 
 def slot_local_day(slot: Slot) -> dt.date:
-    return slot.start.astimezone(slot.site.zone).date()
+    return slot.site.local_date(slot.start)
 
 
 def _active(patient: Patient, ignore: Appointment | None):
@@ -56,10 +56,7 @@ def _active(patient: Patient, ignore: Appointment | None):
 
 
 def _day_bounds(slot: Slot) -> tuple[dt.datetime, dt.datetime]:
-    zone = slot.site.zone
-    day = slot_local_day(slot)
-    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
-    return begin, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    return slot.site.local_day_bounds(slot_local_day(slot))
 
 
 # --- The slot ---------------------------------------------------------------------------------

@@ -102,9 +102,7 @@ def doctor_day(*, doctor, day: dt.date) -> list:
     """The doctor's slots on `day` (the hospital's local day), online and in person, each with
     its appointments (cancelled ones left out), the patients and the consult rooms: three
     queries whatever the number of rows."""
-    zone = doctor.hospital.zone
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-    end = start + dt.timedelta(days=1)
+    start, end = doctor.hospital.local_day_bounds(day)
     appointments = (
         Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
         .select_related("patient", "consultation", "queue")

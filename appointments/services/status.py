@@ -239,7 +239,7 @@ def _record_side(appointment: Appointment, *, by: Any, new: str) -> None:
 
 def _on_the_day(appointment: Appointment, now: dt.datetime) -> None:
     slot = appointment.slot
-    if now.astimezone(slot.site.zone).date() != policies.slot_local_day(slot):
+    if slot.site.local_date(now) != policies.slot_local_day(slot):
         raise NotOnTheDay()
 
 
