@@ -83,8 +83,9 @@ def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None)
     return list(referrals)
 
 
-def appointment_by_idempotency_key(*, account, key: str) -> Appointment | None:
-    """The appointment this account already booked with this form key (a retried submit)."""
+def appointment_by_idempotency_key(*, account, key: str | None) -> Appointment | None:
+    """The appointment this account already booked with this key (a retried submit, a
+    double-clicked form, a FHIR client's retry); None without a key, and no query then."""
     if not key or not account.is_authenticated:
         return None
     return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
