@@ -66,8 +66,20 @@ def doctors_for_console(*, hospital: Hospital) -> QuerySet[Doctor]:
     )
 
 
+def hospitals_active() -> QuerySet[Hospital]:
+    """The hospitals open to the public: the directory and the FHIR API show these."""
+    return Hospital.objects.filter(is_active=True)
+
+
+def doctors_active() -> QuerySet[Doctor]:
+    """Active doctors of active hospitals, each with its hospital and department."""
+    return Doctor.objects.filter(is_active=True, hospital__is_active=True).select_related(
+        "hospital", "department"
+    )
+
+
 def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital]:
-    hospitals = Hospital.objects.filter(is_active=True).annotate(
+    hospitals = hospitals_active().annotate(
         department_count=Count("departments", filter=Q(departments__is_active=True))
     )
     if district:
@@ -85,7 +97,7 @@ def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital
 def hospital_districts() -> list[tuple[str, str]]:
     """(district, its name in the active language) of every active hospital, once each."""
     rows = (
-        Hospital.objects.filter(is_active=True)
+        hospitals_active()
         .exclude(district="")
         .values_list("district", "district_en")
         .distinct()

@@ -36,7 +36,8 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
-from records.models import CareRelationship, ConsentKind, Patient, PatientLink
+from records.models import CareRelationship, ConsentKind, Patient
+from records.selectors import account_acts_for, patient_links
 
 BREAK_GLASS_HOURS = 24
 BREAK_GLASS_MIN_REASON = 10
@@ -107,11 +108,7 @@ def _has_sharing_consent(patient: Patient) -> bool:
 def record_access(*, user: Any, patient: Patient, at: dt.datetime | None = None) -> RecordAccess:
     if user is None or not user.is_authenticated or not user.is_active:
         return RecordAccess(patient=patient, user=user)
-    if (
-        PatientLink.objects.live()
-        .filter(patient=patient, account=user, can_read_record=True)
-        .exists()
-    ):
+    if account_acts_for(account=user, patient=patient, can_read=True):
         return RecordAccess(patient=patient, user=user, reason=SOURCE_LINK)
     at = at or timezone.now()
     grant = (
@@ -229,7 +226,7 @@ def break_glass_open(
             "reason": reason,
             "until": timezone.localtime(grant.ends_at).strftime("%Y-%m-%d %H:%M"),
         }
-        for link in PatientLink.objects.live().filter(patient=patient, can_read_record=True):
+        for link in patient_links(patient=patient, can_read=True):
             # The grant is the subject: each emergency access is told once per account.
             notify(
                 account=link.account,

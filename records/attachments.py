@@ -23,7 +23,8 @@ from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from audit.services import audit_record
-from records.models import Attachment, Encounter, Patient, PatientLink
+from records.models import Attachment, Encounter, Patient
+from records.selectors import account_acts_for
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -214,12 +215,7 @@ def attachment_add_by_patient(
 ) -> Attachment:
     """An account that reads the person's record adds a file to it (no encounter, no
     hospital: every reader of the record sees it)."""
-    linked = (
-        PatientLink.objects.live()
-        .filter(patient=patient, account=account, can_read_record=True)
-        .exists()
-    )
-    if not linked:
+    if not account_acts_for(account=account, patient=patient, can_read=True):
         raise ValidationError(NOT_YOURS, code="not_linked")
     return _store(
         patient=patient,

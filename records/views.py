@@ -211,7 +211,7 @@ def invitation_revoke(request: HttpRequest, public_id, invitation_id) -> HttpRes
 @require_POST
 def link_revoke(request: HttpRequest, public_id, link_id) -> HttpResponse:
     link = _link_or_404(request, public_id)
-    other = get_object_or_404(PatientLink.objects.live(), patient=link.patient, public_id=link_id)
+    other = get_object_or_404(selectors.patient_links(patient=link.patient), public_id=link_id)
     return _act(
         request,
         link.patient,

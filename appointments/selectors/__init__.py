@@ -87,8 +87,12 @@ from appointments.selectors.slots import (
     next_free_periods,
     period_of,
     reschedule_choices,
-    slot_for_booking,
+    slot_bookable_condition,
+    slot_open_condition,
+    slot_place_condition,
+    slot_public,
     slots_bookable,
+    slots_public,
 )
 
 __all__ = [
@@ -154,9 +158,13 @@ __all__ = [
     "rota_weekday",
     "search_doctors",
     "sessions_from_slots",
-    "slot_for_booking",
+    "slot_bookable_condition",
+    "slot_open_condition",
+    "slot_place_condition",
+    "slot_public",
     "slots_bookable",
     "slots_orphaned",
     "slots_plan",
     "slots_planned",
+    "slots_public",
 ]

@@ -255,7 +255,7 @@ def _encounter_follows_status(
 
 def _on_the_day(appointment: Appointment, now: dt.datetime) -> None:
     slot = appointment.slot
-    if now.astimezone(slot.site.zone).date() != policies.slot_local_day(slot):
+    if slot.site.local_date(now) != policies.slot_local_day(slot):
         raise NotOnTheDay()
 
 

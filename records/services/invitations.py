@@ -19,6 +19,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit.services import audit_record
 from records.models import GuardianInvitation, Patient, PatientLink
+from records.selectors import account_acts_for, patient_links
 from records.services.links import account_lock, account_room_check, patient_manager_require
 
 
@@ -71,11 +72,7 @@ def invitation_create(
         patient_manager_require(patient=patient, account=invited_by)
         if email == invited_by.email.lower():
             raise ValidationError(_("You cannot invite your own account."), code="self_invite")
-        if (
-            PatientLink.objects.live()
-            .filter(patient=patient, account__email__iexact=email)
-            .exists()
-        ):
+        if patient_links(patient=patient).filter(account__email__iexact=email).exists():
             raise ValidationError(
                 _("This account already acts for the person."), code="already_linked"
             )
@@ -147,7 +144,7 @@ def invitation_accept(
                 ),
                 code="email_mismatch",
             )
-        if PatientLink.objects.live().filter(patient=locked.patient, account=account).exists():
+        if account_acts_for(account=account, patient=locked.patient):
             raise ValidationError(
                 _("Your account already acts for this person."), code="already_linked"
             )

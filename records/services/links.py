@@ -12,6 +12,7 @@ from django.utils.translation import gettext_lazy as _
 from accounts.models import User
 from audit.services import audit_record
 from records.models import Patient, PatientLink
+from records.selectors import patient_links_for_account
 from records.signals import patient_access_changed_on_commit
 
 TOO_MANY_PEOPLE = _("An account can act for at most %(max)d people.")
@@ -23,14 +24,14 @@ def account_lock(account: User) -> None:
 
 
 def account_room_check(account: User) -> None:
-    if PatientLink.objects.live().filter(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
+    if patient_links_for_account(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
         raise ValidationError(
             TOO_MANY_PEOPLE, code="too_many_people", params={"max": PatientLink.MAX_PER_ACCOUNT}
         )
 
 
 def patient_link_require(*, patient: Patient, account: User) -> PatientLink:
-    link = PatientLink.objects.live().filter(patient=patient, account=account).first()
+    link = patient_links_for_account(account=account, patient=patient).first()
     if link is None:
         raise PermissionError("the account does not act for this person")
     return link

@@ -29,6 +29,7 @@ from records.models import (
     names_match,
     today_in_city,
 )
+from records.selectors import account_acts_for, patient_links, patient_links_for_account
 from records.services.consents import consent_create
 from records.services.links import (
     account_lock,
@@ -107,7 +108,7 @@ def patient_add(
     existing = Patient.objects.filter(id_number_hash=number_hash).first()
     if existing is not None:
         try:
-            if PatientLink.objects.live().filter(patient=existing, account=account).exists():
+            if account_acts_for(account=account, patient=existing):
                 # Nothing to hide from an account that already acts for the person.
                 raise ValidationError(
                     _("This person is already on your list."), code="already_yours"
@@ -128,7 +129,7 @@ def patient_add(
         account_room_check(account)
         if (
             relationship == Relationship.SELF
-            and PatientLink.objects.live().filter(account=account, relationship="self").exists()
+            and patient_links_for_account(account=account).filter(relationship="self").exists()
         ):
             raise ValidationError(
                 _("You have already added yourself. Choose another relationship."),
@@ -249,12 +250,7 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
         if link.is_manager:
             link.is_manager = False
             link.save(update_fields=["is_manager"])
-            successor = (
-                PatientLink.objects.live()
-                .filter(patient=locked)
-                .order_by("created_at", "id")
-                .first()
-            )
+            successor = patient_links(patient=locked).order_by("created_at", "id").first()
             if successor is not None:
                 successor.is_manager = True
                 successor.save(update_fields=["is_manager"])
@@ -294,7 +290,9 @@ def patient_claim_self(
             raise ValidationError(
                 _("Only an adult (18 or over) can take over their own record."), code="not_adult"
             )
-        own = PatientLink.objects.live().filter(patient=locked, account=account).first()
+        own = patient_links_for_account(account=account, patient=locked).first()
+        # Either direction (this person's self link, or this account's self link to anybody):
+        # neither selector reads both sides, so this stays a direct query.
         other_self = (
             PatientLink.objects.live()
             .filter(models.Q(patient=locked) | models.Q(account=account), relationship="self")
@@ -308,9 +306,7 @@ def patient_claim_self(
         if own is None:
             account_room_check(account)
         previous = list(
-            PatientLink.objects.live()
-            .filter(patient=locked, is_manager=True)
-            .exclude(account=account)
+            patient_links(patient=locked).filter(is_manager=True).exclude(account=account)
         )
         PatientLink.objects.filter(pk__in=[p.pk for p in previous]).update(is_manager=False)
         # Invitations the earlier manager sent are theirs to make no longer.
