@@ -6,7 +6,7 @@ Every view, socket and API that shows clinical content asks here first:
     if not access.allowed:
         raise Http404
     encounters = access.filter(patient.encounters.all())   # hospital scope applied
-    record_read_audit(access=access, what="record", request=request)
+    record_read_audit(access=access, what="record")
 
 - An account with a live PatientLink that may read the record reads all of it.
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
@@ -31,7 +31,7 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -146,7 +146,6 @@ def record_read_audit(
     access: RecordAccess,
     what: str,
     target: Any | None = None,
-    request: HttpRequest | None = None,
 ) -> None:
     """Write the AuditEvent of one staff read (`what`: record, note, attachment, fhir, …).
 
@@ -164,13 +163,10 @@ def record_read_audit(
             "reason": access.reason,
             "scope": "all" if access.hospital_ids is None else sorted(access.hospital_ids),
         },
-        request=request,
     )
 
 
-def record_denied_audit(
-    *, user: Any, patient: Patient, what: str, request: HttpRequest | None = None
-) -> None:
+def record_denied_audit(*, user: Any, patient: Patient, what: str) -> None:
     """Write the AuditEvent of a refused read by a signed-in account."""
     audit_record(
         actor=user,
@@ -179,13 +175,10 @@ def record_denied_audit(
         on_behalf_of=patient,
         result="denied",
         data={"what": what},
-        request=request,
     )
 
 
-def break_glass_open(
-    *, user: Any, patient: Patient, reason: str, request: HttpRequest | None = None
-) -> CareRelationship:
+def break_glass_open(*, user: Any, patient: Patient, reason: str) -> CareRelationship:
     """Emergency access for a doctor without a care relationship: a typed reason, 24 hours,
     audited, and the patient's accounts are told at once."""
     from notifications.services import notify
@@ -214,7 +207,6 @@ def break_glass_open(
             target=patient,
             on_behalf_of=patient,
             data={"reason": reason[:200], "until": grant.ends_at.isoformat()},
-            request=request,
         )
         title = _("Emergency access to %(name)s's record") % {"name": patient.name}
         body = _(

@@ -18,7 +18,6 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
@@ -167,7 +166,6 @@ def _store(
     uploaded_by: Any,
     title: str,
     encounter: Encounter | None,
-    request: HttpRequest | None,
 ) -> Attachment:
     data, content_type = attachment_clean(upload=upload)
     attachment = Attachment(
@@ -197,7 +195,6 @@ def _store(
                     "size": len(data),
                     "encounter": str(encounter.public_id) if encounter else None,
                 },
-                request=request,
             )
     except Exception:
         attachment.file.delete(save=False)
@@ -211,7 +208,6 @@ def attachment_add_by_patient(
     account: Any,
     upload: Any,
     title: str = "",
-    request: HttpRequest | None = None,
 ) -> Attachment:
     """An account that reads the person's record adds a file to it (no encounter, no
     hospital: every reader of the record sees it)."""
@@ -223,7 +219,6 @@ def attachment_add_by_patient(
         uploaded_by=account,
         title=title,
         encounter=None,
-        request=request,
     )
 
 
@@ -233,7 +228,6 @@ def attachment_add_to_encounter(
     doctor_account: Any,
     upload: Any,
     title: str = "",
-    request: HttpRequest | None = None,
 ) -> Attachment:
     """The encounter's own doctor adds a file to it while it is open."""
     if encounter.doctor.user_id is None or encounter.doctor.user_id != doctor_account.pk:
@@ -246,5 +240,4 @@ def attachment_add_to_encounter(
         uploaded_by=doctor_account,
         title=title,
         encounter=encounter,
-        request=request,
     )

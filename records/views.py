@@ -50,9 +50,7 @@ def patient_add(request: HttpRequest) -> HttpResponse:
     form = PatientAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_add(
-                account=request.user, request=request, **form.cleaned_data
-            )
+            patient = services.patient_add(account=request.user, **form.cleaned_data)
         except ValidationError as refusal:
             _show_refusal(form, refusal)
         else:
@@ -113,9 +111,7 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
-                patient=patient, account=request.user, request=request, **form.cleaned_data
-            )
+            services.patient_update(patient=patient, account=request.user, **form.cleaned_data)
         except ValidationError as refusal:
             _show_refusal(form, refusal)
         else:
@@ -136,7 +132,7 @@ def patient_remove(request: HttpRequest, public_id) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.patient_remove(patient=patient, account=request.user, request=request)
+            services.patient_remove(patient=patient, account=request.user)
         except ValidationError as refusal:
             error = refusal.messages[0]
         else:
@@ -167,7 +163,6 @@ def patient_invite(request: HttpRequest, public_id) -> HttpResponse:
                 patient=patient,
                 invited_by=request.user,
                 base_url=request.build_absolute_uri("/").rstrip("/"),
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as refusal:
@@ -202,7 +197,7 @@ def invitation_revoke(request: HttpRequest, public_id, invitation_id) -> HttpRes
     return _act(
         request,
         link.patient,
-        lambda: services.invitation_revoke(invitation=invitation, by=request.user, request=request),
+        lambda: services.invitation_revoke(invitation=invitation, by=request.user),
         _("The invitation has been withdrawn."),
     )
 
@@ -215,7 +210,7 @@ def link_revoke(request: HttpRequest, public_id, link_id) -> HttpResponse:
     return _act(
         request,
         link.patient,
-        lambda: services.link_revoke(link=other, by=request.user, request=request),
+        lambda: services.link_revoke(link=other, by=request.user),
         _("That account can no longer act for this person."),
     )
 
@@ -228,7 +223,7 @@ def consent_revoke(request: HttpRequest, public_id, consent_id) -> HttpResponse:
     return _act(
         request,
         link.patient,
-        lambda: services.consent_revoke(consent=consent, account=request.user, request=request),
+        lambda: services.consent_revoke(consent=consent, account=request.user),
         _("The consent has been withdrawn."),
     )
 
@@ -243,9 +238,7 @@ def consent_give(request: HttpRequest, public_id) -> HttpResponse:
     return _act(
         request,
         link.patient,
-        lambda: services.consent_give(
-            patient=link.patient, account=request.user, kind=kind, request=request
-        ),
+        lambda: services.consent_give(patient=link.patient, account=request.user, kind=kind),
         _("The consent has been recorded."),
     )
 
@@ -261,18 +254,14 @@ def invitation_respond(request: HttpRequest, token: str) -> HttpResponse:
         answer = request.POST.get("answer")
         try:
             if answer == "accept":
-                services.invitation_accept(
-                    invitation=invitation, account=request.user, request=request
-                )
+                services.invitation_accept(invitation=invitation, account=request.user)
                 messages.success(
                     request,
                     _("You can now act for %(name)s.") % {"name": invitation.patient.name},
                 )
                 return redirect(invitation.patient)
             if answer == "decline":
-                services.invitation_decline(
-                    invitation=invitation, account=request.user, request=request
-                )
+                services.invitation_decline(invitation=invitation, account=request.user)
                 messages.info(request, _("You have declined the invitation."))
                 return redirect("patient_list")
             error = _("Choose to accept or decline.")

@@ -170,7 +170,6 @@ def day_csv(request: HttpRequest, hospital: Hospital, day: str) -> HttpResponse:
         action="export.day_csv",
         target=hospital,
         data={"day": date.isoformat(), "appointments": max(len(appointment_rows) - 1, 0)},
-        request=request,
     )
     return response
 

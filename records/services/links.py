@@ -5,7 +5,6 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -46,7 +45,7 @@ def patient_manager_require(*, patient: Patient, account: User) -> PatientLink:
     return link
 
 
-def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
+def link_revoke(*, link: PatientLink, by: User) -> None:
     """The manager withdraws another account's access; it ends at that account's next request,
     and a consult it is in closes its socket (records.signals.patient_access_changed)."""
     with transaction.atomic():
@@ -67,5 +66,4 @@ def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = No
             target=locked,
             on_behalf_of=locked.patient,
             data={"account": locked.account_id},
-            request=request,
         )

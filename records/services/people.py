@@ -10,7 +10,6 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -90,7 +89,6 @@ def patient_add(
     relationship: str,
     phone: str = "",
     consent_id_and_health_data: bool,
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Register a person, link the account as their manager and record the consent."""
     number = _check_details(name=name, sex=sex, birth_date=birth_date, id_number=id_number)
@@ -121,7 +119,6 @@ def patient_add(
                 action="patient.add",
                 result="denied",
                 data={"reason": refusal.code},
-                request=request,
             )
             raise
     with transaction.atomic():
@@ -160,7 +157,6 @@ def patient_add(
             account=account,
             kind=ConsentKind.ID_AND_HEALTH_DATA,
             relationship=relationship,
-            request=request,
         )
         audit_record(
             actor=account,
@@ -168,7 +164,6 @@ def patient_add(
             target=patient,
             on_behalf_of=patient,
             data={"relationship": relationship, "id_number": patient.id_number_masked},
-            request=request,
         )
     return patient
 
@@ -182,7 +177,6 @@ def patient_update(
     birth_date: dt.date,
     id_number: str,
     phone: str = "",
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Correct a person's details (their manager only); refused while appointments are ahead.
 
@@ -230,12 +224,11 @@ def patient_update(
             target=locked,
             on_behalf_of=locked,
             data={"fields": changed},
-            request=request,
         )
     return locked
 
 
-def patient_remove(*, patient: Patient, account: User, request: HttpRequest | None = None) -> None:
+def patient_remove(*, patient: Patient, account: User) -> None:
     """Take a person off the account's list. The person and their record stay on the platform;
     the next manager is the longest-linked remaining account, if any."""
     with transaction.atomic():
@@ -263,16 +256,13 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
             target=locked,
             on_behalf_of=locked,
             data={"new_manager": successor.account_id if successor else None},
-            request=request,
         )
 
 
 # --- Front-desk takeover --------------------------------------------------------------------
 
 
-def patient_claim_self(
-    *, patient: Patient, account: User, verified_by: User, request: HttpRequest | None = None
-) -> PatientLink:
+def patient_claim_self(*, patient: Patient, account: User, verified_by: User) -> PatientLink:
     """An adult takes over their own record after staff checked their ID card in person.
 
     The account becomes the person's "self" link and their manager; earlier links stay (the
@@ -328,6 +318,5 @@ def patient_claim_self(
                 "account": account.pk,
                 "previous_managers": [p.account_id for p in previous],
             },
-            request=request,
         )
     return own
