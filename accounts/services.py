@@ -8,7 +8,6 @@ from typing import Any
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
@@ -22,9 +21,7 @@ ACCESS_TOKENS_PER_ACCOUNT = 10
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
 
-def access_token_create(
-    *, owner: Any, name: str, days: int, request: HttpRequest | None = None
-) -> tuple[PersonalAccessToken, str]:
+def access_token_create(*, owner: Any, name: str, days: int) -> tuple[PersonalAccessToken, str]:
     """Issue a token and return it with its secret, which is shown once and never stored."""
     name = (name or "").strip()
     if not name:
@@ -57,14 +54,11 @@ def access_token_create(
             action="access_token.create",
             target=owner,
             data={"token_id": token.pk, "expires_at": token.expires_at.isoformat()},
-            request=request,
         )
     return token, secret
 
 
-def access_token_revoke(
-    *, token: PersonalAccessToken, by: Any, request: HttpRequest | None = None
-) -> PersonalAccessToken:
+def access_token_revoke(*, token: PersonalAccessToken, by: Any) -> PersonalAccessToken:
     """Revoke a token now; a revoked token is refused at the very next request."""
     with transaction.atomic():
         updated = PersonalAccessToken.objects.filter(pk=token.pk, revoked_at__isnull=True).update(
@@ -77,7 +71,6 @@ def access_token_revoke(
                 action="access_token.revoke",
                 target=token.owner,
                 data={"token_id": token.pk},
-                request=request,
             )
     return token
 

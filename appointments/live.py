@@ -7,14 +7,9 @@ the web process, so pages also poll (DESIGN.md §5).
 
 from __future__ import annotations
 
-import logging
-
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
 from django.utils import timezone
 
-logger = logging.getLogger(__name__)
+from notifications.live import group_send_on_commit
 
 MESSAGE_TYPE = "slot.places"
 
@@ -40,19 +35,11 @@ def slot_places_changed(*, slot) -> None:
     Call with the slot's counters as committed (refresh it first). A push that fails is logged
     and dropped: the pages poll as well, so a lost push costs freshness, never correctness.
     """
-    message = slot_places_message(slot)
-    group = doctor_group(slot.doctor_id)
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.warning("could not push places of slot %s", slot.pk, exc_info=True)
-
-    transaction.on_commit(push)
+    group_send_on_commit(
+        group=doctor_group(slot.doctor_id),
+        message=slot_places_message(slot),
+        what=f"push places of slot {slot.pk}",
+    )
 
 
 # --- The waiting-room display of a site (issue 8) -------------------------------------------
@@ -66,15 +53,8 @@ def desk_display_changed(*, site_id: int, message: dict) -> None:
     """After the current transaction commits, tell the site's waiting-room displays (and desks)
     that its queues changed: `queue.called` (with the number and masked name) or
     `queue.changed`. Like the places push, a lost push costs freshness only: displays poll."""
-    group = desk_display_group(site_id)
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        try:
-            async_to_sync(layer.group_send)(group, message)
-        except Exception:
-            logger.warning("could not push the queue of site %s", site_id, exc_info=True)
-
-    transaction.on_commit(push)
+    group_send_on_commit(
+        group=desk_display_group(site_id),
+        message=message,
+        what=f"push the queue of site {site_id}",
+    )

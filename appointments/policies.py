@@ -32,8 +32,8 @@ from appointments.errors import (
     SlotStarted,
 )
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
-from records.models import ConsentKind, Patient, PatientLink, age_on
-from records.selectors import patient_has_consent
+from records.models import ConsentKind, Patient, age_on
+from records.selectors import account_acts_for, patient_has_consent
 
 NO_SHOW_WINDOW = dt.timedelta(days=90)
 CAP_ZONE = ZoneInfo("Asia/Shanghai")  # months are counted on the city's calendar
@@ -45,7 +45,7 @@ NOT_THE_PATIENTS_DOING = ("hospital", "closure", "rescheduled")
 
 
 def slot_local_day(slot: Slot) -> dt.date:
-    return slot.start.astimezone(slot.site.zone).date()
+    return slot.site.local_date(slot.start)
 
 
 def _active(patient: Patient, ignore: Appointment | None):
@@ -56,10 +56,7 @@ def _active(patient: Patient, ignore: Appointment | None):
 
 
 def _day_bounds(slot: Slot) -> tuple[dt.datetime, dt.datetime]:
-    zone = slot.site.zone
-    day = slot_local_day(slot)
-    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
-    return begin, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    return slot.site.local_day_bounds(slot_local_day(slot))
 
 
 # --- The slot ---------------------------------------------------------------------------------
@@ -80,9 +77,7 @@ def check_slot_open(*, slot: Slot, now: dt.datetime, referral: bool = False) -> 
 
 
 def check_may_book_for(*, patient: Patient, account: Any) -> None:
-    if not (
-        PatientLink.objects.live().filter(patient=patient, account=account, can_book=True).exists()
-    ):
+    if not account_acts_for(account=account, patient=patient, can_book=True):
         raise PatientNotLinked()
 
 

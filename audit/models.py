@@ -48,6 +48,9 @@ class AuditEvent(models.Model):
 
     data = models.JSONField(_("details"), default=dict, blank=True)
     ip_address = models.GenericIPAddressField(_("IP address"), null=True, blank=True)
+    # The request (or socket connection) that caused it: events of one request share it, and
+    # behind our proxy it is the proxy's id, so its access log and the trail meet.
+    request_id = models.CharField(_("request ID"), max_length=64, blank=True)
 
     class Meta:
         verbose_name = _("audit event")

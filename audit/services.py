@@ -4,8 +4,8 @@ from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
 from django.db import models
-from django.http import HttpRequest
 
+from audit.context import current_audit_context
 from audit.models import AuditEvent
 
 
@@ -17,12 +17,13 @@ def audit_record(
     on_behalf_of: models.Model | None = None,
     result: str = AuditEvent.Result.SUCCESS,
     data: dict[str, Any] | None = None,
-    request: HttpRequest | None = None,
 ) -> AuditEvent:
     """Append one event to the trail, in the caller's transaction.
 
     `action` is `<entity>.<verb>` (`consent.revoke`, `slot.close`). `data` carries the facts of
-    the change (from/to, reason) and never clinical content or an unmasked identifier.
+    the change (from/to, reason) and never clinical content or an unmasked identifier. The
+    address and request id come from the audit context of the request or socket that caused
+    the event (audit/context.py); outside one there are none.
     """
     if actor is not None and not actor.is_authenticated:
         actor = None
@@ -32,8 +33,11 @@ def audit_record(
         action=action,
         result=result,
         data=data or {},
-        ip_address=request.META.get("REMOTE_ADDR") if request is not None else None,
     )
+    context = current_audit_context()
+    if context is not None:
+        event.ip_address = context.ip_address
+        event.request_id = context.request_id
     if target is not None:
         event.target_type = ContentType.objects.get_for_model(target)
         event.target_id = str(target.pk)

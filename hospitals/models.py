@@ -151,6 +151,16 @@ class Hospital(BilingualName):
     def zone(self) -> zoneinfo.ZoneInfo:
         return zoneinfo.ZoneInfo(self.timezone)
 
+    def local_day_bounds(self, day: dt.date) -> tuple[dt.datetime, dt.datetime]:
+        """[start, end) of `day` in this hospital's zone: local midnight to local midnight, so
+        23 or 25 hours on a day the clocks change."""
+        start = dt.datetime.combine(day, dt.time.min, tzinfo=self.zone)
+        return start, dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min, tzinfo=self.zone)
+
+    def local_date(self, moment: dt.datetime) -> dt.date:
+        """The date on this hospital's calendar at `moment`."""
+        return moment.astimezone(self.zone).date()
+
     @property
     def display_district(self) -> str:
         language = get_language() or ""

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
+
 from django.db.models import Case, Count, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
@@ -7,6 +9,7 @@ from django.utils.translation import get_language
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
 from hospitals.models import Department, Doctor, Hospital, StaffMembership
+from hospitals.signals import FreePeriod, next_free_periods_wanted
 
 
 def hospitals_managed_by(*, user) -> QuerySet[Hospital]:
@@ -63,8 +66,20 @@ def doctors_for_console(*, hospital: Hospital) -> QuerySet[Doctor]:
     )
 
 
+def hospitals_active() -> QuerySet[Hospital]:
+    """The hospitals open to the public: the directory and the FHIR API show these."""
+    return Hospital.objects.filter(is_active=True)
+
+
+def doctors_active() -> QuerySet[Doctor]:
+    """Active doctors of active hospitals, each with its hospital and department."""
+    return Doctor.objects.filter(is_active=True, hospital__is_active=True).select_related(
+        "hospital", "department"
+    )
+
+
 def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital]:
-    hospitals = Hospital.objects.filter(is_active=True).annotate(
+    hospitals = hospitals_active().annotate(
         department_count=Count("departments", filter=Q(departments__is_active=True))
     )
     if district:
@@ -82,7 +97,7 @@ def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital
 def hospital_districts() -> list[tuple[str, str]]:
     """(district, its name in the active language) of every active hospital, once each."""
     rows = (
-        Hospital.objects.filter(is_active=True)
+        hospitals_active()
         .exclude(district="")
         .values_list("district", "district_en")
         .distinct()
@@ -118,3 +133,15 @@ TITLE_ORDER = [
     Doctor.Title.ATTENDING,
     Doctor.Title.RESIDENT,
 ]
+
+
+def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, FreePeriod]:
+    """Each doctor's next free period, by doctor id, as the apps above answer
+    `next_free_periods_wanted` (appointments: its slot table); empty when none answers."""
+    doctors = list(doctors)
+    if not doctors:
+        return {}
+    periods: dict[int, FreePeriod] = {}
+    for _receiver, answer in next_free_periods_wanted.send(sender=Doctor, doctors=doctors):
+        periods.update(answer)
+    return periods

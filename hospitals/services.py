@@ -4,24 +4,23 @@ from __future__ import annotations
 
 import hashlib
 from typing import Any
+from urllib.parse import quote
 
-from allauth.account.adapter import get_adapter
 from allauth.account.forms import default_token_generator
 from allauth.account.models import EmailAddress
 from allauth.account.utils import user_pk_to_url_str
-from allauth.core import context as allauth_context
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import connection, transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
 from hospitals.models import Department, Doctor, Hospital, StaffMembership
+from notifications.models import OutboxMessage
+from notifications.services import notify
 
 DEPARTMENT_FIELDS = (
     "name",
@@ -75,9 +74,7 @@ def _changes(obj, fields: dict[str, Any]) -> dict[str, list[Any]]:
 # Departments
 
 
-def department_create(
-    *, hospital: Hospital, by, request: HttpRequest | None = None, **fields: Any
-) -> Department:
+def department_create(*, hospital: Hospital, by, **fields: Any) -> Department:
     department = Department(hospital=hospital, **_only(fields, DEPARTMENT_FIELDS))
     department.full_clean()
     with transaction.atomic():
@@ -87,14 +84,11 @@ def department_create(
             action="department.create",
             target=department,
             data={"hospital_id": hospital.pk, "slug": department.slug},
-            request=request,
         )
     return department
 
 
-def department_update(
-    *, department: Department, by, request: HttpRequest | None = None, **fields: Any
-) -> Department:
+def department_update(*, department: Department, by, **fields: Any) -> Department:
     changes = _changes(department, _only(fields, DEPARTMENT_FIELDS))
     for field, value in fields.items():
         setattr(department, field, value)
@@ -106,14 +100,11 @@ def department_update(
             action="department.update",
             target=department,
             data={"hospital_id": department.hospital_id, "changes": changes},
-            request=request,
         )
     return department
 
 
-def department_deactivate(
-    *, department: Department, by, request: HttpRequest | None = None
-) -> Department:
+def department_deactivate(*, department: Department, by) -> Department:
     """Hide a department from the directory; refused while active doctors still work in it."""
     with transaction.atomic():
         active_doctors = department.doctors.filter(is_active=True).count()
@@ -133,7 +124,6 @@ def department_deactivate(
             action="department.deactivate",
             target=department,
             data={"hospital_id": department.hospital_id},
-            request=request,
         )
     return department
 
@@ -150,9 +140,7 @@ def _check_department(*, hospital: Hospital, department: Department | None) -> N
         raise ValidationError({"department": _("This department is no longer active.")})
 
 
-def doctor_create(
-    *, hospital: Hospital, by, request: HttpRequest | None = None, **fields: Any
-) -> Doctor:
+def doctor_create(*, hospital: Hospital, by, **fields: Any) -> Doctor:
     fields = _only(fields, DOCTOR_FIELDS)
     _check_department(hospital=hospital, department=fields.get("department"))
     doctor = Doctor(hospital=hospital, **fields)
@@ -164,14 +152,11 @@ def doctor_create(
             action="doctor.create",
             target=doctor,
             data={"hospital_id": hospital.pk, "department_id": doctor.department_id},
-            request=request,
         )
     return doctor
 
 
-def doctor_update(
-    *, doctor: Doctor, by, request: HttpRequest | None = None, **fields: Any
-) -> Doctor:
+def doctor_update(*, doctor: Doctor, by, **fields: Any) -> Doctor:
     fields = _only(fields, DOCTOR_FIELDS)
     if "department" in fields and fields["department"].pk != doctor.department_id:
         _check_department(hospital=doctor.hospital, department=fields["department"])
@@ -186,12 +171,11 @@ def doctor_update(
             action="doctor.update",
             target=doctor,
             data={"hospital_id": doctor.hospital_id, "changes": changes},
-            request=request,
         )
     return doctor
 
 
-def doctor_deactivate(*, doctor: Doctor, by, request: HttpRequest | None = None) -> Doctor:
+def doctor_deactivate(*, doctor: Doctor, by) -> Doctor:
     """Take a doctor off the directory. Their account and past records stay; their sessions
     are the rota's business (a Closure covers booked ones)."""
     with transaction.atomic():
@@ -202,17 +186,17 @@ def doctor_deactivate(*, doctor: Doctor, by, request: HttpRequest | None = None)
             action="doctor.deactivate",
             target=doctor,
             data={"hospital_id": doctor.hospital_id},
-            request=request,
         )
     return doctor
 
 
-def _set_password_url(*, request: HttpRequest, user) -> str:
-    """allauth's own password-reset link (its token generator and key format), so following
-    it lands on allauth's set-password page and the token dies once a password is set."""
+def _set_password_url(*, base_url: str, user) -> str:
+    """allauth's own password-reset link (its token generator, key format and URL, as its
+    password-reset flow builds them), so following it lands on allauth's set-password page and
+    the token dies once a password is set."""
     key = f"{user_pk_to_url_str(user)}-{default_token_generator.make_token(user)}"
-    with allauth_context.request_context(request):  # allauth reads the request from here
-        return get_adapter().get_reset_password_from_key_url(key)
+    path = reverse("account_reset_password_from_key", kwargs={"uidb36": "UID", "key": "KEY"})
+    return base_url + path.replace("UID-KEY", quote(key))
 
 
 def _serialise_on(key: str) -> None:
@@ -232,7 +216,7 @@ def doctor_invite(
     hospital: Hospital,
     email: str,
     invited_by,
-    request: HttpRequest,
+    base_url: str,
     doctor: Doctor | None = None,
     phone: str = "",
     name: str = "",
@@ -240,7 +224,8 @@ def doctor_invite(
     department: Department | None = None,
     title: str = "",
 ) -> Doctor:
-    """Give a doctor an account and e-mail them a link to set its password.
+    """Give a doctor an account and e-mail them a link to set its password (on `base_url`,
+    the site the admin works on, e.g. `https://portal.example.cn`).
 
     Either links an existing `doctor` of this hospital that has no account yet, or creates a
     new one from `name`, `department` and `title`. An account with this e-mail is reused (it
@@ -305,7 +290,6 @@ def doctor_invite(
                 action="doctor.create",
                 target=doctor,
                 data={"hospital_id": hospital.pk, "department_id": doctor.department_id},
-                request=request,
             )
         doctor.user = user
         doctor.save(update_fields=["user"])
@@ -317,26 +301,28 @@ def doctor_invite(
             action="doctor.invite",
             target=doctor,
             data={"hospital_id": hospital.pk, "new_account": created_account},
-            request=request,
         )
         needs_password = not user.has_usable_password()
         context = {
             "doctor": doctor,
             "hospital": hospital,
             "needs_password": needs_password,
-            "set_password_url": _set_password_url(request=request, user=user)
+            "set_password_url": _set_password_url(base_url=base_url, user=user)
             if needs_password
             else "",
-            "sign_in_url": request.build_absolute_uri(reverse("account_login")),
+            "sign_in_url": base_url + reverse("account_login"),
         }
         subject = render_to_string("hospitals/email/doctor_invite_subject.txt", context).strip()
         body = render_to_string("hospitals/email/doctor_invite_message.txt", context)
-        transaction.on_commit(
-            lambda: send_mail(
-                settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-                body,
-                settings.DEFAULT_FROM_EMAIL,
-                [email],
-            )
+        # Through the outbox, delivered after commit; the set-password link is a credential,
+        # so its text is blanked once the message has gone (`secret`).
+        notify(
+            account=user,
+            kind="doctor.invite",
+            subject=doctor,
+            channels=(OutboxMessage.Channel.EMAIL,),
+            address=email,
+            context={"title": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, "body": body},
+            secret=needs_password,
         )
     return doctor

@@ -8,13 +8,13 @@ from django.shortcuts import get_object_or_404, render
 from django.views.decorators.http import require_GET
 
 from hospitals.forms import HospitalFilterForm
-from hospitals.hooks import next_free_periods
 from hospitals.models import Department, Hospital
 from hospitals.selectors import (
     departments_public,
     doctors_public,
     hospital_districts,
     hospitals_public,
+    next_free_periods,
 )
 
 

@@ -98,7 +98,7 @@ def department_add(request: HttpRequest, hospital: Hospital) -> HttpResponse:
         department = _save(
             form,
             lambda: services.department_create(
-                hospital=hospital, by=request.user, request=request, **form.cleaned_data
+                hospital=hospital, by=request.user, **form.cleaned_data
             ),
         )
         if department is not None:
@@ -122,7 +122,6 @@ def department_edit(request: HttpRequest, hospital: Hospital, department_id: int
             lambda: services.department_update(
                 department=Department.objects.get(pk=department.pk),
                 by=request.user,
-                request=request,
                 **form.cleaned_data,
             ),
         )
@@ -149,7 +148,7 @@ def department_deactivate(
     error = None
     if request.method == "POST":
         try:
-            services.department_deactivate(department=department, by=request.user, request=request)
+            services.department_deactivate(department=department, by=request.user)
         except ValidationError as exc:
             error = " ".join(exc.messages)
         else:
@@ -199,15 +198,11 @@ def doctor_add(request: HttpRequest, hospital: Hospital) -> HttpResponse:
                     hospital=hospital,
                     email=email,
                     invited_by=request.user,
-                    request=request,
+                    base_url=request.build_absolute_uri("/").rstrip("/"),
                     phone=phone,
-                    doctor=services.doctor_create(
-                        hospital=hospital, by=request.user, request=request, **fields
-                    ),
+                    doctor=services.doctor_create(hospital=hospital, by=request.user, **fields),
                 )
-            return services.doctor_create(
-                hospital=hospital, by=request.user, request=request, **fields
-            )
+            return services.doctor_create(hospital=hospital, by=request.user, **fields)
 
         doctor = _save(form, lambda: _atomic(create))
         if doctor is not None:
@@ -273,7 +268,6 @@ def doctor_edit(request: HttpRequest, hospital: Hospital, doctor_id: int) -> Htt
             lambda: services.doctor_update(
                 doctor=Doctor.objects.get(pk=doctor.pk),
                 by=request.user,
-                request=request,
                 **form.cleaned_data,
             ),
         )
@@ -292,7 +286,7 @@ def doctor_edit(request: HttpRequest, hospital: Hospital, doctor_id: int) -> Htt
 def doctor_deactivate(request: HttpRequest, hospital: Hospital, doctor_id: int) -> HttpResponse:
     doctor = get_object_or_404(Doctor, pk=doctor_id, hospital=hospital)
     if request.method == "POST":
-        services.doctor_deactivate(doctor=doctor, by=request.user, request=request)
+        services.doctor_deactivate(doctor=doctor, by=request.user)
         messages.success(request, _("%(name)s deactivated.") % {"name": doctor})
         return redirect("console_doctors", hospital.slug)
     return render(
@@ -324,7 +318,7 @@ def doctor_invite(request: HttpRequest, hospital: Hospital, doctor_id: int) -> H
                 hospital=hospital,
                 email=email,
                 invited_by=request.user,
-                request=request,
+                base_url=request.build_absolute_uri("/").rstrip("/"),
                 doctor=doctor,
                 phone=phone,
             ),

@@ -1,16 +1,23 @@
-"""The unread badge, pushed live: after an account's inbox changes, its new unread count goes to
-its group; the consumer (notifications/consumers.py) joins `inbox_group(account_id)`.
+"""Pushes to live pages, and the unread badge.
 
-Under the embedded default the in-memory channel layer cannot carry a push from the worker to
-the web process, so the badge also polls (DESIGN.md §5). A push that fails is logged and dropped.
+`group_send_on_commit` is the one way the portal pushes to a channel-layer group: after the
+current transaction commits, never for a rolled-back one. Every live page also polls (DESIGN.md
+§5): under the embedded default the in-memory channel layer cannot carry a push from the worker
+to the web process, and a push that fails is logged and dropped, which costs freshness, never
+correctness.
+
+The unread badge: after an account's inbox changes, its new unread count goes to its group; the
+consumer (notifications/consumers.py) joins `inbox_group(account_id)`.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
+from django.db import transaction
 
 from notifications.selectors import unread_count
 
@@ -19,18 +26,32 @@ logger = logging.getLogger(__name__)
 MESSAGE_TYPE = "inbox.unread"
 
 
+def group_send_on_commit(*, group: str, message: dict | Callable[[], dict], what: str) -> None:
+    """After the current transaction commits (at once outside one), send `message` to `group`.
+    A callable `message` is built after the commit (a count that must include the change).
+    A push that fails is logged as "could not <what>" and dropped."""
+
+    def push() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        try:
+            async_to_sync(layer.group_send)(group, message() if callable(message) else message)
+        except Exception:
+            logger.warning("could not %s", what, exc_info=True)
+
+    transaction.on_commit(push)
+
+
 def inbox_group(account_id: int) -> str:
     return f"inbox.{account_id}"
 
 
 def push_unread(account_id: int) -> None:
-    layer = get_channel_layer()
-    if layer is None:
-        return
-    try:
-        count = unread_count(account=account_id)
-        async_to_sync(layer.group_send)(
-            inbox_group(account_id), {"type": MESSAGE_TYPE, "unread": count}
-        )
-    except Exception:
-        logger.warning("could not push the unread count of account %s", account_id, exc_info=True)
+    """Call inside the transaction that changed the account's inbox (a delivery, a read): once
+    it commits, the account's sockets hear the new unread count."""
+    group_send_on_commit(
+        group=inbox_group(account_id),
+        message=lambda: {"type": MESSAGE_TYPE, "unread": unread_count(account=account_id)},
+        what=f"push the unread count of account {account_id}",
+    )

@@ -35,9 +35,12 @@ class OutboxMessage(models.Model):
         SKIPPED = "skipped", _("skipped")
 
     channel = models.CharField(_("channel"), max_length=5, choices=Channel.choices)
+    # None for an e-mail to an address that has no account yet (a guardian invitation).
     account = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
+        null=True,
+        blank=True,
         related_name="outbox_messages",
         verbose_name=_("recipient"),
     )
@@ -52,6 +55,9 @@ class OutboxMessage(models.Model):
     link = models.CharField(_("link"), max_length=500, blank=True)
     # [{"name": "K7M2Q9.ics", "content": "BEGIN:VCALENDAR...", "method": "REQUEST"}, ...]
     attachments = models.JSONField(default=list, blank=True)
+    # The text holds a credential (a one-time link): blanked once the message is sent, fails
+    # for good or is skipped, so the outbox does not keep it readable.
+    secret = models.BooleanField(_("holds a secret"), default=False)
     message_id = models.CharField(max_length=200, unique=True, default=new_message_id)
     state = models.CharField(_("state"), max_length=7, choices=State.choices, default=State.PENDING)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
@@ -71,6 +77,12 @@ class OutboxMessage(models.Model):
             models.UniqueConstraint(
                 fields=["subject_type", "subject_id", "kind", "account", "channel"],
                 name="outbox_one_per_subject_kind_recipient_channel",
+            ),
+            # The same for a recipient known by address only (NULLs never collide above).
+            models.UniqueConstraint(
+                fields=["subject_type", "subject_id", "kind", "address", "channel"],
+                condition=models.Q(account=None),
+                name="outbox_one_per_subject_kind_address_channel",
             ),
         ]
         indexes = [

@@ -14,14 +14,16 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
 from django.db import transaction
-from django.db.models import F
+from django.db.models import Case, CharField, F, JSONField, Q, TextField, Value, When
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from notifications.live import push_unread
 from notifications.models import Notification, OutboxMessage
 from notifications.sms import mask_phone, send_sms
 
@@ -34,10 +36,9 @@ DEFAULT_CHANNELS = (Channel.EMAIL, Channel.INAPP)
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
-
-# Called with an account's id after its inbox changed (a delivery, a read), once that commits:
-# the live badge (notifications/live.py) registers here.
-inbox_listeners: list[Any] = []
+# Queued by name: notifications.tasks imports this module, so importing it back would be a
+# cycle. tests/notifications/test_outbox.py checks that the worker knows the name.
+DELIVER_OUTBOX_TASK = "notifications.tasks.deliver_outbox"
 
 
 def _attachments(ics: Any) -> list[dict[str, str]]:
@@ -74,9 +75,16 @@ def outbox_rows(
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
     expires_at: dt.datetime | None = None,
+    address: str = "",
+    secret: bool = False,
 ) -> list[OutboxMessage]:
     """The unsaved rows `notify(...)` writes, in the active language: a job that tells many
     people at once builds them one by one and writes them with one `outbox_write(...)`."""
+    channels = tuple(channels)
+    if account is None and (not address or set(channels) != {Channel.EMAIL}):
+        raise ValueError("Without an account, a message is an e-mail to `address`.")
+    if secret and Channel.INAPP in channels:
+        raise ValueError("A secret never goes to the inbox, which keeps what it shows.")
     subject_type = ContentType.objects.get_for_model(subject)
     language = translation.get_language() or settings.LANGUAGE_CODE
     title = str(context["title"])[:300]
@@ -84,27 +92,29 @@ def outbox_rows(
     link = str(context.get("link", ""))
     rows = []
     for channel in channels:
-        address = _address(account, channel)
+        to = address if address and channel == Channel.EMAIL else _address(account, channel)
         text = body
         attachments: list[dict[str, str]] = []
         if channel == Channel.EMAIL:
             attachments = _attachments(ics)
         elif channel == Channel.SMS:
             text = str(context.get("sms") or " ".join(part for part in (title, link) if part))
-        skipped = channel != Channel.INAPP and not address
+        skipped = channel != Channel.INAPP and not to
         rows.append(
             OutboxMessage(
                 channel=channel,
                 account=account,
-                address=address,
+                address=to,
                 kind=kind,
                 subject_type=subject_type,
                 subject_id=str(subject.pk),
                 language=language,
                 title=title,
-                body=text,
-                link=link,
-                attachments=attachments,
+                # Never sent, so nothing to keep of a secret.
+                body="" if secret and skipped else text,
+                link="" if secret and skipped else link,
+                attachments=[] if secret and skipped else attachments,
+                secret=secret,
                 expires_at=expires_at,
                 state=State.SKIPPED if skipped else State.PENDING,
                 last_error="no address" if skipped else "",
@@ -113,8 +123,16 @@ def outbox_rows(
     return rows
 
 
+KEY_FIELDS = ("subject_type_id", "subject_id", "kind", "account_id", "address", "channel")
+
+
+def _key_of(subject_type_id, subject_id, kind, account_id, address, channel) -> tuple:
+    # A recipient is its account, or its address when it has none.
+    return (subject_type_id, subject_id, kind, account_id, "" if account_id else address, channel)
+
+
 def _key(row: OutboxMessage) -> tuple:
-    return (row.subject_type_id, row.subject_id, row.kind, row.account_id, row.channel)
+    return _key_of(*(getattr(row, field) for field in KEY_FIELDS))
 
 
 def outbox_write(*, rows: Sequence[OutboxMessage]) -> int:
@@ -123,14 +141,19 @@ def outbox_write(*, rows: Sequence[OutboxMessage]) -> int:
     were new."""
     if not rows:
         return 0
-    existing = set(
-        OutboxMessage.objects.filter(
+    recipients = Q(account_id__in={row.account_id for row in rows} - {None})
+    addressed = {row.address for row in rows if row.account_id is None}
+    if addressed:
+        recipients |= Q(account=None, address__in=addressed)
+    existing = {
+        _key_of(*values)
+        for values in OutboxMessage.objects.filter(
+            recipients,
             subject_type_id__in={row.subject_type_id for row in rows},
             subject_id__in={row.subject_id for row in rows},
             kind__in={row.kind for row in rows},
-            account_id__in={row.account_id for row in rows},
-        ).values_list("subject_type_id", "subject_id", "kind", "account_id", "channel")
-    )
+        ).values_list(*KEY_FIELDS)
+    }
     new = []
     for row in rows:
         if _key(row) not in existing:
@@ -153,6 +176,8 @@ def notify(
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
     expires_at: dt.datetime | None = None,
+    address: str = "",
+    secret: bool = False,
 ) -> int:
     """Write one outbox row per channel for `account` about `subject` (any model instance), in
     the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
@@ -160,7 +185,12 @@ def notify(
 
     `context` holds the finished message, rendered by the caller in the recipient's language:
     `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
-    the title and the link). A message still unsent at `expires_at` is skipped."""
+    the title and the link). A message still unsent at `expires_at` is skipped.
+
+    `address` is the e-mail address to write to instead of the account's; with `account=None`
+    it is the only recipient (someone invited who may have no account), e-mail only. `secret`
+    marks a text that holds a credential (a one-time link): its body is blanked once it is
+    sent, fails for good or is skipped, and it never goes to the in-app inbox."""
     return outbox_write(
         rows=outbox_rows(
             account=account,
@@ -170,6 +200,8 @@ def notify(
             channels=channels,
             ics=ics,
             expires_at=expires_at,
+            address=address,
+            secret=secret,
         )
     )
 
@@ -179,15 +211,14 @@ def enqueue_drain() -> None:
     down costs nothing but latency: the beat drains every 30 seconds anyway."""
     if not settings.OUTBOX_DRAIN_ON_COMMIT:
         return
-    from notifications.tasks import deliver_outbox
-
     try:
-        with deliver_outbox.app.connection_for_write() as connection:
+        # current_app: the portal's Celery app (portal/celery.py), without importing upward.
+        with current_app.connection_for_write() as connection:
             # One quick try: a request never waits on a broker that is down.
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=2
             )
-            deliver_outbox.apply_async(connection=connection, retry=False)
+            current_app.send_task(DELIVER_OUTBOX_TASK, connection=connection, retry=False)
     except Exception as exc:  # any broker failure: the beat will drain
         logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
 
@@ -257,15 +288,36 @@ def _scrub(row: OutboxMessage, error: Exception) -> str:
     return text[:500]
 
 
+def _forget_secret(row: OutboxMessage) -> list[str]:
+    """Blank the text of a secret row that will not be sent again; the fields to save."""
+    if not row.secret:
+        return []
+    row.body, row.link, row.attachments = "", "", []
+    return ["body", "link", "attachments"]
+
+
+# The text of a secret row, blanked in the same UPDATE that marks it sent.
+_UNLESS_SECRET = {
+    field: Case(When(secret=True, then=Value(empty)), default=F(field), output_field=kind())
+    for field, empty, kind in (
+        ("body", "", TextField),
+        ("link", "", CharField),
+        ("attachments", [], JSONField),
+    )
+}
+
+
 def _failed(row: OutboxMessage, error: Exception, now: dt.datetime) -> None:
     row.last_error = _scrub(row, error)
+    forgotten: list[str] = []
     if row.attempts >= MAX_ATTEMPTS:
         row.state = State.FAILED
+        forgotten = _forget_secret(row)
         logger.error("Outbox #%s (%s) failed for good: %s", row.pk, row.kind, row.last_error)
     else:
         row.next_attempt_at = now + retry_delay(row.attempts)
         logger.warning("Outbox #%s (%s) will retry: %s", row.pk, row.kind, row.last_error)
-    row.save(update_fields=["attempts", "state", "next_attempt_at", "last_error"])
+    row.save(update_fields=["attempts", "state", "next_attempt_at", "last_error", *forgotten])
 
 
 def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> int:
@@ -287,7 +339,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
             if row.expires_at is not None and row.expires_at <= now:
                 row.state = State.SKIPPED
                 row.last_error = "expired before delivery"
-                row.save(update_fields=["state", "last_error"])
+                row.save(update_fields=["state", "last_error", *_forget_secret(row)])
                 continue
             row.attempts += 1
             if row.channel == Channel.INAPP:
@@ -309,7 +361,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
             else:
                 sent.extend(inapp)
                 for account_id in changed:
-                    _inbox_changed(account_id)
+                    push_unread(account_id)
         if sent:
             # One moment for the whole batch, taken after its last send: never earlier than
             # the real delivery, so lateness measured from it is not flattered.
@@ -318,6 +370,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
                 sent_at=timezone.now(),
                 last_error="",
                 attempts=F("attempts") + 1,
+                **_UNLESS_SECRET,
             )
     return len(sent)
 
@@ -336,11 +389,6 @@ def outbox_drain(*, batch: int = 100, limit: int = 100_000) -> int:
 # --- The in-app inbox --------------------------------------------------------------------------
 
 
-def _inbox_changed(account_id: int) -> None:
-    for listener in inbox_listeners:
-        transaction.on_commit(lambda listener=listener: listener(account_id))
-
-
 def notification_mark_read(*, account: Any, notification: Notification) -> Notification:
     """Mark one of the account's own notifications read (again is a no-op)."""
     if notification.account_id != account.pk:
@@ -351,7 +399,7 @@ def notification_mark_read(*, account: Any, notification: Notification) -> Notif
         )
         if updated:
             audit_record(actor=account, action="notification.read", target=notification)
-            _inbox_changed(account.pk)
+            push_unread(account.pk)
     notification.refresh_from_db()
     return notification
 
@@ -368,5 +416,5 @@ def notification_mark_all_read(*, account: Any) -> int:
                 target=account,
                 data={"count": updated},
             )
-            _inbox_changed(account.pk)
+            push_unread(account.pk)
     return updated

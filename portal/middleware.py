@@ -1,9 +1,11 @@
 from __future__ import annotations
 
 import logging
+from typing import Any
 from urllib.parse import urlencode
 
 from allauth.mfa.utils import is_mfa_enabled
+from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
@@ -13,12 +15,83 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
+from audit.context import audit_context, client_address, request_id_from
 from audit.models import AuditEvent
 from audit.services import audit_record
 from portal import sessions
 from portal.access import requires_mfa
 
 logger = logging.getLogger(__name__)
+
+
+class AuditContextMiddleware:
+    """Hand the audit trail the client's address and the request's id for as long as the
+    request runs (audit/context.py), then take them back: services never see the request.
+
+    Behind `TRUSTED_PROXY_COUNT` proxies the address comes from X-Forwarded-For (the entry our
+    outermost proxy appended) and the id from the proxy's X-Request-ID; otherwise the peer's
+    address and a new id. Sync and async: under ASGI the value reaches sync views through
+    asgiref, which copies the context into their thread.
+    """
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        if iscoroutinefunction(self):
+            return self.__acall__(request)
+        with audit_context(**self.context_for(request)):
+            return self.get_response(request)
+
+    async def __acall__(self, request: HttpRequest) -> HttpResponse:
+        with audit_context(**self.context_for(request)):
+            return await self.get_response(request)
+
+    @staticmethod
+    def context_for(request: HttpRequest) -> dict[str, Any]:
+        proxies = settings.TRUSTED_PROXY_COUNT
+        return {
+            "ip_address": client_address(
+                remote_addr=request.META.get("REMOTE_ADDR"),
+                forwarded_for=request.headers.get("X-Forwarded-For"),
+                trusted_proxies=proxies,
+            ),
+            "request_id": request_id_from(
+                request.headers.get("X-Request-ID"), trusted_proxies=proxies
+            ),
+        }
+
+
+class AuditContextSocketMiddleware:
+    """The same for a socket (portal/asgi.py): one context for the whole connection, from the
+    scope's peer address and headers, so what a consumer audits carries where it came from."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        headers = {name.decode("latin-1").lower(): value for name, value in scope["headers"]}
+        proxies = settings.TRUSTED_PROXY_COUNT
+        client = scope.get("client") or (None, None)
+
+        def header(name: str) -> str | None:
+            value = headers.get(name)
+            return value.decode("latin-1") if value is not None else None
+
+        with audit_context(
+            ip_address=client_address(
+                remote_addr=client[0],
+                forwarded_for=header("x-forwarded-for"),
+                trusted_proxies=proxies,
+            ),
+            request_id=request_id_from(header("x-request-id"), trusted_proxies=proxies),
+        ):
+            return await self.app(scope, receive, send)
 
 
 class RequireMFAMiddleware:
@@ -120,7 +193,6 @@ class DeniedAccessAuditMiddleware:
                         "method": request.method,
                         "status": response.status_code,
                     },
-                    request=request,
                 )
             except DatabaseError:
                 logger.exception("could not write access.denied for %s", request.path[:200])

@@ -67,7 +67,7 @@ def access_tokens(request: HttpRequest) -> HttpResponse:
         revoke = AccessTokenRevokeForm(request.POST)
         if revoke.is_valid():
             token = get_object_or_404(tokens, pk=revoke.cleaned_data["token"])
-            access_token_revoke(token=token, by=request.user, request=request)
+            access_token_revoke(token=token, by=request.user)
             messages.success(request, _("Token revoked: apps using it can no longer connect."))
             return redirect("access_tokens")
         messages.error(request, revoke.errors["token"][0])
@@ -80,7 +80,6 @@ def access_tokens(request: HttpRequest) -> HttpResponse:
                     owner=request.user,
                     name=form.cleaned_data["name"],
                     days=form.cleaned_data["days"],
-                    request=request,
                 )
                 form = AccessTokenForm()
             except ValidationError as error:

@@ -6,7 +6,7 @@ Every view, socket and API that shows clinical content asks here first:
     if not access.allowed:
         raise Http404
     encounters = access.filter(patient.encounters.all())   # hospital scope applied
-    record_read_audit(access=access, what="record", request=request)
+    record_read_audit(access=access, what="record")
 
 - An account with a live PatientLink that may read the record reads all of it.
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
@@ -31,12 +31,13 @@ from typing import Any
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import Q, QuerySet
-from django.http import Http404, HttpRequest
+from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
-from records.models import CareRelationship, ConsentKind, Patient, PatientLink
+from records.models import CareRelationship, ConsentKind, Patient
+from records.selectors import account_acts_for, patient_links
 
 BREAK_GLASS_HOURS = 24
 BREAK_GLASS_MIN_REASON = 10
@@ -107,11 +108,7 @@ def _has_sharing_consent(patient: Patient) -> bool:
 def record_access(*, user: Any, patient: Patient, at: dt.datetime | None = None) -> RecordAccess:
     if user is None or not user.is_authenticated or not user.is_active:
         return RecordAccess(patient=patient, user=user)
-    if (
-        PatientLink.objects.live()
-        .filter(patient=patient, account=user, can_read_record=True)
-        .exists()
-    ):
+    if account_acts_for(account=user, patient=patient, can_read=True):
         return RecordAccess(patient=patient, user=user, reason=SOURCE_LINK)
     at = at or timezone.now()
     grant = (
@@ -149,7 +146,6 @@ def record_read_audit(
     access: RecordAccess,
     what: str,
     target: Any | None = None,
-    request: HttpRequest | None = None,
 ) -> None:
     """Write the AuditEvent of one staff read (`what`: record, note, attachment, fhir, …).
 
@@ -167,13 +163,10 @@ def record_read_audit(
             "reason": access.reason,
             "scope": "all" if access.hospital_ids is None else sorted(access.hospital_ids),
         },
-        request=request,
     )
 
 
-def record_denied_audit(
-    *, user: Any, patient: Patient, what: str, request: HttpRequest | None = None
-) -> None:
+def record_denied_audit(*, user: Any, patient: Patient, what: str) -> None:
     """Write the AuditEvent of a refused read by a signed-in account."""
     audit_record(
         actor=user,
@@ -182,13 +175,10 @@ def record_denied_audit(
         on_behalf_of=patient,
         result="denied",
         data={"what": what},
-        request=request,
     )
 
 
-def break_glass_open(
-    *, user: Any, patient: Patient, reason: str, request: HttpRequest | None = None
-) -> CareRelationship:
+def break_glass_open(*, user: Any, patient: Patient, reason: str) -> CareRelationship:
     """Emergency access for a doctor without a care relationship: a typed reason, 24 hours,
     audited, and the patient's accounts are told at once."""
     from notifications.services import notify
@@ -217,7 +207,6 @@ def break_glass_open(
             target=patient,
             on_behalf_of=patient,
             data={"reason": reason[:200], "until": grant.ends_at.isoformat()},
-            request=request,
         )
         title = _("Emergency access to %(name)s's record") % {"name": patient.name}
         body = _(
@@ -229,7 +218,7 @@ def break_glass_open(
             "reason": reason,
             "until": timezone.localtime(grant.ends_at).strftime("%Y-%m-%d %H:%M"),
         }
-        for link in PatientLink.objects.live().filter(patient=patient, can_read_record=True):
+        for link in patient_links(patient=patient, can_read=True):
             # The grant is the subject: each emergency access is told once per account.
             notify(
                 account=link.account,

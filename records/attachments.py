@@ -18,12 +18,12 @@ from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils.translation import gettext_lazy as _
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from audit.services import audit_record
-from records.models import Attachment, Encounter, Patient, PatientLink
+from records.models import Attachment, Encounter, Patient
+from records.selectors import account_acts_for
 
 PDF = "application/pdf"
 JPEG = "image/jpeg"
@@ -166,7 +166,6 @@ def _store(
     uploaded_by: Any,
     title: str,
     encounter: Encounter | None,
-    request: HttpRequest | None,
 ) -> Attachment:
     data, content_type = attachment_clean(upload=upload)
     attachment = Attachment(
@@ -196,7 +195,6 @@ def _store(
                     "size": len(data),
                     "encounter": str(encounter.public_id) if encounter else None,
                 },
-                request=request,
             )
     except Exception:
         attachment.file.delete(save=False)
@@ -210,16 +208,10 @@ def attachment_add_by_patient(
     account: Any,
     upload: Any,
     title: str = "",
-    request: HttpRequest | None = None,
 ) -> Attachment:
     """An account that reads the person's record adds a file to it (no encounter, no
     hospital: every reader of the record sees it)."""
-    linked = (
-        PatientLink.objects.live()
-        .filter(patient=patient, account=account, can_read_record=True)
-        .exists()
-    )
-    if not linked:
+    if not account_acts_for(account=account, patient=patient, can_read=True):
         raise ValidationError(NOT_YOURS, code="not_linked")
     return _store(
         patient=patient,
@@ -227,7 +219,6 @@ def attachment_add_by_patient(
         uploaded_by=account,
         title=title,
         encounter=None,
-        request=request,
     )
 
 
@@ -237,7 +228,6 @@ def attachment_add_to_encounter(
     doctor_account: Any,
     upload: Any,
     title: str = "",
-    request: HttpRequest | None = None,
 ) -> Attachment:
     """The encounter's own doctor adds a file to it while it is open."""
     if encounter.doctor.user_id is None or encounter.doctor.user_id != doctor_account.pk:
@@ -250,5 +240,4 @@ def attachment_add_to_encounter(
         uploaded_by=doctor_account,
         title=title,
         encounter=encounter,
-        request=request,
     )

@@ -6,7 +6,8 @@ import datetime as dt
 from dataclasses import dataclass
 
 from records.idnumbers import make_id_number
-from records.models import ConsentKind, PatientLink, Relationship
+from records.models import ConsentKind, Relationship
+from records.selectors import patient_links_for_account
 from records.services.consents import consent_give
 from records.services.people import patient_add
 
@@ -43,7 +44,7 @@ def seed_families(*, accounts: dict) -> int:
     added = 0
     for email, people in DEMO_FAMILIES.items():
         account = accounts[email]
-        if PatientLink.objects.live().filter(account=account).exists():
+        if patient_links_for_account(account=account).exists():
             continue
         for number, person in enumerate(people):
             patient = patient_add(

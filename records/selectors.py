@@ -23,14 +23,66 @@ from records.models import (
 )
 
 
-def patient_links_for_account(*, account: User) -> QuerySet[PatientLink]:
-    """The people an account acts for, with each person loaded in the same query."""
+def _signed_in(account: Any) -> bool:
+    return account is not None and account.is_authenticated
+
+
+def _live_links(
+    *, account: Any, patient: Any = None, can_book: bool | None = None, can_read: bool | None = None
+) -> QuerySet[PatientLink]:
+    links = PatientLink.objects.live().filter(account=account)
+    if patient is not None:
+        links = links.filter(patient=patient)
+    if can_book is not None:
+        links = links.filter(can_book=can_book)
+    if can_read is not None:
+        links = links.filter(can_read_record=can_read)
+    return links
+
+
+def patient_links_for_account(
+    *,
+    account: User,
+    patient: Any = None,
+    can_book: bool | None = None,
+    can_read: bool | None = None,
+) -> QuerySet[PatientLink]:
+    """The account's live links (to one person when `patient`, a Patient or its id, is given;
+    only those that may book or read the record when asked), each person loaded in the same
+    query, oldest first."""
     return (
-        PatientLink.objects.live()
-        .filter(account=account)
+        _live_links(account=account, patient=patient, can_book=can_book, can_read=can_read)
         .select_related("patient")
         .order_by("created_at", "id")
     )
+
+
+def patients_for_account(
+    *, account: Any, can_book: bool | None = None, can_read: bool | None = None
+) -> QuerySet[Patient]:
+    """The people this account acts for through a live link (that may book or read the record
+    when asked), in the order they were linked; none for a visitor who is not signed in."""
+    if not _signed_in(account):
+        return Patient.objects.none()
+    # One .filter() call, so every condition is on the same link row.
+    conditions: dict[str, Any] = {"links__account": account, "links__revoked_at__isnull": True}
+    if can_book is not None:
+        conditions["links__can_book"] = can_book
+    if can_read is not None:
+        conditions["links__can_read_record"] = can_read
+    return Patient.objects.filter(**conditions).order_by("links__created_at", "pk")
+
+
+def account_acts_for(
+    *, account: Any, patient: Any, can_book: bool | None = None, can_read: bool | None = None
+) -> bool:
+    """Whether the account has a live link to this person (a Patient or its id) that may book
+    or read the record when asked. One EXISTS query; False for a visitor."""
+    if not _signed_in(account):
+        return False
+    return _live_links(
+        account=account, patient=patient, can_book=can_book, can_read=can_read
+    ).exists()
 
 
 def patient_link_for_account(*, account: User, public_id) -> PatientLink | None:
@@ -40,13 +92,13 @@ def patient_link_for_account(*, account: User, public_id) -> PatientLink | None:
     return patient_links_for_account(account=account).filter(patient__public_id=public_id).first()
 
 
-def patient_links(*, patient: Patient) -> QuerySet[PatientLink]:
-    return (
-        PatientLink.objects.live()
-        .filter(patient=patient)
-        .select_related("account")
-        .order_by("-is_manager", "created_at", "id")
-    )
+def patient_links(*, patient: Patient, can_read: bool | None = None) -> QuerySet[PatientLink]:
+    """The live links to a person (only those that read the record when asked), each account
+    loaded in the same query, the manager first."""
+    links = PatientLink.objects.live().filter(patient=patient)
+    if can_read is not None:
+        links = links.filter(can_read_record=can_read)
+    return links.select_related("account").order_by("-is_manager", "created_at", "id")
 
 
 def patient_consents(*, patient: Patient) -> QuerySet[Consent]:
@@ -85,7 +137,7 @@ def care_relationship_live(
 def record_links_for_account(*, account: User) -> list[PatientLink]:
     """The people whose record this account may read (its live links that read the record),
     the account's own self first."""
-    links = list(patient_links_for_account(account=account).filter(can_read_record=True))
+    links = list(patient_links_for_account(account=account, can_read=True))
     return sorted(links, key=lambda link: link.relationship != "self")
 
 

@@ -14,7 +14,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.core.paginator import Page, Paginator
 
 from audit.models import AuditEvent
-from records.models import Patient, PatientLink
+from records.models import Patient
+from records.selectors import patient_links
 
 READ_ACTIONS = ("record.read", "record.break_glass")
 PER_PAGE = 50
@@ -51,9 +52,7 @@ def record_read_events(*, patient: Patient):
             actor__isnull=False,
         )
         # Belt and braces: an account acting for the person is family, never a "reader".
-        .exclude(
-            actor_id__in=PatientLink.objects.live().filter(patient=patient).values("account_id")
-        )
+        .exclude(actor_id__in=patient_links(patient=patient).values("account_id"))
         .select_related("actor")
         .order_by("-at", "-id")
     )

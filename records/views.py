@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from records import hooks, selectors, services
+from records import selectors, services
 from records.forms import InvitationForm, PatientAddForm, PatientEditForm, return_paths
 from records.models import (
     CONSENT_SUMMARIES,
@@ -20,6 +20,7 @@ from records.models import (
     GuardianInvitation,
     PatientLink,
 )
+from records.signals import future_appointments_count
 
 
 def _link_or_404(request: HttpRequest, public_id) -> PatientLink:
@@ -49,9 +50,7 @@ def patient_add(request: HttpRequest) -> HttpResponse:
     form = PatientAddForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
-            patient = services.patient_add(
-                account=request.user, request=request, **form.cleaned_data
-            )
+            patient = services.patient_add(account=request.user, **form.cleaned_data)
         except ValidationError as refusal:
             _show_refusal(form, refusal)
         else:
@@ -100,7 +99,7 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     if not link.is_manager:
         messages.error(request, _("Only the account that manages this person can do that."))
         return redirect(patient)
-    upcoming = hooks.future_appointment_count(patient)
+    upcoming = future_appointments_count(patient=patient)
     initial = {
         "name": patient.name,
         "sex": patient.sex,
@@ -112,9 +111,7 @@ def patient_edit(request: HttpRequest, public_id) -> HttpResponse:
     )
     if request.method == "POST" and form.is_valid():
         try:
-            services.patient_update(
-                patient=patient, account=request.user, request=request, **form.cleaned_data
-            )
+            services.patient_update(patient=patient, account=request.user, **form.cleaned_data)
         except ValidationError as refusal:
             _show_refusal(form, refusal)
         else:
@@ -135,7 +132,7 @@ def patient_remove(request: HttpRequest, public_id) -> HttpResponse:
     error = None
     if request.method == "POST":
         try:
-            services.patient_remove(patient=patient, account=request.user, request=request)
+            services.patient_remove(patient=patient, account=request.user)
         except ValidationError as refusal:
             error = refusal.messages[0]
         else:
@@ -166,7 +163,6 @@ def patient_invite(request: HttpRequest, public_id) -> HttpResponse:
                 patient=patient,
                 invited_by=request.user,
                 base_url=request.build_absolute_uri("/").rstrip("/"),
-                request=request,
                 **form.cleaned_data,
             )
         except ValidationError as refusal:
@@ -201,7 +197,7 @@ def invitation_revoke(request: HttpRequest, public_id, invitation_id) -> HttpRes
     return _act(
         request,
         link.patient,
-        lambda: services.invitation_revoke(invitation=invitation, by=request.user, request=request),
+        lambda: services.invitation_revoke(invitation=invitation, by=request.user),
         _("The invitation has been withdrawn."),
     )
 
@@ -210,11 +206,11 @@ def invitation_revoke(request: HttpRequest, public_id, invitation_id) -> HttpRes
 @require_POST
 def link_revoke(request: HttpRequest, public_id, link_id) -> HttpResponse:
     link = _link_or_404(request, public_id)
-    other = get_object_or_404(PatientLink.objects.live(), patient=link.patient, public_id=link_id)
+    other = get_object_or_404(selectors.patient_links(patient=link.patient), public_id=link_id)
     return _act(
         request,
         link.patient,
-        lambda: services.link_revoke(link=other, by=request.user, request=request),
+        lambda: services.link_revoke(link=other, by=request.user),
         _("That account can no longer act for this person."),
     )
 
@@ -227,7 +223,7 @@ def consent_revoke(request: HttpRequest, public_id, consent_id) -> HttpResponse:
     return _act(
         request,
         link.patient,
-        lambda: services.consent_revoke(consent=consent, account=request.user, request=request),
+        lambda: services.consent_revoke(consent=consent, account=request.user),
         _("The consent has been withdrawn."),
     )
 
@@ -242,9 +238,7 @@ def consent_give(request: HttpRequest, public_id) -> HttpResponse:
     return _act(
         request,
         link.patient,
-        lambda: services.consent_give(
-            patient=link.patient, account=request.user, kind=kind, request=request
-        ),
+        lambda: services.consent_give(patient=link.patient, account=request.user, kind=kind),
         _("The consent has been recorded."),
     )
 
@@ -260,18 +254,14 @@ def invitation_respond(request: HttpRequest, token: str) -> HttpResponse:
         answer = request.POST.get("answer")
         try:
             if answer == "accept":
-                services.invitation_accept(
-                    invitation=invitation, account=request.user, request=request
-                )
+                services.invitation_accept(invitation=invitation, account=request.user)
                 messages.success(
                     request,
                     _("You can now act for %(name)s.") % {"name": invitation.patient.name},
                 )
                 return redirect(invitation.patient)
             if answer == "decline":
-                services.invitation_decline(
-                    invitation=invitation, account=request.user, request=request
-                )
+                services.invitation_decline(invitation=invitation, account=request.user)
                 messages.info(request, _("You have declined the invitation."))
                 return redirect("patient_list")
             error = _("Choose to accept or decline.")

@@ -63,7 +63,7 @@ def workspace_context(
     """What the workspace template needs: the record as `access` may see it (audited), and
     the editors when `encounter` is the reader's own. A fixed number of queries."""
     timeline = record_timeline(access=access)
-    record_read_audit(access=access, what="record", request=request)
+    record_read_audit(access=access, what="record")
     own = encounter is not None and is_encounter_doctor(encounter=encounter, account=request.user)
     draft_note = draft_prescription = None
     current = None

@@ -117,7 +117,6 @@ def record_attachment_add(request: HttpRequest, public_id) -> HttpResponse:
                 account=request.user,
                 upload=form.cleaned_data["file"],
                 title=form.cleaned_data["title"],
-                request=request,
             )
         except ValidationError as refusal:
             messages.error(request, refusal.messages[0])
@@ -147,7 +146,7 @@ def _attachment_or_404(request: HttpRequest, public_id):
 def attachment_download(request: HttpRequest, public_id) -> HttpResponse:
     """The file, as a download of the type its bytes proved, to readers of the record only."""
     attachment, access = _attachment_or_404(request, public_id)
-    record_read_audit(access=access, what="attachment", target=attachment, request=request)
+    record_read_audit(access=access, what="attachment", target=attachment)
     response = FileResponse(
         attachment.file.open("rb"),
         as_attachment=True,
@@ -180,7 +179,7 @@ def note_detail(request: HttpRequest, public_id) -> HttpResponse:
         raise Http404
     if not note.is_signed and not (access.is_staff_read and note.author_id == request.user.pk):
         raise Http404
-    record_read_audit(access=access, what="note", target=note, request=request)
+    record_read_audit(access=access, what="note", target=note)
     return render(
         request,
         "records/note_detail.html",

@@ -76,7 +76,7 @@ def staff_record(request: HttpRequest, public_id) -> HttpResponse:
     now = timezone.now()
     for referral in referrals:
         referral.is_valid = referral.is_usable(now=now)
-    record_read_audit(access=access, what="record", request=request)
+    record_read_audit(access=access, what="record")
     return render(
         request,
         "records/staff_record.html",
@@ -110,7 +110,6 @@ def encounter_attachment_add(request: HttpRequest, public_id) -> HttpResponse:
                 doctor_account=request.user,
                 upload=form.cleaned_data["file"],
                 title=form.cleaned_data["title"],
-                request=request,
             )
         except ValidationError as refusal:
             messages.error(request, refusal.messages[0])
@@ -150,7 +149,6 @@ def break_glass(request: HttpRequest) -> HttpResponse:
             action="record.break_glass_search",
             target=patient,
             result="success" if patient else "denied",
-            request=request,
         )
         if patient is None:
             error = NO_MATCH
@@ -170,7 +168,6 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                     user=request.user,
                     patient=patient,
                     reason=open_form.cleaned_data["reason"],
-                    request=request,
                 )
             except ValidationError as refusal:
                 open_form.add_error("reason", refusal)

@@ -23,10 +23,11 @@ class TelemedicineConfig(AppConfig):
         )
 
         # A right to be in a consult can end during the call: the room re-checks whoever is in
-        # it when the appointment changes or (through records' hook: records cannot import us)
+        # it when the appointment changes or (records' signal, sent once the change commits)
         # a link is revoked or a consent withdrawn.
         from appointments.signals import appointment_status_changed
-        from records import hooks as records_hooks
+        from records.models import Patient
+        from records.signals import patient_access_changed
         from telemedicine import live
 
         for signal in (appointment_cancelled, appointment_status_changed):
@@ -35,5 +36,8 @@ class TelemedicineConfig(AppConfig):
                 sender=Appointment,
                 dispatch_uid=f"telemedicine.rooms_recheck.{id(signal)}",
             )
-        if live.rooms_recheck_for_patient not in records_hooks.patient_access_listeners:
-            records_hooks.patient_access_listeners.append(live.rooms_recheck_for_patient)
+        patient_access_changed.connect(
+            live.rooms_recheck_for_patient,
+            sender=Patient,
+            dispatch_uid="telemedicine.rooms_recheck_for_patient",
+        )

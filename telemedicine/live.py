@@ -7,25 +7,19 @@ such change, once its transaction commits, sends `consult.recheck` to the room's
 socket in the room then checks its own right again with the reads it used at connect and join
 (`ConsultConsumer.consult_recheck`) and is closed with 4403 when it has lost it.
 
-Wiring (TelemedicineConfig.ready): records cannot import us, so it calls the listeners of
-`records.hooks.patient_access_listeners`; appointments sends `appointment_cancelled` and
+Wiring (TelemedicineConfig.ready): records cannot import us, so it sends
+`records.signals.patient_access_changed`; appointments sends `appointment_cancelled` and
 `appointment_status_changed`. A push that fails (the channel layer is down) is logged: the
 same layer carries the room's chat and signalling, so nothing reaches the socket meanwhile.
 """
 
 from __future__ import annotations
 
-import logging
 import uuid
 from typing import Any
 
-from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
-from django.db import transaction
-
+from notifications.live import group_send_on_commit
 from telemedicine.models import Consultation
-
-logger = logging.getLogger(__name__)
 
 RECHECK = "consult.recheck"
 
@@ -37,25 +31,15 @@ def room_group(public_id: uuid.UUID) -> str:
 def rooms_recheck(*, public_ids: list[uuid.UUID]) -> None:
     """After the current transaction commits (at once outside one), ask every socket in these
     rooms to check its right again."""
-    groups = [room_group(public_id) for public_id in public_ids]
-    if not groups:
-        return
-
-    def push() -> None:
-        layer = get_channel_layer()
-        if layer is None:
-            return
-        for group in groups:
-            try:
-                async_to_sync(layer.group_send)(group, {"type": RECHECK})
-            except Exception:
-                logger.warning("could not ask room %s to re-check", group, exc_info=True)
-
-    transaction.on_commit(push)
+    for public_id in public_ids:
+        group = room_group(public_id)
+        group_send_on_commit(
+            group=group, message={"type": RECHECK}, what=f"ask room {group} to re-check"
+        )
 
 
-def rooms_recheck_for_patient(patient_id: int) -> None:
-    """Listener of records.hooks.patient_access_listeners (called after the change committed):
+def rooms_recheck_for_patient(sender: Any, *, patient_id: int, **kwargs: Any) -> None:
+    """Receiver of records.signals.patient_access_changed (sent after the change committed):
     the person's rooms that are not over re-check."""
     public_ids = Consultation.objects.filter(appointment__patient_id=patient_id).exclude(
         status=Consultation.Status.ENDED

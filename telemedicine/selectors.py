@@ -11,8 +11,8 @@ from django.http import Http404
 
 from appointments.models import Appointment, Slot
 from hospitals.models import Doctor
-from records.models import ConsentKind, PatientLink
-from records.selectors import patient_has_consent
+from records.models import ConsentKind
+from records.selectors import account_acts_for, patient_has_consent
 from telemedicine.models import ChatMessage, Consultation
 
 DOCTOR = "doctor"
@@ -27,11 +27,7 @@ def consultation_role(*, consultation: Consultation, account: Any) -> str | None
     appointment = consultation.appointment
     if appointment.slot.doctor.user_id == account.pk:
         return DOCTOR
-    linked = (
-        PatientLink.objects.live()
-        .filter(patient_id=appointment.patient_id, account_id=account.pk)
-        .exists()
-    )
+    linked = account_acts_for(account=account, patient=appointment.patient_id)
     return PATIENT if linked else None
 
 
@@ -106,9 +102,7 @@ def doctor_day(*, doctor, day: dt.date) -> list:
     """The doctor's slots on `day` (the hospital's local day), online and in person, each with
     its appointments (cancelled ones left out), the patients and the consult rooms: three
     queries whatever the number of rows."""
-    zone = doctor.hospital.zone
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
-    end = start + dt.timedelta(days=1)
+    start, end = doctor.hospital.local_day_bounds(day)
     appointments = (
         Appointment.objects.exclude(status=Appointment.Status.CANCELLED)
         .select_related("patient", "consultation", "queue")

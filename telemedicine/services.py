@@ -3,8 +3,8 @@ audited). The socket (telemedicine/consumers.py) and the pages call these and no
 
 from __future__ import annotations
 
-import contextlib
 import datetime as dt
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -23,10 +23,10 @@ from appointments.services import (
     appointment_start_consult,
 )
 from audit.services import audit_record
-from records.models import Encounter
-from records.services import encounter_close, encounter_open
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
 from telemedicine.selectors import DOCTOR, PATIENT, consultation_role, telemedicine_consent_given
+
+logger = logging.getLogger(__name__)
 
 
 class ConsultRefused(Exception):
@@ -119,11 +119,23 @@ def _audit(consultation: Consultation, *, by: Any, action: str, **data: Any) -> 
 
 
 def _appointment_step(service, consultation: Consultation, *, by: Any) -> None:
-    """Move the appointment along; a step it has already taken (or cannot take) is no reason
-    to refuse the consult itself."""
-    with contextlib.suppress(BookingRefused):
+    """Move the appointment along its status machine (which also opens and closes the visit's
+    encounter). A refused step (taken already, or not legal from the current status: a room
+    that opens before the slot's local day cannot check in) does not refuse the consult; it is
+    logged with its code."""
+    try:
         service(appointment=consultation.appointment, by=by)
-    consultation.appointment.refresh_from_db(fields=["status", "checked_in_at", "ended_at"])
+    except BookingRefused as refusal:
+        logger.warning(
+            "consult %s: %s refused (%s) for appointment %s",
+            consultation.public_id,
+            service.__name__,
+            refusal.code,
+            consultation.appointment_id,
+        )
+    consultation.appointment.refresh_from_db(
+        fields=["status", "checked_in_at", "ended_at", "encounter"]
+    )
 
 
 # --- Receivers of appointments.signals (connected in TelemedicineConfig.ready) ---------------
@@ -201,8 +213,9 @@ def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Cons
 
 
 def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
-    """The doctor lets the patient in: the consult goes live, the appointment `in_consult`.
-    Locks the appointment, then the consultation, then opens the encounter."""
+    """The doctor lets the patient in: the consult goes live, the appointment `in_consult`
+    (which opens the online encounter). Locks the appointment, then the consultation, then the
+    encounter."""
     now = timezone.now()
     with transaction.atomic():
         consultation = _lock(consultation, appointment=True)
@@ -227,33 +240,7 @@ def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
             Appointment.Status.CHECKED_IN,
         ):
             _appointment_step(appointment_start_consult, consultation, by=by)
-        _encounter_open(consultation, by=by)
     return consultation
-
-
-def _encounter_open(consultation: Consultation, *, by: Any) -> None:
-    """The consult went live: the record's online encounter opens (issue 8)."""
-    appointment = consultation.appointment
-    if appointment.encounter_id is not None:
-        return
-    slot = appointment.slot
-    appointment.encounter = encounter_open(
-        patient=appointment.patient,
-        doctor=slot.doctor,
-        mode=Encounter.Mode.ONLINE,
-        site=slot.site,
-        department=slot.department,
-        by=by,
-    )
-    appointment.save(update_fields=["encounter"])
-
-
-def _encounter_close(consultation: Consultation, *, by: Any) -> None:
-    """The consult ended: its encounter closes, whatever the appointment step did."""
-    appointment = consultation.appointment
-    appointment.refresh_from_db(fields=["encounter"])
-    if appointment.encounter_id is not None:
-        encounter_close(encounter=appointment.encounter, by=by)
 
 
 def consultation_video_connected(*, consultation: Consultation, by: Any) -> Consultation:
@@ -293,8 +280,8 @@ def _by_chat(consultation: Consultation) -> bool:
 
 
 def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
-    """The doctor ends the consult; the appointment is completed. Locks the appointment, then
-    the consultation, then the encounter (closed)."""
+    """The doctor ends the consult; the appointment is completed (which closes its encounter).
+    Locks the appointment, then the consultation, then the encounter."""
     now = timezone.now()
     with transaction.atomic():
         consultation = _lock(consultation, appointment=True)
@@ -314,9 +301,17 @@ def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
         consultation.save(update_fields=["status", "ended_at", "ended_by", "outcome"])
         _audit(consultation, by=by, action="end", outcome=consultation.outcome)
         if consultation.appointment.status != Appointment.Status.IN_CONSULT:
-            _appointment_step(appointment_start_consult, consultation, by=by)
+            went_live = consultation.admitted_at is not None
+
+            # A consult that never went live passes through in_consult on its way to
+            # completed: no encounter opens for it (no visit enters the record).
+            def appointment_start_consult_at_end(*, appointment, by):
+                return appointment_start_consult(
+                    appointment=appointment, by=by, opens_encounter=went_live
+                )
+
+            _appointment_step(appointment_start_consult_at_end, consultation, by=by)
         _appointment_step(appointment_complete, consultation, by=by)
-        _encounter_close(consultation, by=by)
     return consultation
 
 
@@ -325,7 +320,7 @@ def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
 
 def _expire_one(consultation: Consultation, *, now: dt.datetime) -> str | None:
     """Locks the slot and the appointment (it may cancel, which frees the place), then the
-    consultation, then the encounter."""
+    consultation, then the encounter (the appointment's status step closes it)."""
     with transaction.atomic():
         consultation = _lock(consultation, slot=True)
         if consultation.is_ended or consultation.closes_at > now:
@@ -344,13 +339,13 @@ def _expire_one(consultation: Consultation, *, now: dt.datetime) -> str | None:
         elif consultation.patient_joined_at is None:
             outcome = Consultation.Outcome.PATIENT_NO_SHOW
             if appointment.status == Appointment.Status.BOOKED:
-                _appointment_step(
-                    lambda appointment, by: appointment_mark_no_show(
+
+                def appointment_mark_no_show_never_joined(*, appointment, by):
+                    return appointment_mark_no_show(
                         appointment=appointment, by=by, why="never joined the consult"
-                    ),
-                    consultation,
-                    by=None,
-                )
+                    )
+
+                _appointment_step(appointment_mark_no_show_never_joined, consultation, by=None)
         else:
             # The patient waited and the doctor never started: cancelled by the hospital,
             # which never counts against the patient, so they rebook without penalty.
@@ -367,7 +362,6 @@ def _expire_one(consultation: Consultation, *, now: dt.datetime) -> str | None:
         consultation.outcome = outcome
         consultation.save(update_fields=["status", "ended_at", "outcome"])
         _audit(consultation, by=None, action="expire", outcome=outcome)
-        _encounter_close(consultation, by=None)
     return outcome
 
 

@@ -16,7 +16,8 @@ from appointments.models import Appointment
 from appointments.selectors import doctor_queue_today
 from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
-from records.models import CONSENT_SUMMARIES, ConsentKind, PatientLink, age_on
+from records.models import CONSENT_SUMMARIES, ConsentKind, age_on
+from records.selectors import patient_links_for_account
 from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
 from telemedicine.forms import CallNextForm
 from telemedicine.ice import ice_servers_for
@@ -96,7 +97,7 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
 def _consent_needed(request: HttpRequest, *, consultation, patient) -> HttpResponse:
     """The patient side without a live telemedicine consent: say why, and let an account that
     holds the person's consents give it here and come straight back."""
-    link = PatientLink.objects.live().filter(patient=patient, account=request.user).first()
+    link = patient_links_for_account(account=request.user, patient=patient).first()
     may_consent = link is not None and (link.is_manager or link.relationship == "self")
     return render(
         request,

@@ -50,6 +50,7 @@ TOPIC_VERB_MODULES = [
     "records.access",  # who may read a record, break-glass, the read/denied audit rows
     "records.attachments",  # checking and storing uploads
     "portal.sessions",  # the sign-in session's idle and absolute limits
+    "audit.context",  # where a change came from: the address and request id of its request
 ]
 
 _VERB_MODULE_NAME = re.compile(r"^(services|selectors)(_\w+)?$")

@@ -10,6 +10,7 @@ seconds (the 1 s default flakes on 2 cores); always `await communicator.disconne
 
 from __future__ import annotations
 
+import asyncio
 import functools
 from collections.abc import Callable
 
@@ -100,6 +101,27 @@ def async_test(test: Callable) -> Callable:
 
     @functools.wraps(test)
     def run(*args, **kwargs) -> None:
-        async_to_sync(test)(*args, **kwargs)
+        async_to_sync(_then_end_leftovers)(test, *args, **kwargs)
 
     return run
+
+
+async def _then_end_leftovers(test: Callable, *args, **kwargs) -> None:
+    try:
+        await test(*args, **kwargs)
+    finally:
+        await _end_leftover_tasks()
+
+
+async def _end_leftover_tasks(timeout: float = 10) -> None:
+    """Cancel what the test left running (a socket it did not disconnect, its consumer, the
+    sign-in watcher) and wait for it here, while `database_sync_to_async` still reaches the
+    test's thread. Left to `asyncio.run`'s own clean-up, a consumer that touches the database
+    as it ends waited for a thread that no longer served it, and the suite hung."""
+    current = asyncio.current_task()
+    leftovers = [task for task in asyncio.all_tasks() if task is not current and not task.done()]
+    for task in leftovers:
+        task.cancel()
+    if leftovers:
+        _done, pending = await asyncio.wait(leftovers, timeout=timeout)
+        assert not pending, f"tasks that did not end when cancelled: {pending!r}"

@@ -11,7 +11,6 @@ import re
 from pathlib import Path
 
 import grimp
-import pytest
 
 from tests import architecture_table
 
@@ -118,7 +117,6 @@ def test_the_cycle_finder_finds_cycles():
     assert found == [["a", "b", "c"], ["e", "e2"]]
 
 
-@pytest.mark.xfail(strict=True, reason="removed by the control-flow step")
 def test_the_project_has_no_import_cycles():
     assert import_cycles() == []
 

@@ -23,7 +23,7 @@ from appointments.selectors.appointments import (
     appointment_for_account,
     appointments_for_account,
     appointments_upcoming_and_past,
-    count_future_appointments,
+    future_appointments_count,
     people_to_book_for,
     referrals_usable_for,
 )
@@ -87,8 +87,12 @@ from appointments.selectors.slots import (
     next_free_periods,
     period_of,
     reschedule_choices,
-    slot_for_booking,
+    slot_bookable_condition,
+    slot_open_condition,
+    slot_place_condition,
+    slot_public,
     slots_bookable,
+    slots_public,
 )
 
 __all__ = [
@@ -125,7 +129,6 @@ __all__ = [
     "closure_alternatives",
     "closure_covered_slots",
     "closures_for_hospital",
-    "count_future_appointments",
     "day_sessions",
     "desk_appointment",
     "desk_hospitals",
@@ -136,6 +139,7 @@ __all__ = [
     "doctor_queue_today",
     "doctor_sessions",
     "doctors_matching",
+    "future_appointments_count",
     "local_instant",
     "masked_name",
     "matching_slots",
@@ -154,9 +158,13 @@ __all__ = [
     "rota_weekday",
     "search_doctors",
     "sessions_from_slots",
-    "slot_for_booking",
+    "slot_bookable_condition",
+    "slot_open_condition",
+    "slot_place_condition",
+    "slot_public",
     "slots_bookable",
     "slots_orphaned",
     "slots_plan",
     "slots_planned",
+    "slots_public",
 ]

@@ -10,14 +10,14 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
-from records.models import PatientLink, Referral
+from records.models import Referral
+from records.selectors import account_acts_for, patient_links_for_account, patients_for_account
 
 
 def _linked_patient_ids(account) -> QuerySet:
     """Ids of the people an account may book for or read about through a live link."""
     return (
-        PatientLink.objects.live()
-        .filter(account=account)
+        patient_links_for_account(account=account)
         .filter(Q(can_book=True) | Q(can_read_record=True))
         .values("patient_id")
     )
@@ -60,11 +60,7 @@ def appointment_for_account(*, account, code: str) -> Appointment | None:
 
 def people_to_book_for(*, account) -> QuerySet:
     """The people this account may book for (live links with `can_book`)."""
-    from records.models import Patient
-
-    return Patient.objects.filter(
-        links__account=account, links__revoked_at__isnull=True, links__can_book=True
-    ).order_by("links__created_at", "pk")
+    return patients_for_account(account=account, can_book=True)
 
 
 def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None) -> list:
@@ -87,27 +83,24 @@ def referrals_usable_for(*, account, slot: Slot, now: dt.datetime | None = None)
     return list(referrals)
 
 
-def appointment_by_idempotency_key(*, account, key: str) -> Appointment | None:
-    """The appointment this account already booked with this form key (a retried submit)."""
+def appointment_by_idempotency_key(*, account, key: str | None) -> Appointment | None:
+    """The appointment this account already booked with this key (a retried submit, a
+    double-clicked form, a FHIR client's retry); None without a key, and no query then."""
     if not key or not account.is_authenticated:
         return None
     return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
 
 
 def account_may_act_for_appointment(*, account: Any, appointment: Appointment) -> bool:
-    if account is None:
-        return False
-    if appointment.booked_by_id == account.pk:
-        return True
-    return (
-        PatientLink.objects.live()
-        .filter(patient_id=appointment.patient_id, account=account, can_book=True)
-        .exists()
-    )
+    """Whether the account may cancel, reschedule or rebook this appointment as the patient's
+    side: only through a live link to the patient that may book. Having booked it gives no
+    right of its own, so a revoked link (or one that lost `can_book`) stops here too."""
+    return account_acts_for(account=account, patient=appointment.patient_id, can_book=True)
 
 
-def count_future_appointments(patient: Any) -> int:
-    """For records.hooks: a person with active future appointments is not edited or removed."""
+def future_appointments_count(*, patient: Any) -> int:
+    """For records (its `future_appointments_counted` signal): a person with active future
+    appointments is not edited or removed."""
     return Appointment.objects.filter(
         patient=patient, status__in=ACTIVE_STATUSES, slot__end__gt=timezone.now()
     ).count()

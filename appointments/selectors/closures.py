@@ -39,8 +39,8 @@ def closure_affected_appointments_count(
     department: Department | None = None,
     hospital: Hospital | None = None,
 ) -> int:
-    """How many appointments a closure would cancel: those `cancel_for_closure` cancels, not
-    the places that live holds keep for a few minutes."""
+    """How many appointments a closure would cancel: those `closure_cancel_appointments`
+    cancels, not the places that live holds keep for a few minutes."""
     covered = closure_covered_slots(
         scope=scope,
         starts_at=starts_at,

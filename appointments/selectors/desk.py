@@ -87,9 +87,8 @@ def _call_order(appointment: Appointment) -> tuple:
 
 
 def _day_bounds(hospital: Hospital, now: dt.datetime) -> tuple[dt.date, dt.datetime, dt.datetime]:
-    day = now.astimezone(hospital.zone).date()
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=hospital.zone)
-    return day, start, start + dt.timedelta(days=1)
+    day = hospital.local_date(now)
+    return day, *hospital.local_day_bounds(day)
 
 
 @dataclass

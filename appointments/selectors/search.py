@@ -15,6 +15,7 @@ from django.utils import timezone
 from appointments.models import Slot
 from appointments.selectors.slots import slots_bookable
 from hospitals.models import Doctor
+from hospitals.selectors import doctors_active
 
 RESULT_LIMIT = 30
 PERIODS_PER_DOCTOR = 3
@@ -85,7 +86,8 @@ def doctors_matching(*, query: SearchQuery, now: dt.datetime) -> QuerySet[Doctor
     soonest free first: one query with the hospital and department joined."""
     slots = matching_slots(query=query, now=now).filter(doctor_id=OuterRef("pk"))
     doctors = (
-        Doctor.objects.filter(is_active=True, hospital__is_active=True, department__is_active=True)
+        doctors_active()
+        .filter(department__is_active=True)
         .filter(_text_filter(query.text))
         .filter(Exists(slots))
         .annotate(first_free=Subquery(slots.order_by("start").values("start")[:1]))

@@ -80,9 +80,7 @@ def sessions_from_slots(slots: Iterable[Slot]) -> list[Session]:
 
 def day_sessions(*, hospital: Hospital, day: dt.date) -> list[Session]:
     """Every session on a local day of the hospital's doctors, or held at the hospital."""
-    zone = hospital.zone
-    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
-    finish = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    begin, finish = hospital.local_day_bounds(day)
     slots = (
         Slot.objects.filter(start__gte=begin, start__lt=finish)
         .filter(Q(doctor__hospital=hospital) | Q(site=hospital))

@@ -13,19 +13,37 @@ from django.utils import timezone
 
 from appointments.models import Appointment, Slot
 from hospitals.models import Doctor
+from hospitals.selectors import doctors_active
+
+
+def slots_public() -> QuerySet[Slot]:
+    """Slots of active doctors at active sites: what the public pages and the FHIR API show."""
+    return Slot.objects.filter(doctor__is_active=True, site__is_active=True)
+
+
+def slot_open_condition(*, now: dt.datetime) -> Q:
+    """Released, not started and not closed at `now`."""
+    return Q(release_at__lte=now, start__gt=now, closed_at__isnull=True)
+
+
+def slot_place_condition(*, now: dt.datetime) -> Q:
+    """A public place left, counting the unused referral places merged into the public pool."""
+    return Q(booked__lt=F("capacity")) | Q(
+        referral_merge_at__lte=now,
+        referral_booked__lt=F("referral_capacity"),
+    )
+
+
+def slot_bookable_condition(*, now: dt.datetime) -> Q:
+    """What `slots_bookable` asks, as plain conditions (the FHIR API's "free" too)."""
+    return slot_open_condition(now=now) & slot_place_condition(now=now)
 
 
 def slots_bookable(*, now: dt.datetime | None = None) -> QuerySet[Slot]:
     """Slots with a public place a patient may take now (DESIGN.md §3), honouring the merge
     of unused referral places into the public pool."""
     now = now or timezone.now()
-    return Slot.objects.filter(release_at__lte=now, start__gt=now, closed_at__isnull=True).filter(
-        Q(booked__lt=F("capacity"))
-        | Q(
-            referral_merge_at__lte=now,
-            referral_booked__lt=F("referral_capacity"),
-        )
-    )
+    return Slot.objects.filter(slot_bookable_condition(now=now))
 
 
 def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, Slot]:
@@ -47,7 +65,7 @@ def next_free_periods(*, doctors: Iterable[Doctor]) -> dict[int, Slot]:
     now = timezone.now()
     periods = {}
     for slot in ranked:
-        # hospitals.hooks.FreePeriod: the directory reads .start, .end and .places_left.
+        # hospitals.signals.FreePeriod: the directory reads .start, .end and .places_left.
         slot.places_left = slot.public_places_left(now=now)
         periods[slot.doctor_id] = slot
     return periods
@@ -104,11 +122,7 @@ def period_of(slot: Slot, *, now: dt.datetime) -> Period:
 
 def doctor_public(*, pk: int) -> Doctor | None:
     """An active doctor of an active hospital, with hospital and department, or None."""
-    return (
-        Doctor.objects.select_related("hospital", "department")
-        .filter(pk=pk, is_active=True, hospital__is_active=True)
-        .first()
-    )
+    return doctors_active().filter(pk=pk).first()
 
 
 def doctor_grid(
@@ -129,11 +143,13 @@ def doctor_grid(
     return list(grid.values())
 
 
-def slot_for_booking(*, pk: int) -> Slot | None:
-    """A slot of an active doctor at an active site, with what the confirmation page shows."""
+def slot_public(*, pk: int) -> Slot | None:
+    """A slot of an active doctor at an active site, with what the confirmation page and the
+    FHIR Slot show, or None."""
     return (
-        Slot.objects.select_related("doctor", "doctor__hospital", "site", "department")
-        .filter(pk=pk, doctor__is_active=True, site__is_active=True)
+        slots_public()
+        .select_related("doctor", "doctor__hospital", "site", "department")
+        .filter(pk=pk)
         .first()
     )
 

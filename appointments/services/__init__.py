@@ -31,7 +31,7 @@ from appointments.services.calendar import (
     calendar_token_mark_used,
     calendar_token_revoke,
 )
-from appointments.services.closures import closure_create
+from appointments.services.closures import closure_cancel_appointments, closure_create
 from appointments.services.holds import hold_create, hold_release, release_expired_holds
 from appointments.services.queue import queue_assign, queue_call_next
 from appointments.services.reminders import reminders_send_due, reminders_send_due_batch
@@ -69,6 +69,7 @@ __all__ = [
     "calendar_token_issue",
     "calendar_token_mark_used",
     "calendar_token_revoke",
+    "closure_cancel_appointments",
     "closure_create",
     "hold_create",
     "hold_release",

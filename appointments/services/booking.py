@@ -27,6 +27,8 @@ from appointments.errors import (
 )
 from appointments.live import slot_places_changed
 from appointments.models import Appointment, Hold, Slot, WaitlistEntry
+from appointments.selectors.appointments import appointment_by_idempotency_key
+from appointments.services.messages import messages_for_booking
 from appointments.services.places import place_give_back, place_take, slot_lock, slots_lock
 from appointments.signals import appointment_booked
 from audit.services import audit_record
@@ -77,12 +79,6 @@ class _AlreadyDone(Exception):
 
     def __init__(self, appointment: Appointment) -> None:
         self.appointment = appointment
-
-
-def _by_key(account: Any, key: str | None) -> Appointment | None:
-    if not key:
-        return None
-    return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
 
 
 def appointment_book_locked(
@@ -146,7 +142,7 @@ def appointment_book_locked(
             raise
     # Holding the slot's row now: a request with the same key that got here first has
     # committed, and this statement sees it.
-    existing = _by_key(booked_by, idempotency_key)
+    existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
     if existing is not None:
         raise _AlreadyDone(existing)
 
@@ -195,6 +191,7 @@ def appointment_book_locked(
             until=slot.end + CARE_AFTER_VISIT,
             source=appointment,
         )
+    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
     appointment_booked.send(
         sender=Appointment,
         appointment=appointment,
@@ -226,7 +223,7 @@ def appointment_book(
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
     Raises a `BookingRefused` and leaves nothing behind when a rule says no. The same
     `idempotency_key` from the same account returns the same appointment."""
-    existing = _by_key(booked_by, idempotency_key)
+    existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
     if existing is not None:
         return existing
     try:
@@ -243,14 +240,14 @@ def appointment_book(
     except _AlreadyDone as done:
         return done.appointment
     except IntegrityError as error:
-        existing = _by_key(booked_by, idempotency_key)
+        existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
         if existing is not None:
             return existing
         if _is_patient_slot_clash(error):
             raise AlreadyBooked() from None
         raise
     except BookingRefused:
-        existing = _by_key(booked_by, idempotency_key)
+        existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
         if existing is not None:
             return existing
         raise

@@ -14,7 +14,6 @@ from django.utils.translation import gettext as _
 from appointments.models import CLOSURE_CANCELS_STATUSES, Appointment, Closure, Slot, WaitlistEntry
 from appointments.selectors.closures import closure_covered_slots
 from appointments.services.status import appointment_cancel
-from appointments.signals import closure_created
 from audit.services import audit_record
 from hospitals.models import Department, Doctor, Hospital
 
@@ -30,11 +29,10 @@ def closure_create(
     department: Department | None = None,
     hospital: Hospital | None = None,
 ) -> Closure:
-    """Stop a clinic: close every open slot of the doctor / department / site in the period.
-
-    Sends `closure_created` inside the transaction: the booking issue cancels the appointments
-    of those slots there and tells the patients on commit. Locks the covered slots in
-    primary-key order before any appointment (the lock order in appointments.services)."""
+    """Stop a clinic: close every open slot of the doctor / department / site in the period,
+    then, in the same transaction, cancel the appointments of those slots
+    (`closure_cancel_appointments`; the patients are told on commit). Locks the covered slots
+    in primary-key order before any appointment (the lock order in appointments.services)."""
     targets = {
         Closure.Scope.DOCTOR: doctor,
         Closure.Scope.DEPARTMENT: department,
@@ -103,13 +101,13 @@ def closure_create(
                     "places_booked": sum(s["booked"] + s["referral_booked"] for s in doctor_slots),
                 },
             )
-        closure_created.send(sender=Closure, closure=closure, slot_ids=slot_ids)
+        closure_cancel_appointments(closure=closure, slot_ids=slot_ids)
     return closure
 
 
-def cancel_for_closure(sender: Any, *, closure: Any, slot_ids: list[int], **kwargs: Any) -> None:
-    """`closure_created` receiver: cancel every appointment in the closed slots (reason
-    `closure`, never counted against the patient); the waiting lists of those slots end.
+def closure_cancel_appointments(*, closure: Closure, slot_ids: list[int]) -> None:
+    """Cancel every appointment in the closed slots (reason `closure`, never counted against
+    the patient); the waiting lists of those slots end.
     `closure_create` holds the slots' locks: the appointments are locked one after another in
     primary-key order (the lock order)."""
     for appointment in Appointment.objects.filter(

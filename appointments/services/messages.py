@@ -181,10 +181,12 @@ def _language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
 
-def on_appointment_booked(sender, *, appointment, by=None, rescheduled_from=None, **kwargs) -> None:
-    """Receiver of `appointment_booked`: the confirmation (or "moved") message, in the outbox.
-    A patient promoted from the waiting list is booked through the same service, so is told
-    the same way."""
+def messages_for_booking(
+    *, appointment: Appointment, rescheduled_from: Appointment | None = None
+) -> None:
+    """The confirmation (or, with `rescheduled_from`, the "moved") message, in the outbox of the
+    booking's transaction. A patient promoted from the waiting list is booked through the same
+    service, so is told the same way."""
     fresh = _load(appointment.pk)
     old = _load(rescheduled_from.pk) if rescheduled_from is not None else None
     if fresh is None:
@@ -193,8 +195,8 @@ def on_appointment_booked(sender, *, appointment, by=None, rescheduled_from=None
         booked(fresh, old=old)
 
 
-def on_appointment_cancelled(sender, *, appointment, by=None, reason="", **kwargs) -> None:
-    """Receiver of `appointment_cancelled`: a cancellation with METHOD:CANCEL, in the outbox. A
+def messages_for_cancellation(*, appointment: Appointment, reason: str) -> None:
+    """A cancellation with METHOD:CANCEL, in the outbox of the cancel's transaction. A
     reschedule's old appointment is cancelled inside the "moved" message instead."""
     if reason == Appointment.CancelReason.RESCHEDULED:
         return

@@ -43,15 +43,9 @@ def queue_letter(*, doctor_id: int, site_id: int, day: dt.date) -> str:
     """The doctor's letter at this site on this day: their place, by id, among the doctors with
     an in-person period there that day. Stable through the day, so a patient's ticket and the
     display agree; it is written once, when the queue is made."""
-    zone = Hospital.objects.get(pk=site_id).zone
-    start = dt.datetime.combine(day, dt.time(0), tzinfo=zone)
+    start, end = Hospital.objects.get(pk=site_id).local_day_bounds(day)
     doctors = list(
-        Slot.objects.filter(
-            site_id=site_id,
-            mode=Mode.IN_PERSON,
-            start__gte=start,
-            start__lt=start + dt.timedelta(days=1),
-        )
+        Slot.objects.filter(site_id=site_id, mode=Mode.IN_PERSON, start__gte=start, start__lt=end)
         .order_by("doctor_id")
         .values_list("doctor_id", flat=True)
         .distinct()

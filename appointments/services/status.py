@@ -1,6 +1,6 @@
 """An appointment's status machine: cancel and reschedule (which free a place), check-in,
-consult, completion and no-show; the record follows the visit (an encounter opened at an
-in-person check-in, closed with the visit)."""
+consult, completion and no-show. It owns the record's side of the visit: the encounter opens at
+an in-person check-in or when an online consult goes live, and closes with the visit."""
 
 from __future__ import annotations
 
@@ -25,6 +25,7 @@ from appointments.live import slot_places_changed
 from appointments.models import ACTIVE_STATUSES, Appointment, Mode, Slot
 from appointments.selectors.appointments import account_may_act_for_appointment
 from appointments.services.booking import appointment_book_locked, waitlist_promote_on_commit
+from appointments.services.messages import messages_for_cancellation
 from appointments.services.places import place_give_back, slots_lock
 from appointments.services.queue import queue_assign
 from appointments.signals import appointment_cancelled, appointment_status_changed
@@ -94,8 +95,9 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     appointment.save(update_fields=["status", "cancel_reason", "ended_at", "sequence"])
     slot = appointment.slot
     place_give_back(slot, appointment.pool, now=now)
+    messages_for_cancellation(appointment=appointment, reason=reason)
     appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by, reason=reason)
-    _record_side(appointment, by=by, new=Appointment.Status.CANCELLED)
+    _encounter_follows_status(appointment, by=by, new=Appointment.Status.CANCELLED)
     if (
         appointment.referral_id
         and reason != Appointment.CancelReason.RESCHEDULED
@@ -175,7 +177,14 @@ def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any)
 
 
 def _transition(
-    appointment: Appointment, *, by: Any, new: str, why: str = "", check=None, also=None
+    appointment: Appointment,
+    *,
+    by: Any,
+    new: str,
+    why: str = "",
+    check=None,
+    also=None,
+    opens_encounter: bool = True,
 ) -> Appointment:
     """Move along one edge under the appointment's row lock (no slot lock: no place changes;
     the encounter, queue and referral rows come after it). `also(appointment, now)` runs in
@@ -197,7 +206,7 @@ def _transition(
             fields.append("ended_at")
         appointment.save(update_fields=fields)
         extra = also(appointment, now) if also is not None else {}
-        _record_side(appointment, by=by, new=new)
+        _encounter_follows_status(appointment, by=by, new=new, opens=opens_encounter)
         audit_record(
             actor=by,
             action=f"appointment.{new}",
@@ -211,26 +220,33 @@ def _transition(
     return appointment
 
 
-def _record_side(appointment: Appointment, *, by: Any, new: str) -> None:
-    """The record follows the visit (issue 8): check-in opens an in-person encounter, and
-    completing the visit closes it and completes the referral it was booked on. An online
-    encounter is opened by telemedicine when the consult goes live."""
+def _encounter_follows_status(
+    appointment: Appointment, *, by: Any, new: str, opens: bool = True
+) -> None:
+    """The record follows the visit (issue 8), here and nowhere else: an in-person check-in
+    opens an encounter, and so does an online appointment going into its consult (the doctor
+    admitting the patient); completing, cancelling or a no-show closes it, and completing
+    completes the referral the visit was booked on. The caller holds the appointment's lock, so
+    the encounter comes after it (the lock order)."""
     slot = appointment.slot
-    if (
-        new == Appointment.Status.CHECKED_IN
-        and slot.mode == Mode.IN_PERSON
-        and appointment.encounter_id is None
-    ):
+    visit_begins = (new == Appointment.Status.CHECKED_IN and slot.mode == Mode.IN_PERSON) or (
+        new == Appointment.Status.IN_CONSULT and slot.mode == Mode.ONLINE
+    )
+    if opens and visit_begins and appointment.encounter_id is None:
         appointment.encounter = clinical.encounter_open(
             patient=appointment.patient,
             doctor=slot.doctor,
-            mode=Encounter.Mode.IN_PERSON,
+            mode=Encounter.Mode.IN_PERSON if slot.mode == Mode.IN_PERSON else Encounter.Mode.ONLINE,
             site=slot.site,
             department=slot.department,
             by=by,
         )
         appointment.save(update_fields=["encounter"])
-    closing = new in (Appointment.Status.COMPLETED, Appointment.Status.CANCELLED)
+    closing = new in (
+        Appointment.Status.COMPLETED,
+        Appointment.Status.CANCELLED,
+        Appointment.Status.NO_SHOW,
+    )
     if closing and appointment.encounter_id is not None:
         clinical.encounter_close(encounter=appointment.encounter, by=by)
     if new == Appointment.Status.COMPLETED and appointment.referral_id is not None:
@@ -239,7 +255,7 @@ def _record_side(appointment: Appointment, *, by: Any, new: str) -> None:
 
 def _on_the_day(appointment: Appointment, now: dt.datetime) -> None:
     slot = appointment.slot
-    if now.astimezone(slot.site.zone).date() != policies.slot_local_day(slot):
+    if slot.site.local_date(now) != policies.slot_local_day(slot):
         raise NotOnTheDay()
 
 
@@ -276,8 +292,13 @@ def appointment_check_in(
     )
 
 
-def appointment_start_consult(*, appointment: Appointment, by: Any) -> Appointment:
-    """checked_in → in_consult (or booked → in_consult for an online appointment)."""
+def appointment_start_consult(
+    *, appointment: Appointment, by: Any, opens_encounter: bool = True
+) -> Appointment:
+    """checked_in → in_consult (or booked → in_consult for an online appointment); an online
+    one's encounter opens (the consult went live). `opens_encounter=False`: the doctor ended a
+    consult that never went live, so the appointment passes through in_consult only to be
+    completed, and no visit enters the record."""
 
     def online_or_checked_in(appt: Appointment, now: dt.datetime) -> None:
         if appt.status == Appointment.Status.BOOKED and appt.slot.mode != "online":
@@ -286,7 +307,11 @@ def appointment_start_consult(*, appointment: Appointment, by: Any) -> Appointme
             )
 
     return _transition(
-        appointment, by=by, new=Appointment.Status.IN_CONSULT, check=online_or_checked_in
+        appointment,
+        by=by,
+        new=Appointment.Status.IN_CONSULT,
+        check=online_or_checked_in,
+        opens_encounter=opens_encounter,
     )
 
 

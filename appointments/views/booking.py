@@ -24,7 +24,7 @@ from appointments.selectors.appointments import (
     people_to_book_for,
     referrals_usable_for,
 )
-from appointments.selectors.slots import reschedule_choices, slot_for_booking
+from appointments.selectors.slots import reschedule_choices, slot_public
 from appointments.services.booking import appointment_book
 from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
@@ -35,7 +35,7 @@ FULL = "slot_full"
 
 
 def _slot_or_404(slot_id: int):
-    slot = slot_for_booking(pk=slot_id)
+    slot = slot_public(pk=slot_id)
     if slot is None:
         raise Http404
     return slot

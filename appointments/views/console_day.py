@@ -118,8 +118,7 @@ def day_appointment_rows(*, hospital: Hospital, day: dt.date) -> Iterator[list[s
     """The day's appointments, one row each (header row first), patient IDs masked as records
     stores them (`330203********1234`); nothing when the day has none."""
     zone = hospital.zone
-    begin = dt.datetime.combine(day, dt.time.min).replace(tzinfo=zone)
-    finish = dt.datetime.combine(day + dt.timedelta(days=1), dt.time.min).replace(tzinfo=zone)
+    begin, finish = hospital.local_day_bounds(day)
     appointments = (
         Appointment.objects.filter(slot__start__gte=begin, slot__start__lt=finish)
         .filter(Q(slot__doctor__hospital=hospital) | Q(slot__site=hospital))
@@ -171,7 +170,6 @@ def day_csv(request: HttpRequest, hospital: Hospital, day: str) -> HttpResponse:
         action="export.day_csv",
         target=hospital,
         data={"day": date.isoformat(), "appointments": max(len(appointment_rows) - 1, 0)},
-        request=request,
     )
     return response
 

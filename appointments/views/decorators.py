@@ -77,4 +77,4 @@ def form_apply_errors(form, error: ValidationError) -> None:
 
 
 def hospital_today(hospital: Hospital) -> dt.date:
-    return timezone.now().astimezone(hospital.zone).date()
+    return hospital.local_date(timezone.now())

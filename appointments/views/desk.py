@@ -205,9 +205,7 @@ def desk_claim_self(request: HttpRequest, hospitals) -> HttpResponse:
             )
         else:
             try:
-                patient_claim_self(
-                    patient=patient, account=account, verified_by=request.user, request=request
-                )
+                patient_claim_self(patient=patient, account=account, verified_by=request.user)
             except ValidationError as refused:
                 for message in refused.messages:
                     form.add_error(None, message)

@@ -11,8 +11,7 @@ from django.views.decorators.http import require_GET
 
 from appointments.forms.search import SearchForm
 from appointments.selectors.search import SearchQuery, search_doctors
-from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public
-from hospitals.hooks import next_free_periods
+from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public, next_free_periods
 from hospitals.selectors import hospital_districts
 
 POLL_SECONDS = 20

@@ -7,32 +7,39 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import F, Q, QuerySet
+from django.db.models import Q, QuerySet
 
+from appointments import selectors as appointment_selectors
 from appointments.models import Appointment, ScheduleRule, Slot
-from appointments.selectors import appointments_for_account
+from appointments.selectors import (
+    appointments_for_account,
+    slot_bookable_condition,
+    slot_open_condition,
+    slot_place_condition,
+    slots_public,
+)
 from hospitals.models import Doctor, Hospital
+from hospitals.selectors import doctors_active, hospitals_active
 from records.access import RecordAccess
-from records.models import Patient, PatientLink, Referral
+from records.models import Patient, Referral
+from records.selectors import patients_for_account
 from records.selectors_record import RecordTimeline, record_timeline
+
+# The public reads are the app selectors the pages use, ordered by key so the API pages by it.
 
 
 def hospitals_public() -> QuerySet[Hospital]:
-    return Hospital.objects.filter(is_active=True).order_by("pk")
+    return hospitals_active().order_by("pk")
 
 
 def doctors_public() -> QuerySet[Doctor]:
-    return (
-        Doctor.objects.filter(is_active=True, hospital__is_active=True)
-        .select_related("department", "hospital")
-        .order_by("pk")
-    )
+    return doctors_active().order_by("pk")
 
 
 def schedule_pairs(*, doctor_ids: list[int] | None = None) -> list[tuple[int, int]]:
     """(doctor, site) of every Schedule: each active doctor at their own hospital, and at
     every other site their rota names. Sorted, so it pages by key."""
-    doctors = Doctor.objects.filter(is_active=True, hospital__is_active=True)
+    doctors = doctors_active()
     rules = ScheduleRule.objects.filter(doctor__is_active=True, site__is_active=True)
     if doctor_ids is not None:
         doctors = doctors.filter(pk__in=doctor_ids)
@@ -58,14 +65,11 @@ def schedule_exists(*, doctor_id: int, site_id: int) -> bool:
 def slot_status_filter(*, statuses: list[str], now: dt.datetime) -> Q:
     """resources.slot_status as plain conditions (so the planner can use the slot indexes):
     rows whose FHIR status is any of `statuses`."""
+    # The negation of slot_open_condition written out: plain conditions on indexed columns.
     unavailable = Q(closed_at__isnull=False) | Q(start__lte=now) | Q(release_at__gt=now)
-    places = Q(booked__lt=F("capacity")) | Q(
-        referral_merge_at__lte=now, referral_booked__lt=F("referral_capacity")
-    )
-    open_now = Q(closed_at__isnull=True, start__gt=now, release_at__lte=now)
     conditions = {
-        "free": open_now & places,
-        "busy": open_now & ~places,
+        "free": slot_bookable_condition(now=now),
+        "busy": slot_open_condition(now=now) & ~slot_place_condition(now=now),
         "busy-unavailable": unavailable,
     }
     either = Q(pk__in=[])
@@ -83,7 +87,7 @@ class SlotQuery:
 
 def slots_search(*, query: SlotQuery, now: dt.datetime) -> QuerySet[Slot]:
     """Slots of active doctors at active sites, by start then id, in one query."""
-    slots = Slot.objects.filter(doctor__is_active=True, site__is_active=True)
+    slots = slots_public()
     if query.schedules:
         either = Q()
         for doctor_id, site_id in query.schedules:
@@ -97,11 +101,7 @@ def slots_search(*, query: SlotQuery, now: dt.datetime) -> QuerySet[Slot]:
 
 
 def slot_public(*, pk: int) -> Slot | None:
-    return (
-        Slot.objects.filter(pk=pk, doctor__is_active=True, site__is_active=True)
-        .select_related("site", "department", "doctor")
-        .first()
-    )
+    return appointment_selectors.slot_public(pk=pk)
 
 
 def appointments_of_account(*, account: Any) -> QuerySet[Appointment]:
@@ -111,15 +111,12 @@ def appointments_of_account(*, account: Any) -> QuerySet[Appointment]:
 
 
 def patients_of_account(*, account: Any) -> QuerySet[Patient]:
-    linked = PatientLink.objects.live().filter(account=account).values("patient_id")
-    return Patient.objects.filter(pk__in=linked).order_by("pk")
+    # By key, so the list pages by it.
+    return patients_for_account(account=account).order_by("pk")
 
 
 def patient_linked(*, account: Any, public_id: Any, can_book: bool = False) -> Patient | None:
-    patients = patients_of_account(account=account)
-    if can_book:
-        booking = PatientLink.objects.live().filter(account=account, can_book=True)
-        patients = patients.filter(pk__in=booking.values("patient_id"))
+    patients = patients_for_account(account=account, can_book=True if can_book else None)
     return patients.filter(public_id=public_id).first()
 
 

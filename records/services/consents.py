@@ -6,13 +6,11 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import hooks
 from records.models import (
     CONSENT_TEXT_VERSIONS,
     Consent,
@@ -24,6 +22,7 @@ from records.models import (
     today_in_city,
 )
 from records.services.links import patient_link_require
+from records.signals import patient_access_changed_on_commit
 
 
 def consent_behalf_for(*, relationship: str, birth_date: dt.date) -> str:
@@ -40,7 +39,6 @@ def consent_create(
     account: User,
     kind: str,
     relationship: str,
-    request: HttpRequest | None = None,
 ) -> Consent:
     consent = Consent.objects.create(
         patient=patient,
@@ -55,7 +53,6 @@ def consent_create(
         target=consent,
         on_behalf_of=patient,
         data={"kind": kind, "on_behalf": consent.on_behalf, "version": consent.text_version},
-        request=request,
     )
     return consent
 
@@ -71,9 +68,7 @@ def _require_consent_holder(*, patient: Patient, account: User) -> PatientLink:
     return link
 
 
-def consent_give(
-    *, patient: Patient, account: User, kind: str, request: HttpRequest | None = None
-) -> Consent:
+def consent_give(*, patient: Patient, account: User, kind: str) -> Consent:
     with transaction.atomic():
         Patient.objects.select_for_update().filter(pk=patient.pk).first()
         link = _require_consent_holder(patient=patient, account=account)
@@ -84,13 +79,10 @@ def consent_give(
             account=account,
             kind=kind,
             relationship=link.relationship,
-            request=request,
         )
 
 
-def consent_revoke(
-    *, consent: Consent, account: User, request: HttpRequest | None = None
-) -> Consent:
+def consent_revoke(*, consent: Consent, account: User) -> Consent:
     with transaction.atomic():
         locked = Consent.objects.select_for_update().get(pk=consent.pk)
         _require_consent_holder(patient=locked.patient, account=account)
@@ -99,13 +91,12 @@ def consent_revoke(
             locked.revoked_by = account
             locked.save(update_fields=["revoked_at", "revoked_by"])
             # A consult in progress must drop this person's side now (telemedicine consent).
-            hooks.patient_access_changed(locked.patient_id)
+            patient_access_changed_on_commit(locked.patient_id)
         audit_record(
             actor=account,
             action="consent.revoke",
             target=locked,
             on_behalf_of=locked.patient,
             data={"kind": locked.kind},
-            request=request,
         )
     return locked

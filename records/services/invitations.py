@@ -8,17 +8,18 @@ import secrets
 from allauth.account.models import EmailAddress
 from django.conf import settings
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.db import transaction
-from django.http import HttpRequest
 from django.template.loader import render_to_string
 from django.urls import reverse
-from django.utils import timezone, translation
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
+from notifications.models import OutboxMessage
+from notifications.services import notify
 from records.models import GuardianInvitation, Patient, PatientLink
+from records.selectors import account_acts_for, patient_links
 from records.services.links import account_lock, account_room_check, patient_manager_require
 
 
@@ -34,8 +35,11 @@ def invitation_find(token: str) -> GuardianInvitation | None:
     )
 
 
-def _send_invitation_email(invitation: GuardianInvitation, token: str, base_url: str) -> None:
-    # Rendered in the inviter's language at send time; shows the masked ID number only.
+def _invitation_email(invitation: GuardianInvitation, token: str, base_url: str) -> None:
+    """Write the e-mail to the invited address (which may have no account yet) to the outbox,
+    in the caller's transaction; it goes out after commit. Rendered in the inviter's language;
+    shows the masked ID number only. The link holds the one-time token: `secret`, so the
+    outbox blanks the text once it is sent."""
     context = {
         "invitation": invitation,
         "patient_name": invitation.patient.name,
@@ -45,11 +49,14 @@ def _send_invitation_email(invitation: GuardianInvitation, token: str, base_url:
     }
     subject = render_to_string("records/email/invitation_subject.txt", context).strip()
     body = render_to_string("records/email/invitation_body.txt", context)
-    send_mail(
-        settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject,
-        body,
-        None,
-        [invitation.email],
+    notify(
+        account=None,
+        address=invitation.email,
+        kind="invitation.sent",
+        subject=invitation,
+        channels=(OutboxMessage.Channel.EMAIL,),
+        context={"title": settings.ACCOUNT_EMAIL_SUBJECT_PREFIX + subject, "body": body},
+        secret=True,
     )
 
 
@@ -62,7 +69,6 @@ def invitation_create(
     can_book: bool = True,
     can_read_record: bool = True,
     base_url: str = "",
-    request: HttpRequest | None = None,
 ) -> tuple[GuardianInvitation, str]:
     """Invite a second guardian by e-mail. Returns the invitation and its one-time token."""
     email = email.strip().lower()
@@ -71,11 +77,7 @@ def invitation_create(
         patient_manager_require(patient=patient, account=invited_by)
         if email == invited_by.email.lower():
             raise ValidationError(_("You cannot invite your own account."), code="self_invite")
-        if (
-            PatientLink.objects.live()
-            .filter(patient=patient, account__email__iexact=email)
-            .exists()
-        ):
+        if patient_links(patient=patient).filter(account__email__iexact=email).exists():
             raise ValidationError(
                 _("This account already acts for the person."), code="already_linked"
             )
@@ -100,15 +102,8 @@ def invitation_create(
             target=invitation,
             on_behalf_of=patient,
             data={"relationship": relationship},
-            request=request,
         )
-        language = translation.get_language()
-
-        def send() -> None:
-            with translation.override(language):
-                _send_invitation_email(invitation, token, base_url)
-
-        transaction.on_commit(send)
+        _invitation_email(invitation, token, base_url)
     return invitation, token
 
 
@@ -125,9 +120,7 @@ def _has_verified_email(account: User, email: str) -> bool:
     return EmailAddress.objects.filter(user=account, email__iexact=email, verified=True).exists()
 
 
-def invitation_accept(
-    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
-) -> PatientLink:
+def invitation_accept(*, invitation: GuardianInvitation, account: User) -> PatientLink:
     with transaction.atomic():
         account_lock(account)
         locked = _open_invitation(invitation)
@@ -138,7 +131,6 @@ def invitation_accept(
                 target=locked,
                 result="denied",
                 data={"reason": "email_mismatch"},
-                request=request,
             )
             raise ValidationError(
                 _(
@@ -147,7 +139,7 @@ def invitation_accept(
                 ),
                 code="email_mismatch",
             )
-        if PatientLink.objects.live().filter(patient=locked.patient, account=account).exists():
+        if account_acts_for(account=account, patient=locked.patient):
             raise ValidationError(
                 _("Your account already acts for this person."), code="already_linked"
             )
@@ -169,14 +161,11 @@ def invitation_accept(
             target=locked,
             on_behalf_of=locked.patient,
             data={"link": link.pk},
-            request=request,
         )
     return link
 
 
-def invitation_decline(
-    *, invitation: GuardianInvitation, account: User, request: HttpRequest | None = None
-) -> None:
+def invitation_decline(*, invitation: GuardianInvitation, account: User) -> None:
     with transaction.atomic():
         locked = _open_invitation(invitation)
         locked.status = GuardianInvitation.Status.DECLINED
@@ -187,13 +176,10 @@ def invitation_decline(
             action="invitation.decline",
             target=locked,
             on_behalf_of=locked.patient,
-            request=request,
         )
 
 
-def invitation_revoke(
-    *, invitation: GuardianInvitation, by: User, request: HttpRequest | None = None
-) -> None:
+def invitation_revoke(*, invitation: GuardianInvitation, by: User) -> None:
     with transaction.atomic():
         locked = GuardianInvitation.objects.select_for_update().get(pk=invitation.pk)
         patient_manager_require(patient=locked.patient, account=by)
@@ -206,5 +192,4 @@ def invitation_revoke(
             action="invitation.revoke",
             target=locked,
             on_behalf_of=locked.patient,
-            request=request,
         )

@@ -5,14 +5,14 @@ from __future__ import annotations
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import hooks
 from records.models import Patient, PatientLink
+from records.selectors import patient_links_for_account
+from records.signals import patient_access_changed_on_commit
 
 TOO_MANY_PEOPLE = _("An account can act for at most %(max)d people.")
 
@@ -23,14 +23,14 @@ def account_lock(account: User) -> None:
 
 
 def account_room_check(account: User) -> None:
-    if PatientLink.objects.live().filter(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
+    if patient_links_for_account(account=account).count() >= PatientLink.MAX_PER_ACCOUNT:
         raise ValidationError(
             TOO_MANY_PEOPLE, code="too_many_people", params={"max": PatientLink.MAX_PER_ACCOUNT}
         )
 
 
 def patient_link_require(*, patient: Patient, account: User) -> PatientLink:
-    link = PatientLink.objects.live().filter(patient=patient, account=account).first()
+    link = patient_links_for_account(account=account, patient=patient).first()
     if link is None:
         raise PermissionError("the account does not act for this person")
     return link
@@ -45,9 +45,9 @@ def patient_manager_require(*, patient: Patient, account: User) -> PatientLink:
     return link
 
 
-def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = None) -> None:
+def link_revoke(*, link: PatientLink, by: User) -> None:
     """The manager withdraws another account's access; it ends at that account's next request,
-    and a consult it is in closes its socket (records.hooks.patient_access_changed)."""
+    and a consult it is in closes its socket (records.signals.patient_access_changed)."""
     with transaction.atomic():
         locked = PatientLink.objects.select_for_update().get(pk=link.pk)
         patient_manager_require(patient=locked.patient, account=by)
@@ -59,12 +59,11 @@ def link_revoke(*, link: PatientLink, by: User, request: HttpRequest | None = No
             locked.revoked_at = timezone.now()
             locked.save(update_fields=["revoked_at"])
             # A consult in progress must drop this account now, not when it hangs up.
-            hooks.patient_access_changed(locked.patient_id)
+            patient_access_changed_on_commit(locked.patient_id)
         audit_record(
             actor=by,
             action="patient_link.revoke",
             target=locked,
             on_behalf_of=locked.patient,
             data={"account": locked.account_id},
-            request=request,
         )

@@ -10,13 +10,12 @@ import datetime as dt
 
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, models, transaction
-from django.http import HttpRequest
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from audit.services import audit_record
-from records import crypto, hooks
+from records import crypto
 from records.idnumbers import parse_id_number
 from records.models import (
     ADULT_AGE,
@@ -29,6 +28,7 @@ from records.models import (
     names_match,
     today_in_city,
 )
+from records.selectors import account_acts_for, patient_links, patient_links_for_account
 from records.services.consents import consent_create
 from records.services.links import (
     account_lock,
@@ -36,6 +36,7 @@ from records.services.links import (
     patient_link_require,
     patient_manager_require,
 )
+from records.signals import future_appointments_count, patient_access_changed_on_commit
 
 # The one answer for every mismatch, so that an ID that exists on the platform under other
 # details reads exactly like a typing mistake.
@@ -74,7 +75,7 @@ def _refuse_existing(existing: Patient, *, name: str, birth_date: dt.date, id_nu
 
 
 def _refuse_with_future_appointments(patient: Patient) -> None:
-    if hooks.future_appointment_count(patient) > 0:
+    if future_appointments_count(patient=patient) > 0:
         raise ValidationError(HAS_FUTURE_APPOINTMENTS, code="future_appointments")
 
 
@@ -88,7 +89,6 @@ def patient_add(
     relationship: str,
     phone: str = "",
     consent_id_and_health_data: bool,
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Register a person, link the account as their manager and record the consent."""
     number = _check_details(name=name, sex=sex, birth_date=birth_date, id_number=id_number)
@@ -106,7 +106,7 @@ def patient_add(
     existing = Patient.objects.filter(id_number_hash=number_hash).first()
     if existing is not None:
         try:
-            if PatientLink.objects.live().filter(patient=existing, account=account).exists():
+            if account_acts_for(account=account, patient=existing):
                 # Nothing to hide from an account that already acts for the person.
                 raise ValidationError(
                     _("This person is already on your list."), code="already_yours"
@@ -119,7 +119,6 @@ def patient_add(
                 action="patient.add",
                 result="denied",
                 data={"reason": refusal.code},
-                request=request,
             )
             raise
     with transaction.atomic():
@@ -127,7 +126,7 @@ def patient_add(
         account_room_check(account)
         if (
             relationship == Relationship.SELF
-            and PatientLink.objects.live().filter(account=account, relationship="self").exists()
+            and patient_links_for_account(account=account).filter(relationship="self").exists()
         ):
             raise ValidationError(
                 _("You have already added yourself. Choose another relationship."),
@@ -158,7 +157,6 @@ def patient_add(
             account=account,
             kind=ConsentKind.ID_AND_HEALTH_DATA,
             relationship=relationship,
-            request=request,
         )
         audit_record(
             actor=account,
@@ -166,7 +164,6 @@ def patient_add(
             target=patient,
             on_behalf_of=patient,
             data={"relationship": relationship, "id_number": patient.id_number_masked},
-            request=request,
         )
     return patient
 
@@ -180,7 +177,6 @@ def patient_update(
     birth_date: dt.date,
     id_number: str,
     phone: str = "",
-    request: HttpRequest | None = None,
 ) -> Patient:
     """Correct a person's details (their manager only); refused while appointments are ahead.
 
@@ -228,12 +224,11 @@ def patient_update(
             target=locked,
             on_behalf_of=locked,
             data={"fields": changed},
-            request=request,
         )
     return locked
 
 
-def patient_remove(*, patient: Patient, account: User, request: HttpRequest | None = None) -> None:
+def patient_remove(*, patient: Patient, account: User) -> None:
     """Take a person off the account's list. The person and their record stay on the platform;
     the next manager is the longest-linked remaining account, if any."""
     with transaction.atomic():
@@ -243,17 +238,12 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
         now = timezone.now()
         link.revoked_at = now
         link.save(update_fields=["revoked_at"])
-        hooks.patient_access_changed(locked.pk)
+        patient_access_changed_on_commit(locked.pk)
         successor = None
         if link.is_manager:
             link.is_manager = False
             link.save(update_fields=["is_manager"])
-            successor = (
-                PatientLink.objects.live()
-                .filter(patient=locked)
-                .order_by("created_at", "id")
-                .first()
-            )
+            successor = patient_links(patient=locked).order_by("created_at", "id").first()
             if successor is not None:
                 successor.is_manager = True
                 successor.save(update_fields=["is_manager"])
@@ -266,16 +256,13 @@ def patient_remove(*, patient: Patient, account: User, request: HttpRequest | No
             target=locked,
             on_behalf_of=locked,
             data={"new_manager": successor.account_id if successor else None},
-            request=request,
         )
 
 
 # --- Front-desk takeover --------------------------------------------------------------------
 
 
-def patient_claim_self(
-    *, patient: Patient, account: User, verified_by: User, request: HttpRequest | None = None
-) -> PatientLink:
+def patient_claim_self(*, patient: Patient, account: User, verified_by: User) -> PatientLink:
     """An adult takes over their own record after staff checked their ID card in person.
 
     The account becomes the person's "self" link and their manager; earlier links stay (the
@@ -293,7 +280,9 @@ def patient_claim_self(
             raise ValidationError(
                 _("Only an adult (18 or over) can take over their own record."), code="not_adult"
             )
-        own = PatientLink.objects.live().filter(patient=locked, account=account).first()
+        own = patient_links_for_account(account=account, patient=locked).first()
+        # Either direction (this person's self link, or this account's self link to anybody):
+        # neither selector reads both sides, so this stays a direct query.
         other_self = (
             PatientLink.objects.live()
             .filter(models.Q(patient=locked) | models.Q(account=account), relationship="self")
@@ -307,9 +296,7 @@ def patient_claim_self(
         if own is None:
             account_room_check(account)
         previous = list(
-            PatientLink.objects.live()
-            .filter(patient=locked, is_manager=True)
-            .exclude(account=account)
+            patient_links(patient=locked).filter(is_manager=True).exclude(account=account)
         )
         PatientLink.objects.filter(pk__in=[p.pk for p in previous]).update(is_manager=False)
         # Invitations the earlier manager sent are theirs to make no longer.
@@ -331,6 +318,5 @@ def patient_claim_self(
                 "account": account.pk,
                 "previous_managers": [p.account_id for p in previous],
             },
-            request=request,
         )
     return own

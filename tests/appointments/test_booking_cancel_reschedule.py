@@ -17,7 +17,7 @@ from appointments.services import (
 )
 from appointments.signals import appointment_cancelled
 from audit.models import AuditEvent
-from records.hooks import future_appointment_count
+from records.signals import future_appointments_count
 from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
 from tests.factories import ReferralFactory, UserFactory
 
@@ -163,9 +163,9 @@ def test_a_referral_booking_keeps_its_referral_when_moved():
 
 def test_a_person_with_an_appointment_ahead_counts_for_records():
     appointment, account = booked()
-    assert future_appointment_count(appointment.patient) == 1
+    assert future_appointments_count(patient=appointment.patient) == 1
     appointment_cancel(appointment=appointment, by=account, reason="patient")
-    assert future_appointment_count(appointment.patient) == 0
+    assert future_appointments_count(patient=appointment.patient) == 0
 
 
 def test_records_refuses_to_remove_a_person_with_an_appointment_ahead():

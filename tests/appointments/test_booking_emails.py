@@ -10,8 +10,7 @@ from django.db import transaction
 from django.utils import translation
 from icalendar import Calendar
 
-from appointments.models import Appointment
-from appointments.signals import appointment_booked, appointment_cancelled
+from appointments.services.messages import messages_for_booking, messages_for_cancellation
 from notifications.services import outbox_deliver_due
 from tests.factories import AppointmentFactory, PatientLinkFactory
 
@@ -42,7 +41,7 @@ def attachment(message, method: str) -> Calendar:
 def test_a_booking_sends_a_confirmation_with_the_invitation_once_delivered(appointment, alice):
     # The e-mail speaks the language of the request that booked.
     with translation.override("en"), transaction.atomic():
-        appointment_booked.send(sender=Appointment, appointment=appointment, by=alice)
+        messages_for_booking(appointment=appointment)
     assert mail.outbox == []  # in the outbox until a worker delivers it
 
     assert outbox_deliver_due() == 2  # the e-mail and the inbox entry
@@ -60,7 +59,7 @@ def test_a_booking_sends_a_confirmation_with_the_invitation_once_delivered(appoi
 
 def test_a_rolled_back_booking_sends_nothing(appointment, alice):
     with pytest.raises(RuntimeError), transaction.atomic():
-        appointment_booked.send(sender=Appointment, appointment=appointment, by=alice)
+        messages_for_booking(appointment=appointment)
         raise RuntimeError("booking failed")
 
     assert outbox_deliver_due() == 0
@@ -74,9 +73,7 @@ def test_a_cancellation_sends_a_cancel_for_the_same_uid(appointment, alice):
     appointment.save()
 
     with transaction.atomic():
-        appointment_cancelled.send(
-            sender=Appointment, appointment=appointment, by=alice, reason="patient"
-        )
+        messages_for_cancellation(appointment=appointment, reason="patient")
     outbox_deliver_due()
 
     [message] = mail.outbox
@@ -95,10 +92,8 @@ def test_a_reschedule_sends_one_mail_moving_the_appointment(appointment, alice):
     old.save()
 
     with translation.override("en"), transaction.atomic():
-        appointment_booked.send(sender=Appointment, appointment=new, by=alice, rescheduled_from=old)
-        appointment_cancelled.send(
-            sender=Appointment, appointment=old, by=alice, reason="rescheduled"
-        )
+        messages_for_booking(appointment=new, rescheduled_from=old)
+        messages_for_cancellation(appointment=old, reason="rescheduled")
     outbox_deliver_due()
 
     [message] = mail.outbox

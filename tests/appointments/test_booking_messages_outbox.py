@@ -14,13 +14,14 @@ from django.utils import translation
 from appointments.services import (
     appointment_book,
     appointment_cancel,
+    appointment_reschedule,
     closure_create,
     waitlist_join,
 )
 from notifications.models import Notification, OutboxMessage
 from notifications.services import outbox_deliver_due
 from notifications.tasks import deliver_outbox
-from tests.appointments.conftest import open_slot, person
+from tests.appointments.conftest import later_slot, open_slot, person
 from tests.conftest import with_totp
 from tests.factories import StaffMembershipFactory
 
@@ -65,6 +66,30 @@ def test_a_booking_succeeds_while_the_broker_is_down_and_is_delivered_later(
     assert outbox_deliver_due() == 2
     [message] = mail.outbox
     assert appointment.code in message.body
+
+
+def test_booking_moving_and_cancelling_each_write_their_own_messages():
+    slot = open_slot()
+    patient, account = person()
+
+    with translation.override("en"):
+        appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
+        assert list(OutboxMessage.objects.values_list("kind", "channel")) == [
+            ("appointment.booked", "email"),
+            ("appointment.booked", "inapp"),
+        ]
+        moved = appointment_reschedule(
+            appointment=appointment, new_slot=later_slot(slot), by=account
+        )
+        appointment_cancel(appointment=moved, by=account, reason="patient")
+    outbox_deliver_due()
+
+    # The move is one message (the old time is cancelled inside it), then the cancellation.
+    assert [message.subject.split(":")[0] for message in mail.outbox] == [
+        "Appointment booked",
+        "Appointment moved",
+        "Appointment cancelled",
+    ]
 
 
 def test_a_booking_in_chinese_is_written_in_chinese_with_the_calendar_file():
@@ -124,13 +149,13 @@ def test_each_patient_of_a_stopped_clinic_is_told_why():
     assert all("Conference" not in m.body for m in mail.outbox)
 
 
-def test_booking_messages_are_written_once_however_often_the_signal_repeats():
-    from appointments.services.messages import on_appointment_booked
+def test_booking_messages_are_written_once_however_often_they_are_asked_for():
+    from appointments.services.messages import messages_for_booking
 
     slot = open_slot()
     patient, account = person()
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
-    on_appointment_booked(None, appointment=appointment, by=account)
+    messages_for_booking(appointment=appointment)
 
     assert OutboxMessage.objects.count() == 2
     outbox_deliver_due()

@@ -12,7 +12,6 @@ from django.utils import timezone
 from appointments.models import Closure, Slot
 from appointments.selectors import closure_affected_appointments_count
 from appointments.services import closure_create
-from appointments.signals import closure_created
 from audit.models import AuditEvent
 from tests.factories import (
     AppointmentFactory,
@@ -104,12 +103,16 @@ def test_the_confirmation_counts_the_appointments_it_will_cancel_not_holds(town)
     assert count == 3  # two of the first doctor, one referral (checked in) of the second
 
 
-def test_a_closure_sends_closure_created_inside_its_transaction_and_audits_each_doctor(
-    town, platform_admin
+def test_a_closure_cancels_the_appointments_of_its_slots_in_its_transaction_and_audits_each_doctor(
+    town, platform_admin, monkeypatch
 ):
-    received = []
+    from appointments.services import closures
 
-    def receiver(sender, closure, slot_ids, **kwargs):
+    booked = AppointmentFactory(slot=town["slots"]["first"])
+    received = []
+    cancel = closures.closure_cancel_appointments
+
+    def watched(*, closure, slot_ids):
         # Inside the transaction: the slots are already closed when the booking code looks.
         received.append(
             (
@@ -118,24 +121,26 @@ def test_a_closure_sends_closure_created_inside_its_transaction_and_audits_each_
                 Slot.objects.filter(pk__in=slot_ids, closed_at__isnull=False).count(),
             )
         )
+        cancel(closure=closure, slot_ids=slot_ids)
 
-    closure_created.connect(receiver)
-    try:
-        starts_at, ends_at = town["window"]
-        closure = closure_create(
-            scope="department",
-            department=town["derm"],
-            starts_at=starts_at,
-            ends_at=ends_at,
-            reason="Training day",
-            by=platform_admin,
-        )
-    finally:
-        closure_created.disconnect(receiver)
+    monkeypatch.setattr(closures, "closure_cancel_appointments", watched)
+    starts_at, ends_at = town["window"]
+    closure = closure_create(
+        scope="department",
+        department=town["derm"],
+        starts_at=starts_at,
+        ends_at=ends_at,
+        reason="Training day",
+        by=platform_admin,
+    )
 
     assert received == [
         (closure.pk, sorted(Slot.objects.filter(closure=closure).values_list("pk", flat=True)), 3)
     ]
+    booked.refresh_from_db()
+    assert (booked.status, booked.cancel_reason) == ("cancelled", "closure")
+    (cancel_event,) = AuditEvent.objects.filter(action="appointment.cancel")
+    assert cancel_event.target == booked and cancel_event.data["why"] == "closure"
     events = AuditEvent.objects.filter(action="closure.create")
     (doctor_event,) = [event for event in events if event.target == town["first"]]
     assert doctor_event.data["closure_id"] == closure.pk

@@ -6,6 +6,7 @@ from __future__ import annotations
 import pytest
 from django.db import IntegrityError, connection, transaction
 
+from audit.context import audit_context
 from audit.models import AuditEvent
 from audit.services import audit_record
 from tests.conftest import IN_CI
@@ -67,3 +68,20 @@ def test_the_trigger_is_installed_for_update_and_delete(postgresql):
         events = {row[0] for row in cursor.fetchall()}
 
     assert events == {"UPDATE", "DELETE"}
+
+
+def test_erasing_the_actor_cannot_rewrite_the_request_id_on_the_way(postgresql, alice):
+    with audit_context(request_id="request-1"):
+        event = audit_record(actor=alice, action="record.read")
+
+    with (
+        pytest.raises(IntegrityError, match="append-only"),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute(
+            "UPDATE audit_auditevent SET request_id = 'request-2', actor_id = NULL WHERE id = %s",
+            [event.pk],
+        )
+
+    assert AuditEvent.objects.get(pk=event.pk).request_id == "request-1"

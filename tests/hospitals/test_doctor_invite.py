@@ -8,7 +8,6 @@ import pytest
 from allauth.account.models import EmailAddress
 from django.core import mail
 from django.core.exceptions import ValidationError
-from django.test import RequestFactory
 from django.urls import reverse
 
 from accounts.models import User
@@ -16,6 +15,8 @@ from audit.models import AuditEvent
 from hospitals import services
 from hospitals.models import Doctor, StaffMembership
 from notifications import sms
+from notifications.models import OutboxMessage
+from notifications.services import outbox_deliver_due
 from tests.concurrency import race
 from tests.conftest import with_totp
 from tests.factories import DepartmentFactory, DoctorFactory, StaffMembershipFactory, UserFactory
@@ -56,6 +57,7 @@ def test_invited_doctor_sets_a_password_from_the_mail_and_is_sent_to_mfa_setup(
                 "phone": "139 1234 5678",
             },
         )
+    outbox_deliver_due()
     doctor = Doctor.objects.get(name="陈静")
     assert response.status_code == 302
     assert response["Location"] == f"/manage/{hospital.slug}/doctors/{doctor.pk}/"
@@ -69,6 +71,12 @@ def test_invited_doctor_sets_a_password_from_the_mail_and_is_sent_to_mfa_setup(
     ).exists()
     assert [m.to for m in mail.outbox] == [["chen.jing@example.com"]]
     assert hospital.name_en in mail.outbox[0].subject
+
+    # The set-password link is a credential: sent, then no longer readable in the outbox.
+    key = _link(mail.outbox[0]).rstrip("/").rsplit("/", 1)[-1]
+    sent = OutboxMessage.objects.get(kind="doctor.invite")
+    assert (sent.account, sent.state, sent.body) == (account, "sent", "")
+    assert key not in str(OutboxMessage.objects.values().get())
 
     # The doctor, in another browser, follows the link and chooses a password.
     admin_client.logout()
@@ -111,23 +119,25 @@ def test_inviting_an_existing_listed_doctor_reuses_an_existing_account_and_keeps
     doctor = DoctorFactory()
     existing = UserFactory(email="li.wei@example.com")
     admin = StaffMembershipFactory(hospital=doctor.hospital).user
-    request = RequestFactory().post("/")
 
     with django_capture_on_commit_callbacks(execute=True):
         services.doctor_invite(
             hospital=doctor.hospital,
             email="LI.WEI@example.com",
             invited_by=admin,
-            request=request,
+            base_url="http://testserver",
             doctor=doctor,
         )
 
+    outbox_deliver_due()
     doctor.refresh_from_db()
     existing.refresh_from_db()
     assert doctor.user == existing
     assert existing.has_usable_password()
     assert "/accounts/login/" in mail.outbox[0].body
     assert "password/reset/key" not in mail.outbox[0].body
+    # Nothing secret in it: the outbox keeps its text like any other message's.
+    assert OutboxMessage.objects.get(kind="doctor.invite").body == mail.outbox[0].body
 
 
 def test_an_account_already_linked_to_a_doctor_cannot_be_invited_again_and_nothing_is_saved(
@@ -143,12 +153,13 @@ def test_an_account_already_linked_to_a_doctor_cannot_be_invited_again_and_nothi
             hospital=taken.hospital,
             email="taken@example.com",
             invited_by=admin,
-            request=RequestFactory().post("/"),
+            base_url="http://testserver",
             name="新医生",
             department=department,
             title=Doctor.Title.RESIDENT,
         )
 
+    outbox_deliver_due()
     assert "already linked" in str(refusal.value)
     assert Doctor.objects.count() == doctors_before
     assert mail.outbox == []
@@ -165,6 +176,7 @@ def test_the_invite_form_on_a_doctors_page_links_the_listed_doctor(
             {"email": "zhou@example.com", "phone": "13912345679"},
         )
 
+    outbox_deliver_due()
     assert response.status_code == 302
     doctor.refresh_from_db()
     assert doctor.user.email == "zhou@example.com"
@@ -195,6 +207,7 @@ def test_a_new_account_needs_the_doctors_mobile_number(admin_client):
     assert response.status_code == 400
     assert "mobile number" in response.content.decode()
     assert not User.objects.filter(email="nophone@example.com").exists()
+    outbox_deliver_due()
     assert mail.outbox == []
 
 
@@ -207,7 +220,7 @@ def test_a_doctor_who_already_has_an_account_is_not_invited_again():
             hospital=doctor.hospital,
             email="other@example.com",
             invited_by=admin,
-            request=RequestFactory().post("/"),
+            base_url="http://testserver",
             doctor=doctor,
         )
 
@@ -225,7 +238,7 @@ def test_two_admins_inviting_the_same_new_address_at_once_make_one_account_and_o
             hospital=department.hospital,
             email="new.doctor@example.com",
             invited_by=admin,
-            request=RequestFactory().post("/"),
+            base_url="http://testserver",
             phone="+8613800138000",
             name=name,
             department=department,

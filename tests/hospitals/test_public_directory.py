@@ -6,10 +6,11 @@ import datetime as dt
 from dataclasses import dataclass
 
 import pytest
-from django.utils import translation
+from django.apps import apps
+from django.utils import timezone, translation
 
-from hospitals import hooks
-from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory
+from hospitals.signals import next_free_periods_wanted
+from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, SlotFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -25,20 +26,22 @@ class Period:
 
 @pytest.fixture
 def provider():
-    """A provider as appointments will register it; it answers for the doctors it is told."""
+    """A receiver as appointments connects it, standing in for appointments' own; it answers
+    for the doctors it is told."""
     answers: dict[int, Period] = {}
     calls: list[list[int]] = []
 
-    def next_free_period(*, doctors):
+    def next_free_period(sender, *, doctors, **kwargs):
         calls.append([doctor.pk for doctor in doctors])
         return {doctor.pk: answers[doctor.pk] for doctor in doctors if doctor.pk in answers}
 
-    # Put back whatever was registered (appointments' real provider), or later tests in this
-    # process would see a directory that knows no free period.
-    previous = hooks._next_free_period_provider
-    hooks.register_next_free_period_provider(next_free_period)
+    next_free_periods_wanted.disconnect(dispatch_uid="appointments.next_free_periods")
+    next_free_periods_wanted.connect(next_free_period, dispatch_uid="tests.next_free_period")
     yield answers, calls
-    hooks.register_next_free_period_provider(previous)
+    next_free_periods_wanted.disconnect(dispatch_uid="tests.next_free_period")
+    # Connect appointments' receiver again, or later tests in this process would see a
+    # directory that knows no free period.
+    apps.get_app_config("appointments").ready()
 
 
 def test_hospital_list_filters_by_district_and_kind(client):
@@ -114,15 +117,15 @@ def test_without_a_provider_every_doctor_has_no_free_period_known(client):
     assert "No free period in the next two weeks" in page
 
 
-def test_doctor_page_shows_the_profile_and_the_next_free_period(client, provider):
-    answers, _calls = provider
+def test_doctor_page_shows_the_profile_and_the_next_free_period(client):
+    # The doctor page is appointments' own: it reads the slot table directly.
     doctor = DoctorFactory(
         name="周若溪", name_en="Zhou Ruoxi", bio="擅长儿童皮肤病。", bio_en="Sees children."
     )
-    answers[doctor.pk] = Period(
-        dt.datetime(2026, 12, 2, 8, 0, tzinfo=SHANGHAI),
-        dt.datetime(2026, 12, 2, 8, 30, tzinfo=SHANGHAI),
-        1,
+    day = timezone.now().astimezone(SHANGHAI).date() + dt.timedelta(days=2)
+    start = dt.datetime.combine(day, dt.time(8), tzinfo=SHANGHAI)
+    SlotFactory(
+        doctor=doctor, start=start, end=start + dt.timedelta(minutes=30), capacity=2, booked=1
     )
 
     client.cookies["django_language"] = "en"

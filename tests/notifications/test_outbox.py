@@ -154,3 +154,131 @@ def test_a_message_still_unsent_when_it_has_become_pointless_is_skipped(bob):
     assert outbox_deliver_due(now=now + dt.timedelta(hours=3)) == 0
     row = OutboxMessage.objects.get()
     assert row.state == "skipped" and mail.outbox == []
+
+
+def test_the_drain_is_queued_by_the_name_of_a_task_the_worker_knows():
+    # services queues the task by name (tasks imports services, not the other way round): the
+    # name must stay the registered task's.
+    from celery import current_app
+
+    from notifications.services import DELIVER_OUTBOX_TASK
+    from notifications.tasks import deliver_outbox
+
+    assert deliver_outbox.name == DELIVER_OUTBOX_TASK
+    assert DELIVER_OUTBOX_TASK in current_app.tasks
+
+
+@override_settings(OUTBOX_DRAIN_ON_COMMIT=True)
+def test_the_drain_asked_for_after_commit_reaches_the_broker():
+    from celery import current_app
+
+    from notifications.services import DELIVER_OUTBOX_TASK, enqueue_drain
+
+    conf = current_app.conf
+    healthy = conf.broker_url
+    conf.broker_url = "memory://"  # kombu's in-process broker
+    try:
+        with current_app.connection_for_read() as connection:
+            queue = connection.SimpleQueue(conf.task_default_queue)
+            enqueue_drain()
+            message = queue.get(timeout=5)
+            message.ack()
+            queue.close()
+    finally:
+        conf.broker_url = healthy
+
+    assert message.headers["task"] == DELIVER_OUTBOX_TASK
+
+
+# --- Address-only recipients and secrets (an invitation to someone who may have no account) ---
+
+SECRET = {"title": "Set your password", "body": "One-time link: /reset/key/3-abc123/"}
+
+
+def test_an_email_to_an_address_without_an_account_is_delivered_once(bob):
+    for _ in range(2):
+        notify(
+            account=None,
+            address="new.person@example.com",
+            kind="t.invited",
+            subject=bob,
+            context=MESSAGE,
+            channels=("email",),
+        )
+
+    row = OutboxMessage.objects.get()
+    assert (row.account, row.address, row.state) == (None, "new.person@example.com", "pending")
+    assert outbox_deliver_due() == 1
+    assert [m.to for m in mail.outbox] == [["new.person@example.com"]]
+    assert not Notification.objects.exists()
+
+
+def test_without_an_account_only_an_email_to_an_address_can_be_written(bob):
+    for channels, address in ((("email",), ""), (("email", "inapp"), "x@example.com")):
+        with pytest.raises(ValueError, match="Without an account"):
+            notify(
+                account=None,
+                address=address,
+                kind="t",
+                subject=bob,
+                context=MESSAGE,
+                channels=channels,
+            )
+    with pytest.raises(ValueError, match="secret"):
+        notify(account=bob, kind="t", subject=bob, context=SECRET, channels=("inapp",), secret=True)
+    assert not OutboxMessage.objects.exists()
+
+
+def test_a_secret_is_sent_then_blanked_in_the_outbox_while_other_messages_keep_their_text(bob):
+    notify(
+        account=bob, kind="t.secret", subject=bob, context=SECRET, channels=("email",), secret=True
+    )
+    notify(account=bob, kind="t.plain", subject=bob, context=MESSAGE, channels=("email",))
+    assert OutboxMessage.objects.get(kind="t.secret").body == SECRET["body"]  # until it is sent
+
+    assert outbox_deliver_due() == 2
+
+    assert any(SECRET["body"] in m.body for m in mail.outbox)
+    secret, plain = (
+        OutboxMessage.objects.get(kind="t.secret"),
+        OutboxMessage.objects.get(kind="t.plain"),
+    )
+    assert (secret.state, secret.body, secret.title) == ("sent", "", SECRET["title"])
+    assert (plain.state, plain.body) == ("sent", MESSAGE["body"])
+
+
+def test_a_secret_that_fails_for_good_or_expires_or_has_no_address_is_blanked_too(bob, db):
+    moment = timezone.now()
+    no_phone = UserFactory(phone="")
+    notify(
+        account=bob, kind="t.fails", subject=bob, context=SECRET, channels=("email",), secret=True
+    )
+    notify(
+        account=bob,
+        kind="t.expires",
+        subject=bob,
+        context=SECRET,
+        channels=("email",),
+        secret=True,
+        expires_at=moment + dt.timedelta(seconds=1),
+    )
+    notify(
+        account=no_phone,
+        kind="t.nowhere",
+        subject=bob,
+        context=SECRET,
+        channels=("sms",),
+        secret=True,
+    )
+
+    with override_settings(**BROKEN_MAIL):
+        for _ in range(MAX_ATTEMPTS + 1):
+            moment += dt.timedelta(days=1)
+            outbox_deliver_due(now=moment)
+
+    rows = {row.kind: row for row in OutboxMessage.objects.all()}
+    assert [(k, rows[k].state, rows[k].body) for k in ("t.expires", "t.fails", "t.nowhere")] == [
+        ("t.expires", "skipped", ""),
+        ("t.fails", "failed", ""),
+        ("t.nowhere", "skipped", ""),
+    ]

@@ -24,7 +24,7 @@ from PIL import Image
 
 from appointments.models import Appointment
 from appointments.services import appointment_book, appointment_check_in
-from records import attachments, hooks
+from records import attachments
 from records.idnumbers import make_id_number
 from records.models import (
     Attachment,
@@ -34,6 +34,7 @@ from records.models import (
     Encounter,
     Patient,
 )
+from records.signals import future_appointments_counted
 from telemedicine.services import consultation_admit, consultation_join
 from tests.appointments.conftest import SHANGHAI, open_slot, person
 from tests.conftest import with_totp
@@ -79,12 +80,12 @@ def future_appointments():
     """Stand in for the booking app's counter: set `counts[patient.pk]` to pretend bookings."""
     counts: dict[int, int] = {}
 
-    def counter(patient) -> int:
+    def counter(sender, *, patient, **kwargs) -> int:
         return counts.get(patient.pk, 0)
 
-    hooks.future_appointment_counters.append(counter)
+    future_appointments_counted.connect(counter, dispatch_uid="tests.future_appointments")
     yield counts
-    hooks.future_appointment_counters.remove(counter)
+    future_appointments_counted.disconnect(dispatch_uid="tests.future_appointments")
 
 
 @pytest.fixture

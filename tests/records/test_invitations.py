@@ -12,6 +12,8 @@ from allauth.account.models import EmailAddress
 from django.core import mail
 from django.urls import reverse
 
+from notifications.models import OutboxMessage
+from notifications.services import outbox_deliver_due
 from records import services
 from records.models import GuardianInvitation, PatientLink
 from tests.factories import PatientLinkFactory, UserFactory
@@ -35,6 +37,7 @@ def _invite(client, alice, child, django_capture_on_commit_callbacks, **extra) -
     with django_capture_on_commit_callbacks(execute=True):
         response = client.post(reverse("patient_invite", args=[child.public_id]), data)
     assert response.status_code == 302
+    outbox_deliver_due()
     link = re.search(r"/me/patients/invitations/([\w-]+)/", mail.outbox[-1].body)
     return link.group(1)
 
@@ -48,6 +51,34 @@ def test_the_manager_invites_by_email_and_only_a_hash_of_the_token_is_kept(
     assert mail.outbox[0].to == ["carol@example.com"]
     assert invitation.token_hash == hashlib.sha256(token.encode()).hexdigest()
     assert token not in str(GuardianInvitation.objects.values().get())
+
+
+def test_the_invitation_waits_in_the_outbox_and_its_one_time_link_is_not_kept_once_sent(
+    client, alice, child, django_capture_on_commit_callbacks
+):
+    client.force_login(alice)
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post(
+            reverse("patient_invite", args=[child.public_id]),
+            {"email": "new.person@example.com", "relationship": "child", "can_book": "on"},
+        )
+    row = OutboxMessage.objects.get(kind="invitation.sent")
+    assert (row.account, row.address, row.channel, row.state) == (
+        None,
+        "new.person@example.com",
+        "email",
+        "pending",
+    )
+    assert mail.outbox == []  # written with the invitation, sent by the outbox
+
+    outbox_deliver_due()
+
+    [message] = mail.outbox
+    token = re.search(r"/me/patients/invitations/([\w-]+)/", message.body).group(1)
+    assert message.to == ["new.person@example.com"]
+    row.refresh_from_db()
+    assert (row.state, row.body) == ("sent", "")
+    assert token not in str(OutboxMessage.objects.values().get())
 
 
 def test_no_email_is_sent_when_the_invitation_is_rolled_back(
@@ -65,6 +96,7 @@ def test_no_email_is_sent_when_the_invitation_is_rolled_back(
         )
         raise RuntimeError("the request failed after the invitation")
 
+    outbox_deliver_due()
     assert mail.outbox == []
     assert not GuardianInvitation.objects.exists()
 

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.urls import reverse
 
+from notifications.services import outbox_deliver_due
 from records import services
 from tests.factories import ConsentFactory, PatientLinkFactory
 
@@ -79,6 +80,7 @@ def test_the_invitation_email_and_page_show_the_masked_id_only(
             relationship="child",
             base_url="https://portal.example.cn",
         )
+    outbox_deliver_due()
 
     message = mail.outbox[0]
     text = message.subject + message.body

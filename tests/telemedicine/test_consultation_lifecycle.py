@@ -5,6 +5,7 @@ appointment may open it."""
 from __future__ import annotations
 
 import datetime as dt
+import logging
 
 import pytest
 import time_machine
@@ -12,9 +13,14 @@ from django.http import Http404
 from django.utils import timezone
 
 from appointments.models import Appointment
-from appointments.services import appointment_book, appointment_cancel
+from appointments.services import (
+    appointment_book,
+    appointment_cancel,
+    appointment_complete,
+    appointment_start_consult,
+)
 from audit.models import AuditEvent
-from records.models import PatientLink
+from records.models import Encounter, PatientLink
 from telemedicine.models import ChatMessage, Consultation
 from telemedicine.selectors import chat_history, consultation_for_account_or_404
 from telemedicine.services import (
@@ -28,7 +34,7 @@ from telemedicine.services import (
     consultation_end,
     consultation_join,
 )
-from tests.appointments.conftest import open_slot, person
+from tests.appointments.conftest import SHANGHAI, open_slot, person
 from tests.factories import PatientLinkFactory, UserFactory
 from tests.telemedicine.conftest import in_room_time, online_booking
 
@@ -114,6 +120,71 @@ def test_the_patient_joining_checks_in_then_admit_starts_and_end_completes():
     assert Appointment.objects.get(pk=appointment.pk).status == "completed"
     with pytest.raises(ConsultClosed):
         consultation_join(consultation=consultation, account=account)
+
+
+def test_admitting_opens_one_online_encounter_and_ending_closes_it_through_the_appointment():
+    appointment, account, doctor = online_booking()
+    with time_machine.travel(in_room_time(appointment), tick=False):
+        consultation, _role = consultation_join(
+            consultation=appointment.consultation, account=account
+        )
+        consultation = consultation_admit(consultation=consultation, by=doctor)
+        consultation = consultation_admit(consultation=consultation, by=doctor)  # live already
+        [encounter] = Encounter.objects.filter(patient=appointment.patient)
+        assert encounter.mode == Encounter.Mode.ONLINE and encounter.is_open
+        assert encounter.doctor == appointment.slot.doctor
+        assert Appointment.objects.get(pk=appointment.pk).encounter == encounter
+        consultation_end(consultation=consultation, by=doctor)
+    encounter.refresh_from_db()
+    assert not encounter.is_open
+    assert AuditEvent.objects.filter(action="encounter.open").count() == 1
+    assert AuditEvent.objects.filter(action="encounter.close").count() == 1
+
+    # The appointment's status machine owns the encounter: an online appointment that goes
+    # into its consult and is completed opens and closes one, whoever moves it.
+    other, _account, other_doctor = online_booking()
+    other = appointment_start_consult(appointment=other, by=other_doctor)
+    assert other.encounter.mode == Encounter.Mode.ONLINE and other.encounter.is_open
+    other = appointment_complete(appointment=other, by=other_doctor)
+    other.encounter.refresh_from_db()
+    assert not other.encounter.is_open
+
+
+def test_a_consult_ended_without_admitting_completes_the_appointment_and_opens_no_encounter():
+    appointment, account, doctor = online_booking()
+    with time_machine.travel(in_room_time(appointment), tick=False):
+        consultation, _role = consultation_join(
+            consultation=appointment.consultation, account=account
+        )
+        consultation_end(consultation=consultation, by=doctor)
+    assert Appointment.objects.get(pk=appointment.pk).status == "completed"
+    assert not Encounter.objects.filter(patient=appointment.patient).exists()
+
+
+def test_a_refused_appointment_step_is_logged_and_the_consult_goes_on(caplog):
+    # A slot at 00:05 opens its room at 23:50 the day before: checking the appointment in
+    # then is refused (not on the slot's day), yet the patient enters the waiting room.
+    day = timezone.now().astimezone(SHANGHAI).date() + dt.timedelta(days=3)
+    start = dt.datetime.combine(day, dt.time(0, 5), tzinfo=SHANGHAI)
+    appointment, account, _doctor = online_booking(
+        start=start, end=start + dt.timedelta(minutes=30)
+    )
+
+    with (
+        caplog.at_level(logging.WARNING, logger="telemedicine.services"),
+        time_machine.travel(start - dt.timedelta(minutes=10), tick=False),
+    ):
+        consultation, role = consultation_join(
+            consultation=appointment.consultation, account=account
+        )
+
+    assert role == "patient" and consultation.status == Consultation.Status.WAITING
+    assert Appointment.objects.get(pk=appointment.pk).status == "booked"
+    [record] = [r for r in caplog.records if r.name == "telemedicine.services"]
+    assert record.levelno == logging.WARNING
+    said = record.getMessage()
+    assert str(consultation.public_id) in said and "appointment_check_in" in said
+    assert "not_on_the_day" in said and str(appointment.pk) in said
 
 
 def test_the_patient_may_neither_admit_nor_end():

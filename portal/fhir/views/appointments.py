@@ -11,7 +11,7 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils.translation import gettext as _
 
 from appointments.errors import BookingRefused
-from appointments.models import Appointment
+from appointments.selectors import appointment_by_idempotency_key
 from appointments.services import appointment_book
 from portal.fhir import resources as fhir
 from portal.fhir import search
@@ -174,9 +174,7 @@ def _appointment_create(request: HttpRequest) -> HttpResponse:
         if referral is None:
             raise FhirError(404, _("No such referral."), code="not-found")
 
-    existing = None
-    if key:
-        existing = Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
+    existing = appointment_by_idempotency_key(account=account, key=key)
     try:
         booked = appointment_book(
             patient=patient,

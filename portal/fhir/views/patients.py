@@ -48,9 +48,9 @@ def _patient_access(request: HttpRequest, resource_id: str, *, what: str):
         raise Http404
     access = record_access(user=request.fhir_user, patient=person)
     if not access.allowed:
-        record_denied_audit(user=request.fhir_user, patient=person, what=what, request=request)
+        record_denied_audit(user=request.fhir_user, patient=person, what=what)
         raise Http404
-    record_read_audit(access=access, what=what, request=request)
+    record_read_audit(access=access, what=what)
     return access
 
 
@@ -124,7 +124,6 @@ def record_export(request: HttpRequest, public_id: uuid.UUID) -> HttpResponse:
         target=person,
         on_behalf_of=person,
         data={"format": "fhir-r4-bundle", "entries": body.get("total", 0)},
-        request=request,
     )
     response = fhir_response(body)
     response["Content-Disposition"] = (
