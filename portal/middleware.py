@@ -4,7 +4,6 @@ import logging
 from typing import Any
 from urllib.parse import urlencode
 
-from allauth.mfa.utils import is_mfa_enabled
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.conf import settings
 from django.contrib import messages
@@ -19,7 +18,7 @@ from audit.context import audit_context, client_address, request_id_from
 from audit.models import AuditEvent
 from audit.services import audit_record
 from portal import sessions
-from portal.access import requires_mfa
+from portal.access import second_factor_missing
 
 logger = logging.getLogger(__name__)
 
@@ -108,11 +107,8 @@ class RequireMFAMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        user = request.user
-        if (
-            requires_mfa(user)
-            and not request.path.startswith(self.EXEMPT_PREFIXES)
-            and not is_mfa_enabled(user)
+        if not request.path.startswith(self.EXEMPT_PREFIXES) and second_factor_missing(
+            request.user
         ):
             messages.warning(
                 request,

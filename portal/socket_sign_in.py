@@ -7,8 +7,9 @@ page shows to anyone). Every other socket needs what its page needs:
 
 - a signed-in account: the session exists, its password hash is current and the account is
   active (a logout, a password change or a deactivation ends it);
-- the second factor where `portal.access.requires_mfa` asks for it (pages send such an
-  account to TOTP set-up; a socket has no such detour, so it is refused);
+- the second factor where `portal.access.requires_mfa` asks for it, by the rule pages use
+  (`second_factor_missing`: a page sends such an account to TOTP set-up; a socket has no such
+  detour, so it is refused);
 - a session within its idle and absolute limits (portal/sessions.py).
 
 Close codes, which the consult page reads (telemedicine/static/telemedicine/room.js):
@@ -40,14 +41,13 @@ from importlib import import_module
 from types import SimpleNamespace
 from typing import Any
 
-from allauth.mfa.utils import is_mfa_enabled
 from channels.db import database_sync_to_async
 from django.conf import settings
 from django.contrib.auth import get_user
 from django.db import DatabaseError
 
 from portal import sessions
-from portal.access import requires_mfa
+from portal.access import second_factor_missing
 
 logger = logging.getLogger(__name__)
 
@@ -78,7 +78,7 @@ def sign_in_holds(*, session_key: str | None, user_pk: Any, touch: bool = False)
         return False
     if sessions.session_expiry_reason(session=store) is not None:
         return False
-    if requires_mfa(user) and not is_mfa_enabled(user):
+    if second_factor_missing(user):
         return False
     if touch and sessions.session_mark_active(store):
         store.save()
