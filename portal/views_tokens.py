@@ -16,6 +16,7 @@ from django.views.decorators.cache import never_cache
 
 from accounts.models import PersonalAccessToken
 from accounts.services import ACCESS_TOKEN_DAYS, access_token_create, access_token_revoke
+from appointments.forms import RowChoiceForm
 
 
 class AccessTokenForm(forms.Form):
@@ -35,19 +36,8 @@ class AccessTokenForm(forms.Form):
     )
 
 
-class AccessTokenRevokeForm(forms.Form):
-    """The token a revoke button names, by id. Only its shape is checked here (a number that
-    can be a primary key); whether the token is the caller's is the view's 404."""
-
-    token = forms.IntegerField(min_value=1, max_value=2**63 - 1)
-
-    def __init__(self, *args, **kwargs) -> None:
-        super().__init__(*args, **kwargs)
-        # The button always sends a good id: anything else was typed or forged, one sentence.
-        message = _("Choose a token from the list to revoke.")
-        self.fields["token"].error_messages.update(
-            dict.fromkeys(("required", "invalid", "min_value", "max_value"), message)
-        )
+class AccessTokenRevokeForm(RowChoiceForm):
+    unknown_message = gettext_lazy("Choose a token from the list to revoke.")
 
 
 def _creating(request: HttpRequest) -> bool:

@@ -8,6 +8,7 @@ from appointments.forms.console import (
     PK_MAX,
     ClosureForm,
     FeedLinkRevokeForm,
+    RowChoiceForm,
     ScheduleRuleForm,
     parse_day,
 )
@@ -25,6 +26,7 @@ __all__ = [
     "FeedLinkRevokeForm",
     "PersonChoiceField",
     "RescheduleForm",
+    "RowChoiceForm",
     "ScheduleRuleForm",
     "SearchForm",
     "UnechoedTextInput",

@@ -20,20 +20,25 @@ DATETIME_LOCAL = "%Y-%m-%dT%H:%M"
 PK_MAX = 2**63 - 1
 
 
-class FeedLinkRevokeForm(forms.Form):
-    """The feed link a revoke button names, by id. Only its shape is checked here (a number
-    that can be a primary key); whether the link is the caller's is the view's 404."""
+class RowChoiceForm(forms.Form):
+    """The row a button names, by id (a revoke button). Only its shape is checked here (a
+    number that can be a primary key); whether the row is the caller's is the view's 404.
+    A subclass says, in `unknown_message`, what to choose instead."""
 
+    unknown_message = ""
     token = forms.IntegerField(min_value=1, max_value=PK_MAX)
 
     def __init__(self, *args, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         # One sentence for every way the id can be wrong: the button always sends a good one,
         # so anything else was typed or forged and needs no finer diagnosis.
-        message = _("Choose a feed link from the list to revoke.")
         self.fields["token"].error_messages.update(
-            dict.fromkeys(("required", "invalid", "min_value", "max_value"), message)
+            dict.fromkeys(("required", "invalid", "min_value", "max_value"), self.unknown_message)
         )
+
+
+class FeedLinkRevokeForm(RowChoiceForm):
+    unknown_message = _("Choose a feed link from the list to revoke.")
 
 
 class ScheduleRuleForm(forms.Form):
