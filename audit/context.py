@@ -17,7 +17,7 @@ import ipaddress
 import re
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from contextvars import ContextVar
 from dataclasses import dataclass
 
@@ -80,3 +80,20 @@ def request_id_from(header: str | None, *, trusted_proxies: int) -> str:
     if trusted_proxies > 0 and header and REQUEST_ID.fullmatch(header):
         return header
     return uuid.uuid4().hex
+
+
+def audit_context_from(
+    *,
+    remote_addr: str | None,
+    forwarded_for: str | None,
+    request_id: str | None,
+    trusted_proxies: int,
+) -> AbstractContextManager[None]:
+    """The audit context of one request or socket, from its peer address and the two headers
+    our proxies set (X-Forwarded-For, X-Request-ID): what both middlewares enter."""
+    return audit_context(
+        ip_address=client_address(
+            remote_addr=remote_addr, forwarded_for=forwarded_for, trusted_proxies=trusted_proxies
+        ),
+        request_id=request_id_from(request_id, trusted_proxies=trusted_proxies),
+    )

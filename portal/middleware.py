@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 import logging
-from typing import Any
 from urllib.parse import urlencode
 
 from asgiref.sync import iscoroutinefunction, markcoroutinefunction
@@ -14,7 +13,7 @@ from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
-from audit.context import audit_context, client_address, request_id_from
+from audit.context import audit_context_from
 from audit.models import AuditEvent
 from audit.services import audit_record
 from portal import sessions
@@ -44,26 +43,21 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest):
         if iscoroutinefunction(self):
             return self.__acall__(request)
-        with audit_context(**self.context_for(request)):
+        with self.context_for(request):
             return self.get_response(request)
 
     async def __acall__(self, request: HttpRequest) -> HttpResponse:
-        with audit_context(**self.context_for(request)):
+        with self.context_for(request):
             return await self.get_response(request)
 
     @staticmethod
-    def context_for(request: HttpRequest) -> dict[str, Any]:
-        proxies = settings.TRUSTED_PROXY_COUNT
-        return {
-            "ip_address": client_address(
-                remote_addr=request.META.get("REMOTE_ADDR"),
-                forwarded_for=request.headers.get("X-Forwarded-For"),
-                trusted_proxies=proxies,
-            ),
-            "request_id": request_id_from(
-                request.headers.get("X-Request-ID"), trusted_proxies=proxies
-            ),
-        }
+    def context_for(request: HttpRequest):
+        return audit_context_from(
+            remote_addr=request.META.get("REMOTE_ADDR"),
+            forwarded_for=request.headers.get("X-Forwarded-For"),
+            request_id=request.headers.get("X-Request-ID"),
+            trusted_proxies=settings.TRUSTED_PROXY_COUNT,
+        )
 
 
 class AuditContextSocketMiddleware:
@@ -75,20 +69,16 @@ class AuditContextSocketMiddleware:
 
     async def __call__(self, scope, receive, send):
         headers = {name.decode("latin-1").lower(): value for name, value in scope["headers"]}
-        proxies = settings.TRUSTED_PROXY_COUNT
-        client = scope.get("client") or (None, None)
 
         def header(name: str) -> str | None:
             value = headers.get(name)
             return value.decode("latin-1") if value is not None else None
 
-        with audit_context(
-            ip_address=client_address(
-                remote_addr=client[0],
-                forwarded_for=header("x-forwarded-for"),
-                trusted_proxies=proxies,
-            ),
-            request_id=request_id_from(header("x-request-id"), trusted_proxies=proxies),
+        with audit_context_from(
+            remote_addr=(scope.get("client") or (None, None))[0],
+            forwarded_for=header("x-forwarded-for"),
+            request_id=header("x-request-id"),
+            trusted_proxies=settings.TRUSTED_PROXY_COUNT,
         ):
             return await self.app(scope, receive, send)
 
