@@ -103,14 +103,15 @@ def care_relationship_end(
     order (DESIGN.md §3), in primary-key order.
     """
     now = timezone.now()
+    named = _source_fields(source)  # as the grant named it
     changed = 0
     with transaction.atomic():
         grants = list(
             CareRelationship.objects.select_for_update(of=("self",))
             .select_related("patient")
             .filter(
-                source_type=ContentType.objects.get_for_model(source),
-                source_id=str(source.pk),
+                source_type=named["source_type"],
+                source_id=named["source_id"],
                 revoked_at__isnull=True,
                 ends_at__gt=now,
             )
