@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 from asgiref.sync import async_to_sync
 from channels.db import database_sync_to_async
+from channels.layers import channel_layers
 from channels.testing import WebsocketCommunicator
 from django.conf import settings
 from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
@@ -101,7 +102,14 @@ def async_test(test: Callable) -> Callable:
 
     @functools.wraps(test)
     def run(*args, **kwargs) -> None:
-        async_to_sync(_then_end_leftovers)(test, *args, **kwargs)
+        # Each test's loop gets a channel layer of its own: channels-redis binds its
+        # connections and locks to the loop that first used them, and a consumer of a later
+        # loop waiting on them never ends (nor lets asyncio.run finish).
+        channel_layers.backends.pop("default", None)
+        try:
+            async_to_sync(_then_end_leftovers)(test, *args, **kwargs)
+        finally:
+            channel_layers.backends.pop("default", None)
 
     return run
 

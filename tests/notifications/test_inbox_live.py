@@ -66,8 +66,11 @@ async def test_a_delivery_pushes_the_new_unread_count_to_the_accounts_socket():
 async def test_an_anonymous_socket_is_closed():
     communicator = socket_for(AnonymousUser())
     connected, _ = await communicator.connect(timeout=TIMEOUT)
-    assert connected
-    assert (await communicator.receive_output(timeout=TIMEOUT))["code"] == 4403
+    try:
+        assert connected
+        assert (await communicator.receive_output(timeout=TIMEOUT))["code"] == 4403
+    finally:
+        await communicator.disconnect()
 
 
 @async_test
