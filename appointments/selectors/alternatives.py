@@ -1,7 +1,8 @@
 """Ranked alternatives for an appointment a stopped clinic cancelled, and the signed one-click
 "take this one" offer that rebooks the same patient (DESIGN.md §3: through `appointment_book`).
 
-Ranking, one slot per rank, each the soonest with a free public place:
+Ranking, one slot per rank, each the soonest with a free public place that starts at least
+OFFER_LEAD after the offer (checked again when it is taken):
 1. the same doctor's next session;
 2. a doctor of the same title in the same department;
 3. the online clinic of the same department at the cloud hospital.
@@ -28,6 +29,9 @@ from appointments.selectors.appointments import account_may_act_for_appointment
 
 OFFER_SALT = "appointments.rebook-offer"
 OFFER_MAX_AGE = dt.timedelta(days=3)
+# Time enough to read the notice and get there (or to the screen): a period starting sooner is
+# neither offered nor, when the offer is taken later, booked.
+OFFER_LEAD = dt.timedelta(minutes=30)
 
 
 class Rank:
@@ -54,10 +58,12 @@ class Alternative:
 
 
 def _open_slots(now: dt.datetime):
-    """Slots a patient could take now: released, not closed, not started, with a public place
-    (unused referral places join after their merge time)."""
+    """Slots a patient could take now: released, not closed, starting OFFER_LEAD or later from
+    now, with a public place (unused referral places join after their merge time)."""
     return (
-        Slot.objects.filter(closed_at=None, start__gt=now, release_at__lte=now, orphaned_at=None)
+        Slot.objects.filter(
+            closed_at=None, start__gte=now + OFFER_LEAD, release_at__lte=now, orphaned_at=None
+        )
         .filter(
             Q(capacity__gt=F("booked"))
             | Q(referral_merge_at__lte=now, referral_capacity__gt=F("referral_booked"))
@@ -112,9 +118,12 @@ def offer_used(appointment: Appointment) -> bool:
     return Appointment.objects.filter(idempotency_key=offer_key(appointment.pk)).exists()
 
 
-def offer_open(*, token: str, account: Any) -> tuple[Appointment, Slot]:
+def offer_open(
+    *, token: str, account: Any, now: dt.datetime | None = None
+) -> tuple[Appointment, Slot]:
     """Check an offer for `account`: signed by us, not expired, the account's own (it may book
-    for the cancelled appointment's patient), and not used yet. Raises OfferRefused."""
+    for the cancelled appointment's patient), not used yet, and its period still starting
+    OFFER_LEAD or later from now. Raises OfferRefused."""
     try:
         data = signing.loads(token, salt=OFFER_SALT, max_age=OFFER_MAX_AGE)
     except signing.SignatureExpired as exc:
@@ -137,4 +146,11 @@ def offer_open(*, token: str, account: Any) -> tuple[Appointment, Slot]:
         raise OfferRefused(_("This link is not valid."))
     if offer_used(old):
         raise OfferRefused(_("This offer has already been used."))
+    if slot.start < (now or timezone.now()) + OFFER_LEAD:
+        raise OfferRefused(
+            _(
+                "This time starts in less than 30 minutes and can no longer be taken. "
+                "Please choose another time."
+            )
+        )
     return old, slot

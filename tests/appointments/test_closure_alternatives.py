@@ -13,6 +13,7 @@ from django.core import mail
 
 from appointments.models import Appointment
 from appointments.selectors import OFFER_MAX_AGE, Rank, closure_alternatives, offer_token
+from appointments.selectors.alternatives import OFFER_LEAD
 from appointments.services import appointment_book, closure_create
 from notifications.models import Notification
 from notifications.services import outbox_deliver_due
@@ -174,3 +175,41 @@ def test_a_link_for_an_appointment_that_was_not_cancelled_is_refused(client, cli
     client.force_login(clinic["account"])
 
     assert client.post(f"/appointments/rebook/{token}/").status_code == 410
+
+
+def test_a_period_starting_within_30_minutes_of_the_offer_is_not_offered(clinic):
+    stop(clinic["slot"])
+    appointment = Appointment.objects.get(pk=clinic["appointment"].pk)
+    same_doctor = clinic["expected"][0]
+    # The offer is read 20 minutes before the same doctor's next session starts.
+    with time_machine.travel(same_doctor.start - dt.timedelta(minutes=20)):
+        ranked = closure_alternatives(appointment=appointment)
+
+    assert same_doctor not in [a.slot for a in ranked]
+    assert all(
+        a.slot.start >= same_doctor.start - dt.timedelta(minutes=20) + OFFER_LEAD for a in ranked
+    )
+
+
+def test_an_offer_taken_when_its_period_is_under_30_minutes_away_is_refused(client, clinic):
+    stop(clinic["slot"])
+    same_doctor = clinic["expected"][0]
+    # Offered 35 minutes ahead, taken ten minutes later.
+    with time_machine.travel(same_doctor.start - dt.timedelta(minutes=35)):
+        token = offer_token(appointment=clinic["appointment"], slot=same_doctor)
+    with time_machine.travel(same_doctor.start - dt.timedelta(minutes=25)):
+        client.force_login(clinic["account"])
+        response = client.post(f"/appointments/rebook/{token}/")
+
+    assert response.status_code == 410
+    assert "less than 30 minutes" in response.content.decode()
+    assert not Appointment.objects.filter(idempotency_key__startswith="rebook-").exists()
+
+
+def test_the_appointment_page_shows_the_reason_the_admin_gave(client, clinic):
+    stop(clinic["slot"])
+    client.force_login(clinic["account"])
+
+    page = client.get(clinic["appointment"].get_absolute_url()).content.decode()
+
+    assert "Conference" in page
