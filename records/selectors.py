@@ -182,3 +182,16 @@ def account_by_email_or_phone(value: str) -> User | None:
         return None
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
     return User.objects.filter(phone=e164, phone_verified=True, is_active=True).first()
+
+
+def encounter_drafts(*, encounter: Encounter | None) -> dict[str, list]:
+    """What of an encounter is still unsigned: its draft notes and prescriptions (the page that
+    ends a visit or a consult says they stay drafts)."""
+    if encounter is None:
+        return {"notes": [], "prescriptions": []}
+    return {
+        "notes": list(encounter.notes.filter(signed_at=None).select_related("author")),
+        "prescriptions": list(
+            encounter.prescriptions.filter(signed_at=None).prefetch_related("items__drug")
+        ),
+    }

@@ -106,6 +106,11 @@ def workspace_context(
         "draft_note": draft_note,
         "note_values": note_values,
         "draft_prescription": draft_prescription,
+        # What ending the visit now would leave unsigned (the consult room warns with it).
+        "drafts": {
+            "notes": [draft_note] if draft_note else [],
+            "prescriptions": [draft_prescription] if draft_prescription else [],
+        },
         "drugs": list(Drug.objects.filter(is_active=True)) if may_edit else [],
         "hospitals": list(Hospital.objects.filter(is_active=True)) if may_edit else [],
         "severities": Allergy.Severity.choices,

@@ -17,7 +17,7 @@ from appointments.selectors import doctor_queue_today
 from appointments.services import BookingRefused, queue_call_next
 from records.access import RecordAccess, record_access
 from records.models import CONSENT_SUMMARIES, ConsentKind, age_on
-from records.selectors import patient_links_for_account
+from records.selectors import encounter_drafts, patient_links_for_account
 from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
 from telemedicine.forms import CallNextForm
 from telemedicine.ice import ice_servers_for
@@ -55,6 +55,7 @@ def _room_strings() -> dict[str, str]:
         "patient_away": _("The patient has not joined yet."),
         "patient_in_call": _("The patient is in the call."),
         "confirm_end": _("End the consult for both of you?"),
+        "drafts_stay": _("Not signed, these stay drafts:"),
         "no_media": _("No camera or microphone: you can still talk by chat."),
     }
 
@@ -213,6 +214,14 @@ def doctor_visit_workspace(request: HttpRequest, code: str) -> HttpResponse:
 @login_required
 def doctor_visit_complete(request: HttpRequest, code: str) -> HttpResponse:
     appointment, _access = _visit_or_404(request, code)
+    drafts = encounter_drafts(encounter=appointment.encounter)
+    if (drafts["notes"] or drafts["prescriptions"]) and request.POST.get("confirm") != "yes":
+        # Say what stays a draft and ask again: a form, so it works without JavaScript.
+        return render(
+            request,
+            "telemedicine/visit_complete_confirm.html",
+            {"appointment": appointment, "patient": appointment.patient, "drafts": drafts},
+        )
     try:
         visit_complete(appointment=appointment, by=request.user)
     except ConsultRefused as refusal:

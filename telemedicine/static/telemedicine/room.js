@@ -335,7 +335,14 @@
   }
   if (endButton) {
     endButton.addEventListener("click", function () {
-      if (window.confirm(text.confirm_end)) send({ type: "end" });
+      // The workspace lists what is still unsigned; ending now leaves it a draft: say so.
+      let question = text.confirm_end;
+      const drafts = document.querySelectorAll("[data-encounter-drafts] li");
+      if (drafts.length) {
+        const lines = Array.from(drafts, (item) => "• " + item.textContent.trim());
+        question += "\n\n" + text.drafts_stay + "\n" + lines.join("\n");
+      }
+      if (window.confirm(question)) send({ type: "end" });
     });
   }
 
