@@ -16,9 +16,9 @@ from django.db import transaction
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_http_methods
 
+from audit.labels import CHANGED_FIELD_NAMES, action_sentence, actor_name
 from hospitals import services
 from hospitals.forms import DepartmentForm, DoctorAddForm, DoctorForm, DoctorInviteForm
 from hospitals.models import Department, Doctor, Hospital
@@ -29,14 +29,6 @@ from hospitals.selectors import (
     hospitals_managed_by,
     managed_hospital_or_404,
 )
-
-ACTION_LABELS = {
-    "doctor.create": gettext_lazy("added"),
-    "doctor.update": gettext_lazy("edited"),
-    "doctor.deactivate": gettext_lazy("deactivated"),
-    "doctor.invite": gettext_lazy("invited by e-mail"),
-}
-
 
 def console_view(view: Callable) -> Callable:
     @login_required
@@ -234,7 +226,8 @@ def doctor_detail(request: HttpRequest, hospital: Hospital, doctor_id: int) -> H
     )
     history = doctor_history(doctor=doctor)
     for event in history:
-        event.label = ACTION_LABELS.get(event.action, event.action)
+        event.label = action_sentence(event.action, event.data)
+        event.actor_name = actor_name(event.actor_label)
         event.changed_fields = [
             _field_label(name) for name in sorted((event.data or {}).get("changes", {}))
         ]
@@ -254,7 +247,7 @@ def _field_label(name: str) -> str:
     try:
         return str(Doctor._meta.get_field(name).verbose_name)
     except FieldDoesNotExist:
-        return name
+        return str(CHANGED_FIELD_NAMES.get(name, name))
 
 
 @console_view

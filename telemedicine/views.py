@@ -122,6 +122,16 @@ def consult_ice_servers(request: HttpRequest, public_id: str) -> JsonResponse:
     return JsonResponse(ice_servers_for(consultation=consultation, account=request.user))
 
 
+# The counts of the doctor's day beside "booked" (every appointment of the day not cancelled):
+# who is here (checked in or in the consult), who was seen, who did not come.
+DAY_COUNT_OF_STATUS = {
+    Appointment.Status.CHECKED_IN: "checked_in",
+    Appointment.Status.IN_CONSULT: "checked_in",
+    Appointment.Status.COMPLETED: "seen",
+    Appointment.Status.NO_SHOW: "no_show",
+}
+
+
 @never_cache
 @require_GET
 @login_required
@@ -133,6 +143,13 @@ def doctor_day_view(request: HttpRequest) -> HttpResponse:
         raise Http404
     day = timezone.now().astimezone(doctor.hospital.zone).date()
     slots = doctor_day(doctor=doctor, day=day)
+    counts = dict.fromkeys(("booked", "checked_in", "seen", "no_show"), 0)
+    for slot in slots:
+        for appointment in slot.day_appointments:
+            appointment.age = age_on(appointment.patient.birth_date, day)
+            counts["booked"] += 1
+            if appointment.status in DAY_COUNT_OF_STATUS:
+                counts[DAY_COUNT_OF_STATUS[appointment.status]] += 1
     return render(
         request,
         "telemedicine/doctor_day.html",
@@ -140,6 +157,7 @@ def doctor_day_view(request: HttpRequest) -> HttpResponse:
             "doctor": doctor,
             "day": day,
             "slots": slots,
+            "counts": counts,
             "zone": doctor.hospital.timezone,
             # "Call next" belongs to in-person sessions only.
             "queue": doctor_queue_today(doctor=doctor)

@@ -32,6 +32,7 @@ from appointments.services.calendar import (
 )
 from appointments.services.messages import offers as closure_offers_for
 from appointments.views.decorators import account_appointment
+from audit.labels import action_sentence
 from audit.selectors import audit_events_for
 
 # What the appointment's history says for each action the booking services audit
@@ -55,7 +56,7 @@ CANCEL_LABELS = {
 def history_label(event) -> str:
     if event.action == "appointment.cancel":
         return CANCEL_LABELS.get((event.data or {}).get("why"), CANCEL_LABELS["patient"])
-    return HISTORY_LABELS.get(event.action, event.action)
+    return HISTORY_LABELS.get(event.action) or action_sentence(event.action, event.data)
 
 
 def qr_svg(text: str) -> str:

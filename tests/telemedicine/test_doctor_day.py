@@ -5,12 +5,14 @@ accounts that are not doctors."""
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 import pytest
 import time_machine
 
-from appointments.services import appointment_book
+from appointments.models import Appointment
+from appointments.services import appointment_book, appointment_check_in
 from tests.appointments.conftest import person
 from tests.factories import DoctorFactory, SlotFactory, UserFactory
 
@@ -55,6 +57,24 @@ def test_the_day_lists_online_and_in_person_patients_and_starts_only_online_ones
     assert html.count('class="button"') == 1  # one "start": the online consult
     # Tomorrow's slot is not listed: the header row and today's two rows only.
     assert html.count("<tr>") == 1 + 2
+
+
+def test_the_day_shows_each_patients_reason_and_age_and_the_days_counts(client, doctor):
+    child = _booked(doctor, hour=9, mode="in_person", birth_date=dt.date(2019, 6, 1))
+    child.visit_reason = "发热两天"
+    child.save(update_fields=["visit_reason"])
+    seen = _booked(doctor, hour=10, mode="in_person")
+    appointment_check_in(appointment=child, by=UserFactory())
+    appointment_check_in(appointment=seen, by=UserFactory())
+    Appointment.objects.filter(pk=seen.pk).update(status="completed")
+    _booked(doctor, hour=11, mode="online")
+    client.force_login(doctor.user)
+
+    html = client.get("/doctor/").content.decode()
+
+    assert "发热两天" in html and "7 years" in html
+    counts = re.findall(r"<strong>(\d+)</strong> ([a-z -]+)</li>", html)
+    assert counts == [("3", "booked"), ("1", "checked in"), ("1", "seen"), ("0", "no-show")]
 
 
 def test_a_slot_without_bookings_says_so(client, doctor):
