@@ -30,6 +30,7 @@ from hospitals.selectors import (
     managed_hospital_or_404,
 )
 
+
 def console_view(view: Callable) -> Callable:
     @login_required
     @wraps(view)
