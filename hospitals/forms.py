@@ -54,6 +54,7 @@ class DoctorForm(forms.ModelForm):
             "bio",
             "bio_en",
             "offers_online",
+            "room",
         ]
         labels = {"name": pgettext_lazy("person", "Name")}
         help_texts = {

@@ -238,6 +238,13 @@ class Doctor(BilingualName):
     bio_en = models.TextField(_("biography (English)"), blank=True)
     photo = models.ImageField(_("photo"), upload_to="doctors/", blank=True)
     offers_online = models.BooleanField(_("offers online consults"), default=False)
+    # Where the doctor sees patients in person: the waiting-room display shows it beside them.
+    room = models.CharField(
+        _("consulting room"),
+        max_length=40,
+        blank=True,
+        help_text=_("Shown on the waiting-room display, e.g. 2楼 205诊室."),
+    )
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:

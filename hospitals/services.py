@@ -43,6 +43,7 @@ DOCTOR_FIELDS = (
     "bio_en",
     "photo",
     "offers_online",
+    "room",
 )
 
 

@@ -239,6 +239,7 @@ def doctor_detail(request: HttpRequest, hospital: Hospital, doctor_id: int) -> H
             "hospital": hospital,
             "doctor": doctor,
             "history": history,
+            "room_label": Doctor._meta.get_field("room").verbose_name,
             "invite_form": DoctorInviteForm() if doctor.user_id is None else None,
         },
     )

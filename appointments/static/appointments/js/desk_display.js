@@ -2,20 +2,55 @@
 // over a WebSocket; the board then reloads (htmx, on the `display-refresh` event) and the
 // called number flashes. The board also reloads every 15 s, which covers lost pushes and the
 // in-memory channel layer of the embedded default (it cannot carry a worker's push).
+// A number newly called, seen by a push or by a reload, is also spoken in Chinese once sound
+// is enabled: browsers let a page speak only after a tap on it, hence the one-time button.
 (function () {
   "use strict";
   var root = document.querySelector("[data-display-socket]");
-  if (!root || !("WebSocket" in window)) return;
+  if (!root) return;
   var path = root.getAttribute("data-display-socket");
   var flash = root.querySelector("[data-display-flash]");
+  var soundButton = root.querySelector("[data-enable-sound]");
   var delay = 1000;
   var flashTimer = 0;
+  var soundOn = false;
+  var calling = readBoard();
 
   function refresh() {
     document.body.dispatchEvent(new CustomEvent("display-refresh"));
   }
 
+  function lineOf(doctor) {
+    return root.querySelector('[data-doctor="' + doctor + '"]');
+  }
+
+  function readBoard() {
+    var seen = {};
+    root.querySelectorAll("[data-doctor]").forEach(function (line) {
+      seen[line.getAttribute("data-doctor")] = line.getAttribute("data-calling") || "";
+    });
+    return seen;
+  }
+
+  function speak(number, name, doctor) {
+    if (!soundOn || !("speechSynthesis" in window)) return;
+    var line = lineOf(doctor);
+    var room = line && line.querySelector("[data-room]");
+    var who = line && line.querySelector("[data-doctor-name]");
+    var place = room ? room.textContent : who ? who.textContent : "";
+    var sentence = (root.getAttribute("data-speech") || "{number} {name} {place}")
+      .replace("{number}", number.split("").join(" "))
+      .replace("{name}", name || "")
+      .replace("{place}", place);
+    var utterance = new SpeechSynthesisUtterance(sentence);
+    utterance.lang = "zh-CN";
+    utterance.rate = 0.9;
+    window.speechSynthesis.speak(utterance);
+  }
+
   function announce(message) {
+    calling[String(message.doctor)] = message.number;
+    speak(message.number, message.patient, message.doctor);
     if (!flash) return;
     // Name the doctor too: several doctors share one waiting room.
     var doctor = root.querySelector('[data-doctor="' + message.doctor + '"] [data-doctor-name]');
@@ -23,6 +58,29 @@
     flash.hidden = false;
     if (flashTimer) window.clearTimeout(flashTimer);
     flashTimer = window.setTimeout(function () { flash.hidden = true; }, 10000);
+  }
+
+  // A reload that shows a number not announced yet (the push was lost, or never came: the
+  // embedded default polls) speaks it.
+  document.body.addEventListener("htmx:afterSettle", function () {
+    var now = readBoard();
+    Object.keys(now).forEach(function (doctor) {
+      if (now[doctor] && now[doctor] !== calling[doctor]) {
+        var line = lineOf(doctor);
+        speak(now[doctor], line ? line.getAttribute("data-calling-name") : "", doctor);
+      }
+    });
+    calling = now;
+  });
+
+  if (soundButton && "speechSynthesis" in window) {
+    soundButton.hidden = false;
+    soundButton.addEventListener("click", function () {
+      soundOn = true;
+      soundButton.hidden = true;
+      // Speaking once inside the tap unlocks speech for the page.
+      window.speechSynthesis.speak(new SpeechSynthesisUtterance(""));
+    });
   }
 
   function connect() {
@@ -45,5 +103,5 @@
       window.setTimeout(connect, delay);
     });
   }
-  connect();
+  if ("WebSocket" in window) connect();
 })();
