@@ -16,11 +16,15 @@ $(STAMP): requirements.lock pyproject.toml
 
 install: $(STAMP)
 
+# `PORT=8001 make run` serves on another port; links in e-mails, SMS, .ics files and the inbox
+# point at this server (SITE_URL) unless SITE_URL is given.
+PORT ?= 8000
 run: install
 	$(BIN)/python manage.py migrate --noinput
 	$(BIN)/python manage.py seed_demo
-	@echo "Serving on http://127.0.0.1:8000 (web and Celery worker with beat; Ctrl-C stops all)"
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start -f Procfile
+	@echo "Serving on http://127.0.0.1:$(PORT) (web and Celery worker with beat; Ctrl-C stops all)"
+	PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" \
+	  $(BIN)/honcho start -f Procfile
 
 test: install lint unit browser
 

@@ -32,7 +32,7 @@ def appointment_uid(appointment: Appointment) -> str:
 
 
 def appointment_url(appointment: Appointment) -> str:
-    return f"https://{settings.SITE_DOMAIN}{reverse('appointment_detail', args=[appointment.code])}"
+    return f"{settings.SITE_URL}{reverse('appointment_detail', args=[appointment.code])}"
 
 
 def consult_room_url(appointment: Appointment) -> str | None:
@@ -41,7 +41,7 @@ def consult_room_url(appointment: Appointment) -> str | None:
     consultation = getattr(appointment, "consultation", None)
     if consultation is None:
         return None
-    return f"https://{settings.SITE_DOMAIN}/consult/{consultation.public_id}/"
+    return f"{settings.SITE_URL}/consult/{consultation.public_id}/"
 
 
 def _organizer() -> vCalAddress:

@@ -306,6 +306,12 @@ SERVER_EMAIL = DEFAULT_FROM_EMAIL
 # The portal's public host name: the right-hand side of calendar UIDs (RFC 5545 §3.8.4.7), so
 # an appointment keeps one UID in every calendar it reaches.
 SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
+# Where links in e-mails, SMS, calendar files and the inbox point (no trailing slash). In
+# development it is the server `make run` started (the Makefile passes http://127.0.0.1:$PORT);
+# a deployment serves https://SITE_DOMAIN unless told otherwise.
+SITE_URL = env.str(
+    "SITE_URL", default="http://127.0.0.1:8000" if DEBUG else f"https://{SITE_DOMAIN}"
+).rstrip("/")
 
 # Dotted path of the SMS backend; the console one writes to the log with the number masked.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")

@@ -74,7 +74,7 @@ def _reminder_rows(appointment: Appointment, hours: int) -> list[OutboxMessage]:
     consultation = getattr(appointment, "consultation", None)
     room = ""
     if consultation is not None and hasattr(consultation, "get_absolute_url"):
-        room = f"https://{settings.SITE_DOMAIN}{consultation.get_absolute_url()}"
+        room = f"{settings.SITE_URL}{consultation.get_absolute_url()}"
     names = {"doctor": appointment.slot.doctor.display_name, "when": when(appointment)}
     title = ngettext(
         "Reminder: in %(hours)s hour, %(doctor)s, %(when)s",
@@ -117,8 +117,7 @@ def _reminder_rows(appointment: Appointment, hours: int) -> list[OutboxMessage]:
             "title": title,
             "body": _("%(person)s with %(doctor)s, %(when)s. Code %(code)s.")
             % {**names, "person": appointment.patient.name, "code": appointment.code},
-            "link": room.removeprefix(f"https://{settings.SITE_DOMAIN}")
-            or appointment_path(appointment),
+            "link": room.removeprefix(settings.SITE_URL) or appointment_path(appointment),
         },
         expires_at=appointment.slot.start,
     )

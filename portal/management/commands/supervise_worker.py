@@ -1,7 +1,7 @@
 """Run the Celery worker, watch its heartbeat, restart it when it dies or stops consuming.
 
     python manage.py supervise_worker [--stale 60] [--grace 120] [--check-every 5] \
-        [-- celery -A portal worker --beat --loglevel INFO]
+        [--stop-timeout 60] [-- celery -A portal worker --beat --loglevel INFO]
 
 What `make run` starts (Procfile). The worker runs in a process group of its own with a
 heartbeat file of its own (portal/liveness.py); every `--check-every` seconds the supervisor
@@ -9,8 +9,11 @@ reads it. A worker that exited is started again (with a growing pause when it ke
 start); a worker whose heartbeat is older than `--stale` seconds (or that wrote none within
 `--grace` seconds of starting) is killed with its pool (SIGKILL: a stopped process ignores
 anything else) and started again. Tasks it held are `acks_late`: the broker hands them out again
-and the rows they check make a repeat harmless. SIGTERM or SIGINT stop the worker and then the
-supervisor. In production use systemd or Kubernetes instead (docs/operations.md, "Worker liveness").
+and the rows they check make a repeat harmless. SIGTERM or SIGINT stop the worker at once (a warm
+shutdown; killed with its pool after `--stop-timeout` seconds) and then the supervisor. `make
+run` gives it 3 s: honcho kills what still runs 5 s after Ctrl-C, and a worker in a session of its
+own would outlive that kill. In production use systemd or Kubernetes instead
+(docs/operations.md, "Worker liveness").
 """
 
 from __future__ import annotations
@@ -19,6 +22,7 @@ import contextlib
 import os
 import signal
 import subprocess
+import threading
 import time
 from pathlib import Path
 
@@ -38,6 +42,12 @@ class Command(BaseCommand):
         parser.add_argument("--grace", type=float, default=120.0, help="seconds (default 120)")
         parser.add_argument("--check-every", type=float, default=5.0, help="seconds")
         parser.add_argument(
+            "--stop-timeout",
+            type=float,
+            default=60.0,
+            help="seconds a stopping worker may take before it is killed (default 60)",
+        )
+        parser.add_argument(
             "--heartbeat", default="", help="heartbeat file (default: settings', .supervised)"
         )
         parser.add_argument("worker", nargs="*", help="the worker's command line, after --")
@@ -53,31 +63,39 @@ class Command(BaseCommand):
             stale=options["stale"],
             grace=options["grace"],
             check_every=options["check_every"],
+            stop_timeout=options["stop_timeout"],
             say=lambda text: self.stderr.write(f"supervise_worker: {text}"),
         )
         supervisor.run()
 
 
 class Supervisor:
-    def __init__(self, command, *, heartbeat_file, stale, grace, check_every, say) -> None:
+    def __init__(
+        self, command, *, heartbeat_file, stale, grace, check_every, say, stop_timeout=60.0
+    ) -> None:
         self.command = command
         self.heartbeat_file = heartbeat_file
         self.stale = stale
         self.grace = grace
         self.check_every = check_every
+        self.stop_timeout = stop_timeout
         self.say = say
         self.process: subprocess.Popen | None = None
         self.started_at = 0.0
-        self.stopping = False
+        # Set by SIGTERM/SIGINT; waiting on it (not sleeping) starts the shutdown at once.
+        self.stop_requested = threading.Event()
         self.quick_deaths = 0
+
+    @property
+    def stopping(self) -> bool:
+        return self.stop_requested.is_set()
 
     def run(self) -> None:
         signal.signal(signal.SIGTERM, self._stop)
         signal.signal(signal.SIGINT, self._stop)
         self._start()
         while not self.stopping:
-            time.sleep(self.check_every)
-            if self.stopping:
+            if self.stop_requested.wait(self.check_every):
                 break
             problem = self._problem()
             if problem:
@@ -119,8 +137,7 @@ class Supervisor:
             pause = min(2**self.quick_deaths, 60)
             self.say(f"it died soon after starting; waiting {pause} s")
             deadline = time.monotonic() + pause
-            while not self.stopping and time.monotonic() < deadline:
-                time.sleep(0.2)
+            self.stop_requested.wait(max(0.0, deadline - time.monotonic()))
         else:
             self.quick_deaths = 0
 
@@ -134,7 +151,8 @@ class Supervisor:
         self.process.wait()
 
     def _terminate(self) -> None:
-        """A warm shutdown (Celery finishes the task at hand), then SIGKILL after 60 s."""
+        """A warm shutdown (Celery finishes the task at hand), then SIGKILL after
+        `stop_timeout` seconds."""
         if self.process is None or self.process.poll() is not None:
             return
         self._signal_group(signal.SIGCONT)  # a stopped worker cannot shut down
@@ -142,10 +160,14 @@ class Supervisor:
         # be replaced in the middle of the shutdown).
         self.process.terminate()
         try:
-            self.process.wait(timeout=60)
+            self.process.wait(timeout=self.stop_timeout)
         except subprocess.TimeoutExpired:
             self._kill()
+            self.say(
+                f"worker {self.process.pid} killed: not stopped within {self.stop_timeout:g} s"
+            )
+            return
         self.say(f"worker {self.process.pid} stopped")
 
     def _stop(self, signum, frame) -> None:
-        self.stopping = True
+        self.stop_requested.set()
