@@ -8,9 +8,10 @@ from __future__ import annotations
 import datetime as dt
 from decimal import Decimal
 
+from django.core.exceptions import ValidationError
 from django.utils import timezone
 
-from appointments.models import Mode
+from appointments.models import Mode, Slot
 from appointments.services.rota import schedule_rule_create, slots_generate
 from hospitals.models import Doctor, Hospital
 
@@ -23,6 +24,11 @@ FEES = {
     Doctor.Title.RESIDENT: Decimal("12.00"),
 }
 ONLINE_FEE = Decimal("30.00")
+# The demo's cloud doctor (hospitals/demo.py) consults online every day, and `make run` gives
+# them a period soon enough that its room opens within the first minutes (DEMO_SOON).
+DEMO_CLOUD_DOCTOR = "doctor.cloud@demo.test"
+DAILY_ONLINE = (dt.time(14), dt.time(16))
+DEMO_SOON = dt.timedelta(minutes=5)
 # Which weekdays hold the morning clinic; the other weekdays hold the afternoon one.
 MORNING_PATTERNS = ((0, 2, 4), (1, 3), (0, 1, 3), (2, 4))
 
@@ -118,5 +124,81 @@ def seed_rotas_and_slots() -> dict:
         for session in demo_sessions(doctor, index, cloud):
             schedule_rule_create(**session, valid_from=today, by=None)
             rules += 1
+    demo_doctor = (
+        Doctor.objects.filter(user__email=DEMO_CLOUD_DOCTOR, is_active=True)
+        .select_related("hospital")
+        .first()
+    )
+    if demo_doctor is not None:
+        rules += online_every_day(demo_doctor, today=today)
+        rules += online_period_soon(demo_doctor, now=timezone.now())
     slots = slots_generate(start=today, end=today + dt.timedelta(days=DEMO_DAYS - 1))
     return {"doctors": len(doctors), "rules_created": rules, "slots_created": slots}
+
+
+def _online(doctor: Doctor, weekday: int, start: dt.time, end: dt.time, **extra) -> dict:
+    return _session(
+        doctor,
+        doctor.hospital,
+        weekday,
+        start,
+        end,
+        mode=Mode.ONLINE,
+        fee=ONLINE_FEE,
+        slot_minutes=15,
+        public_places=1,
+        referral_places=0,
+        **extra,
+    )
+
+
+def online_every_day(doctor: Doctor, *, today: dt.date) -> int:
+    """An online afternoon on every weekday the doctor's standing rota leaves without one."""
+    online_days = set(
+        doctor.schedule_rules.filter(mode=Mode.ONLINE, valid_until=None).values_list(
+            "weekday", flat=True
+        )
+    )
+    added = 0
+    for weekday in sorted(set(range(7)) - online_days):
+        try:
+            schedule_rule_create(
+                **_online(doctor, weekday, *DAILY_ONLINE), valid_from=today, by=None
+            )
+        except ValidationError:  # the admin gave that day another session meanwhile
+            continue
+        added += 1
+    return added
+
+
+def online_period_soon(doctor: Doctor, *, now: dt.datetime) -> int:
+    """A one-day rota line of two online periods starting at the first quarter hour at least
+    DEMO_SOON from now, so the consult room (open 15 minutes before) opens in the first minutes
+    after `make run`; none when such a free period exists already, or near midnight."""
+    upcoming = Slot.objects.filter(
+        doctor=doctor,
+        mode=Mode.ONLINE,
+        closed_at=None,
+        start__gte=now + DEMO_SOON,
+        start__lte=now + DEMO_SOON + dt.timedelta(minutes=15),
+    )
+    if any(slot.booked < slot.capacity for slot in upcoming):
+        return 0
+    local = (now + DEMO_SOON).astimezone(doctor.hospital.zone)
+    start = local.replace(second=0, microsecond=0)
+    if start < local:
+        start += dt.timedelta(minutes=1)
+    start += dt.timedelta(minutes=-start.minute % 15)
+    end = start + dt.timedelta(minutes=30)
+    if end.date() != start.date():
+        return 0
+    try:
+        schedule_rule_create(
+            **_online(doctor, start.weekday(), start.time(), end.time()),
+            valid_from=start.date(),
+            valid_until=start.date(),
+            by=None,
+        )
+    except ValidationError:  # the standing rota already holds a session then
+        return 0
+    return 1

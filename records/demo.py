@@ -5,10 +5,15 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.utils import timezone
+
+from hospitals.models import Doctor
 from records.idnumbers import make_id_number
-from records.models import ConsentKind, Relationship
+from records.models import ClinicalNote, ConsentKind, Encounter, Patient, Relationship
 from records.selectors import patient_links_for_account
 from records.services.consents import consent_give
+from records.services.encounters import encounter_close, encounter_open
+from records.services.notes import note_save, note_sign
 from records.services.people import patient_add
 
 
@@ -102,4 +107,80 @@ def seed_drugs() -> int:
             defaults={"name_en": name_en, "form": form, "is_controlled": controlled},
         )
         added += created
+    return added
+
+
+@dataclass(frozen=True)
+class PastVisit:
+    person: str
+    doctor_email: str
+    mode: str
+    days_ago: int
+    subjective: str
+    objective: str
+    plan: str
+    diagnosis: str
+    icd10_code: str
+
+
+# A few visits the demo families already had, so "My record" is not empty on the first run.
+PAST_VISITS: tuple[PastVisit, ...] = (
+    PastVisit(
+        "陈小雨", "doctor.clinic@demo.test", "in_person", 84,
+        "发热两天，最高 38.6℃，咳嗽，流涕。", "咽部充血，双肺呼吸音清。",
+        "多饮水，对乙酰氨基酚退热，三天不退热复诊。", "急性上呼吸道感染", "J06.9",
+    ),
+    PastVisit(
+        "赵桂兰", "doctor.clinic@demo.test", "in_person", 56,
+        "高血压随访，近来头晕少。", "血压 142/88 mmHg，心率 76 次/分。",
+        "继续氨氯地平 5 mg 每日一次，低盐饮食，一月后复查。", "原发性高血压", "I10",
+    ),
+    PastVisit(
+        "王芳", "doctor.cloud@demo.test", "online", 35,
+        "双手皮疹瘙痒两周，接触洗涤剂后加重。", "视频见双手背红斑、脱屑。",
+        "避免接触洗涤剂，保湿，外用氢化可的松乳膏一周。", "湿疹", "L30.9",
+    ),
+    PastVisit(
+        "李建国", "doctor.clinic@demo.test", "in_person", 28,
+        "糖尿病随访，空腹血糖 7-8 mmol/L。", "体重 72 kg，足背动脉搏动好。",
+        "继续二甲双胍 0.5 g 每日两次，三个月后查糖化血红蛋白。", "2型糖尿病", "E11.9",
+    ),
+)  # fmt: skip
+
+
+def seed_past_visits() -> int:
+    """Give the demo families the visits of PAST_VISITS: a closed encounter with a signed note,
+    moved back to its day. Returns visits added; a person who already has one is left alone."""
+    added = 0
+    now = timezone.now()
+    for visit in PAST_VISITS:
+        patient = (
+            Patient.objects.filter(name=visit.person, links__account__email__in=DEMO_FAMILIES)
+            .order_by("pk")
+            .first()
+        )
+        doctor = Doctor.objects.filter(user__email=visit.doctor_email).first()
+        if patient is None or doctor is None or Encounter.objects.filter(patient=patient).exists():
+            continue
+        encounter = encounter_open(patient=patient, doctor=doctor, mode=visit.mode)
+        note = note_save(
+            encounter=encounter,
+            author=doctor.user,
+            subjective=visit.subjective,
+            objective=visit.objective,
+            plan=visit.plan,
+            diagnosis=visit.diagnosis,
+            icd10_code=visit.icd10_code,
+        )
+        note_sign(note=note, by=doctor.user)
+        encounter_close(encounter=encounter, by=doctor.user)
+        # Demo data only: the visit happened `days_ago`, at ten in the morning.
+        then = (now - dt.timedelta(days=visit.days_ago)).replace(hour=2, minute=0, second=0)
+        Encounter.objects.filter(pk=encounter.pk).update(
+            started_at=then, ended_at=then + dt.timedelta(minutes=20)
+        )
+        ClinicalNote.objects.filter(pk=note.pk).update(
+            created_at=then + dt.timedelta(minutes=5), signed_at=then + dt.timedelta(minutes=18)
+        )
+        added += 1
     return added

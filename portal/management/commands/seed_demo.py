@@ -15,7 +15,7 @@ from django.db import transaction
 from accounts.models import User
 from appointments.demo import seed_rotas_and_slots
 from hospitals.demo import DEMO_PASSWORD, seed_directory
-from records.demo import seed_drugs, seed_families
+from records.demo import seed_drugs, seed_families, seed_past_visits
 
 
 @dataclass(frozen=True)
@@ -79,14 +79,15 @@ class Command(BaseCommand):
             family = seed_families(accounts=users)
             drugs = seed_drugs()
             rotas = seed_rotas_and_slots()
+            visits = seed_past_visits()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(directory['hospitals'])} hospitals, "
                 f"{len(directory['departments'])} departments, {len(directory['doctors'])} "
                 f"doctors, {family} new family members, {drugs} new drugs, "
                 f"{rotas['rules_created']} new rota "
-                f"lines, {rotas['slots_created']} new slots ({created} new patient/platform "
-                "accounts)."
+                f"lines, {rotas['slots_created']} new slots, {visits} new past visits "
+                f"({created} new patient/platform accounts)."
             )
         )
         self.stdout.write(f"Demo accounts (password for all: {DEMO_PASSWORD}):")
