@@ -376,6 +376,11 @@ USE_TZ = True
 # --- Booking --------------------------------------------------------------------------------
 # How long the confirmation page keeps a place (appointments.services.holds.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
+# Holds one account, and one client address, may ask for in a minute (hold_limits.py).
+HOLD_RATE_PER_MINUTE = env.int("HOLD_RATE_PER_MINUTE", default=10)
+# bench/http_rush.py's baseline: a no-op GET-form/POST-redirect pair at /bench/noop/. Only the
+# bench turns it on; with it off (always, outside the bench) the path is not routed at all.
+BENCH_NOOP_PAGES = env.bool("BENCH_NOOP_PAGES", default=False)
 
 # --- Clinical record -------------------------------------------------------------------------
 # A referral issued from an encounter may be booked for this many days.
@@ -426,7 +431,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe /healthz over plain HTTP on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)
