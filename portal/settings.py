@@ -288,6 +288,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
+# ... at most once a second per process (and once more at the end of that second): a drain
+# delivers every due row, and a release rush commits hundreds of bookings a second.
+OUTBOX_DRAIN_COALESCE_SECONDS = env.float("OUTBOX_DRAIN_COALESCE_SECONDS", default=1.0)
 # The worker rewrites this file every WORKER_LIVENESS_INTERVAL seconds while it consumes
 # (portal/liveness.py); `manage.py supervise_worker` and `manage.py worker_alive` read it.
 WORKER_LIVENESS_FILE = env.str(
