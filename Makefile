@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run test lint unit browser lock messages
+.PHONY: install run serve test lint unit browser lock messages
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -25,6 +25,27 @@ run: install
 	@echo "Serving on http://127.0.0.1:$(PORT) (web and Celery worker with beat; Ctrl-C stops all)"
 	PORT=$(PORT) SITE_URL="$${SITE_URL:-http://127.0.0.1:$(PORT)}" PATH="$(CURDIR)/$(BIN):$$PATH" \
 	  $(BIN)/honcho start -f Procfile
+
+# The production topology on this machine (docs/operations.md): gunicorn with uvicorn workers
+# (HTTP and WebSockets, DEBUG off) and a Celery worker with beat, on PostgreSQL and Redis.
+# Override DATABASE_URL / REDIS_URL / WEB_CONCURRENCY; the keys below are for local use only.
+SERVE_ENV = \
+  DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal}" \
+  REDIS_URL="$${REDIS_URL:-redis://127.0.0.1:6379/0}" \
+  SECRET_KEY="$${SECRET_KEY:-local-serve-only-not-a-secret-0123456789abcdefghijklmnop}" \
+  RECORDS_ENCRYPTION_KEYS="$${RECORDS_ENCRYPTION_KEYS:-bG9jYWwtc2VydmUtb25seS1ub3QtYS1zZWNyZXQtMDA=}" \
+  RECORDS_HASH_KEY="$${RECORDS_HASH_KEY:-local-serve-only-not-a-secret}" \
+  ALLOWED_HOSTS="$${ALLOWED_HOSTS:-localhost,127.0.0.1}" \
+  SECURE_SSL_REDIRECT="$${SECURE_SSL_REDIRECT:-false}" \
+  WEB_BIND="$${WEB_BIND:-127.0.0.1:8000}" \
+  PATH="$(CURDIR)/$(BIN):$$PATH"
+
+serve: install
+	$(SERVE_ENV) $(BIN)/python manage.py migrate --noinput
+	$(SERVE_ENV) $(BIN)/python manage.py collectstatic --noinput --verbosity 0
+	$(SERVE_ENV) $(BIN)/python manage.py seed_demo
+	@echo "Serving the production topology on http://127.0.0.1:8000 (Ctrl-C stops all)"
+	$(SERVE_ENV) $(BIN)/honcho start -f Procfile.serve
 
 test: install lint unit browser
 

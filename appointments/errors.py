@@ -206,3 +206,11 @@ class OfferRefused(Exception):
     def __init__(self, message) -> None:
         super().__init__(str(message))
         self.message = message
+
+
+class TooManyHolds(BookingRefused):
+    code = "too_many_holds"
+    template = _(
+        "You opened too many booking pages in the last minute. Wait a minute, then open the "
+        "time you want again."
+    )

@@ -125,7 +125,8 @@ class SessionTimeoutMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if request.user.is_authenticated:
+        # A probe is nobody's activity, and /healthz/live must not read the session table.
+        if not request.path.startswith("/healthz") and request.user.is_authenticated:
             session = request.session
             if sessions.STARTED_AT not in session:
                 sessions.session_begin(session=session, user=request.user)

@@ -288,6 +288,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
+# ... at most once a second per process (and once more at the end of that second): a drain
+# delivers every due row, and a release rush commits hundreds of bookings a second.
+OUTBOX_DRAIN_COALESCE_SECONDS = env.float("OUTBOX_DRAIN_COALESCE_SECONDS", default=1.0)
 # The worker rewrites this file every WORKER_LIVENESS_INTERVAL seconds while it consumes
 # (portal/liveness.py); `manage.py supervise_worker` and `manage.py worker_alive` read it.
 WORKER_LIVENESS_FILE = env.str(
@@ -382,6 +385,11 @@ USE_TZ = True
 # --- Booking --------------------------------------------------------------------------------
 # How long the confirmation page keeps a place (appointments.services.holds.hold_create).
 BOOKING_HOLD_MINUTES = env.int("BOOKING_HOLD_MINUTES", default=5)
+# Holds one account, and one client address, may ask for in a minute (hold_limits.py).
+HOLD_RATE_PER_MINUTE = env.int("HOLD_RATE_PER_MINUTE", default=10)
+# bench/http_rush.py's baseline: a no-op GET-form/POST-redirect pair at /bench/noop/. Only the
+# bench turns it on; with it off (always, outside the bench) the path is not routed at all.
+BENCH_NOOP_PAGES = env.bool("BENCH_NOOP_PAGES", default=False)
 
 # --- Clinical record -------------------------------------------------------------------------
 # A referral issued from an encounter may be booked for this many days.
@@ -432,7 +440,7 @@ if not DEBUG:
     CSRF_COOKIE_SECURE = True
     SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
     # Load balancers probe /healthz over plain HTTP on the private network.
-    SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
+    SECURE_REDIRECT_EXEMPT = [r"^healthz(/live)?$"]
     SECURE_HSTS_SECONDS = env.int("SECURE_HSTS_SECONDS", default=60 * 60 * 24 * 365)
     SECURE_HSTS_INCLUDE_SUBDOMAINS = True
     SECURE_HSTS_PRELOAD = env.bool("SECURE_HSTS_PRELOAD", default=False)

@@ -1,4 +1,5 @@
 from allauth.account.decorators import secure_admin_login
+from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
@@ -15,6 +16,7 @@ handler500 = "portal.views.server_error"
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
+    path("healthz/live", views.healthz_live, name="healthz_live"),
     path("accounts/", include("allauth.urls")),
     path("me/patients/", include("records.urls")),
     path("me/record/", include("records.urls_record")),
@@ -32,3 +34,8 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("telemedicine.urls")),
 ]
+
+if settings.BENCH_NOOP_PAGES:
+    from portal.bench_pages import bench_noop
+
+    urlpatterns.append(path("bench/noop/", bench_noop, name="bench_noop"))

@@ -32,6 +32,15 @@ def healthz(request: HttpRequest) -> HttpResponse:
     return JsonResponse(body, status=status)
 
 
+@never_cache
+@require_safe
+def healthz_live(request: HttpRequest) -> HttpResponse:
+    """The liveness probe: the process answers. It asks neither the database nor Redis (an
+    orchestrator that restarted web processes whenever PostgreSQL blinked would make an outage
+    worse); /healthz says which of those is down. Also the bench's cheapest request."""
+    return HttpResponse(b"ok\n" if request.method == "GET" else b"", content_type="text/plain")
+
+
 def _database_outage(exc: BaseException | None) -> bool:
     """The database (or its connection pool) could not be reached; a bug is not an outage."""
     while exc is not None:

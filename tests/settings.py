@@ -30,6 +30,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "notifications.sms.LocmemBackend"
 # Tests deliver the outbox themselves (outbox_deliver_due); the on-commit drain has its own test.
 OUTBOX_DRAIN_ON_COMMIT = False
+OUTBOX_DRAIN_COALESCE_SECONDS = 0  # each test that drains asks for itself
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},

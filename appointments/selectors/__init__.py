@@ -94,6 +94,7 @@ from appointments.selectors.slots import (
     slots_bookable,
     slots_public,
 )
+from appointments.selectors.sold_out import slot_sold_out_refusal
 
 __all__ = [
     "DAY_PARTS",
@@ -162,6 +163,7 @@ __all__ = [
     "slot_open_condition",
     "slot_place_condition",
     "slot_public",
+    "slot_sold_out_refusal",
     "slots_bookable",
     "slots_orphaned",
     "slots_plan",

@@ -32,6 +32,7 @@ from appointments.services.calendar import (
     calendar_token_revoke,
 )
 from appointments.services.closures import closure_cancel_appointments, closure_create
+from appointments.services.hold_limits import hold_rate_check
 from appointments.services.holds import hold_create, hold_release, release_expired_holds
 from appointments.services.queue import queue_assign, queue_call_next
 from appointments.services.reminders import reminders_send_due, reminders_send_due_batch
@@ -72,6 +73,7 @@ __all__ = [
     "closure_cancel_appointments",
     "closure_create",
     "hold_create",
+    "hold_rate_check",
     "hold_release",
     "mark_no_shows",
     "offer_take",

@@ -14,6 +14,7 @@ from appointments import policies
 from appointments.live import slot_places_changed
 from appointments.models import Hold, Slot
 from appointments.services.booking import hold_end, waitlist_promote_on_commit
+from appointments.services.hold_limits import hold_rate_check
 from appointments.services.places import place_give_back, place_take, slot_fresh, slots_lock
 from audit.services import audit_record
 from records.models import Referral
@@ -26,7 +27,9 @@ def _hold_minutes() -> int:
 def hold_create(*, slot: Slot, account: Any, referral: Referral | None = None) -> Hold:
     """Keep a place for `BOOKING_HOLD_MINUTES` while the account confirms. The account's
     previous live hold is released first (one live hold per account); reopening the page of
-    the same slot renews the same hold."""
+    the same slot renews the same hold. At most `HOLD_RATE_PER_MINUTE` requests a minute per
+    account and per address (`TooManyHolds`)."""
+    hold_rate_check(account=account)
     try:
         return _hold_create(slot=slot, account=account, referral=referral)
     except (IntegrityError, _HoldMoved):

@@ -16,7 +16,7 @@ from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
-from appointments.errors import BookingRefused
+from appointments.errors import BookingRefused, TooManyHolds
 from appointments.forms.booking import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
 from appointments.selectors.appointments import (
@@ -25,6 +25,7 @@ from appointments.selectors.appointments import (
     referrals_usable_for,
 )
 from appointments.selectors.slots import reschedule_choices, slot_public
+from appointments.selectors.sold_out import slot_sold_out_refusal
 from appointments.services.booking import appointment_book
 from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
@@ -55,6 +56,13 @@ def _live_hold(*, account, slot) -> Hold | None:
     return Hold.objects.filter(account=account, slot=slot, state=Hold.State.LIVE).first()
 
 
+def _sold_out(*, slot, referral) -> BookingRefused | None:
+    """The refusal the slot's row (read by this request, unlocked) already gives, so a rush's
+    sold-out requests never queue for the row lock and write nothing; None when the booking
+    transaction must decide. Ask only without a live hold: a hold keeps its place."""
+    return slot_sold_out_refusal(slot=slot, now=timezone.now(), referral=referral is not None)
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
@@ -77,7 +85,11 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     if request.method == "POST":
         form = ConfirmForm(request.POST, patients=people)
         hold = _live_hold(account=user, slot=slot)
-        if form.is_valid():
+        if hold is None and form.is_valid():
+            refusal = _sold_out(slot=slot, referral=referral)
+        if refusal is not None:
+            form.add_error(None, refusal.message)
+        elif form.is_valid():
             try:
                 appointment = appointment_book(
                     patient=form.cleaned_data["patient"],
@@ -101,10 +113,15 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     else:
         form = ConfirmForm(initial={"key": uuid.uuid4().hex}, patients=people)
         if people.exists():
-            try:
-                hold = hold_create(slot=slot, account=user, referral=referral)
-            except BookingRefused as refused:
-                refusal = refused
+            refusal = _sold_out(slot=slot, referral=referral)
+            if refusal is not None and refusal.code == FULL:
+                # Reopening the page of the place this account holds renews that hold.
+                refusal = None if _live_hold(account=user, slot=slot) else refusal
+            if refusal is None:
+                try:
+                    hold = hold_create(slot=slot, account=user, referral=referral)
+                except BookingRefused as refused:
+                    refusal = refused
     waitlist = None
     if refusal is not None and refusal.code == FULL and referral is None:
         waitlist = WaitlistForm(patients=people_to_book_for(account=user))
@@ -124,6 +141,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "has_people": people.exists(),
             "cancel_until": slot.start - dt.timedelta(hours=site.cancellation_cutoff_hours),
         },
+        status=429 if refusal is not None and refusal.code == TooManyHolds.code else 200,
     )
 
 

@@ -282,3 +282,40 @@ def test_a_secret_that_fails_for_good_or_expires_or_has_no_address_is_blanked_to
         ("t.fails", "failed", ""),
         ("t.nowhere", "skipped", ""),
     ]
+
+
+@override_settings(OUTBOX_DRAIN_ON_COMMIT=True, OUTBOX_DRAIN_COALESCE_SECONDS=60)
+def test_a_rush_of_commits_asks_for_one_drain_now_and_one_at_the_end_of_the_window(
+    monkeypatch,
+):
+    """Issue 16: a drain delivers every due row, so hundreds of commits a second need not each
+    reach the broker; the commits after the first ask are covered by one drain queued for the
+    end of the window."""
+    from celery import current_app
+
+    from notifications import services
+
+    monkeypatch.setattr(services._DrainAsks, "asked_at", -float("inf"))
+    monkeypatch.setattr(services._DrainAsks, "trailing", False)
+    conf = current_app.conf
+    healthy = conf.broker_url
+    conf.broker_url = "memory://"
+    try:
+        with current_app.connection_for_read() as connection:
+            queue = connection.SimpleQueue(conf.task_default_queue)
+            for _ in range(50):
+                services.enqueue_drain()
+            asked = []
+            while True:
+                try:
+                    message = queue.get(timeout=1)
+                except queue.Empty:
+                    break
+                asked.append(message.headers)
+                message.ack()
+            queue.close()
+    finally:
+        conf.broker_url = healthy
+
+    assert [headers["task"] for headers in asked] == [services.DELIVER_OUTBOX_TASK] * 2
+    assert asked[0]["eta"] is None and asked[1]["eta"] is not None

@@ -90,3 +90,41 @@ def test_healthz_answers_head_with_the_status_of_get_and_no_body(client, rf):
     answer = healthz(rf.head("/healthz"))
     assert answer.status_code == 200
     assert answer.content == b""
+
+
+# --- /healthz/live: the liveness probe (issue 16) --------------------------------------------
+
+
+@pytest.mark.parametrize("method", ["get", "head"])
+def test_live_answers_without_asking_the_database(client, django_assert_num_queries, method):
+    with django_assert_num_queries(0):
+        page = getattr(client, method)("/healthz/live")
+
+    assert page.status_code == 200
+    assert page["Cache-Control"].startswith("max-age=0")
+
+
+def test_live_reads_no_session_even_with_a_signed_in_cookie(
+    client, alice, django_assert_num_queries
+):
+    client.force_login(alice)
+
+    with django_assert_num_queries(0):
+        page = client.get("/healthz/live")
+
+    assert page.status_code == 200
+
+
+def test_live_answers_while_redis_is_unreachable(client, django_assert_num_queries, caplog):
+    dead = f"redis://127.0.0.1:{_closed_port()}/0"
+    with _redis_everywhere(dead), django_assert_num_queries(0):
+        page = client.get("/healthz/live")
+
+    assert page.status_code == 200
+    assert page.content == b"ok\n"
+    # The degrading cache logs each time it finds Redis gone: the probe never asked.
+    assert "Redis cache unreachable" not in caplog.text
+
+
+def test_live_refuses_post(client):
+    assert client.post("/healthz/live").status_code == 405

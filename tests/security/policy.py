@@ -163,6 +163,7 @@ POLICY: dict[str, Rule] = {
     # Public pages: the directory, search, a doctor's periods.
     "home": Rule(get=PUBLIC, post=POST_ONLY),
     "healthz": Rule(get=PUBLIC, post=POST_ONLY),
+    "healthz_live": Rule(get=PUBLIC, post=POST_ONLY),
     "set_language": Rule(get=roles(REDIRECT), post=roles(REDIRECT)),
     "hospital_list": Rule(get=PUBLIC, post=POST_ONLY),
     "hospital_detail": Rule(get=PUBLIC, post=POST_ONLY),
