@@ -7,15 +7,21 @@ import unicodedata
 
 import phonenumbers
 from allauth.account import app_settings as account_settings
-from allauth.account.adapter import DefaultAccountAdapter
+from allauth.account.adapter import DefaultAccountAdapter, get_adapter
+from allauth.account.forms import SignupForm
 from allauth.account.authentication import get_authentication_records
+from allauth.account.internal.flows.email_verification import send_verification_email_for_user
+from allauth.account.internal.stagekit import clear_login
+from allauth.account.utils import has_verified_email
+from allauth.core import context, ratelimit
 from django import forms
 from django.contrib.auth.base_user import AbstractBaseUser
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
 from notifications.sms import send_sms
+from portal.access import requires_mfa
 
 PHONE_REGION = "CN"  # numbers typed without a country code are mainland numbers
 
@@ -68,14 +74,47 @@ def login_throttle_key(login: str) -> str:
     return bare.casefold()
 
 
+def phone_or_none(raw: str) -> str | None:
+    try:
+        return phone_normalise(raw)
+    except forms.ValidationError:
+        return None
+
+
+# The ACCOUNT_RATE_LIMITS action counted for every SMS the sign-in flows send, whichever flow
+# sends it and whether or not the number has an account (settings.SMS_CODES_PER_*_PER_HOUR).
+SMS_RATE_LIMIT_ACTION = "sms_to_number"
+
+
 class AccountAdapter(DefaultAccountAdapter):
     def _get_login_attempts_cache_key(self, request: HttpRequest, **credentials) -> str:
-        # allauth keys failed sign-ins on the lower-cased login; fold the variants an attacker
-        # would use to get a fresh allowance per spelling (tests/accounts/test_brute_force.py
-        # pins this hook, so an allauth upgrade that renames it fails loudly).
+        # allauth keys failed sign-ins on the lower-cased e-mail and knows no phone: every
+        # number would share one empty key. Key a number on its E.164 form, and fold the
+        # spellings of an address an attacker would use to get a fresh allowance per spelling
+        # (tests/accounts/test_brute_force.py pins this hook, so an allauth upgrade that renames
+        # it fails loudly).
+        phone = credentials.get("phone")
+        if phone and not credentials.get("email"):
+            key = super()._get_login_attempts_cache_key(request)
+            site = key.rpartition(":")[0]
+            return f"{site}:{phone_or_none(phone) or login_throttle_key(phone)}"
         key = super()._get_login_attempts_cache_key(request, **credentials)
         site, _, login = key.rpartition(":")
         return f"{site}:{login_throttle_key(login)}"
+
+    def pre_login(self, request: HttpRequest, user, **kwargs) -> HttpResponse | None:
+        """Staff keep a verified e-mail: e-mail verification is optional for patients, but an
+        account that must hold a second factor is held at the verification step until its
+        address is confirmed, as before phone-first accounts."""
+        response = super().pre_login(request, user, **kwargs)
+        if response is not None:
+            return response
+        if requires_mfa(user) and not has_verified_email(user):
+            if user.email:
+                send_verification_email_for_user(request, user)
+            clear_login(request)
+            return self.respond_email_verification_sent(request, user)
+        return None
 
     def is_reauthentication_required(self, *, app: str, **kwargs) -> bool:
         """A sign-in moments ago counts as a recent authentication.
@@ -103,9 +142,20 @@ class AccountAdapter(DefaultAccountAdapter):
     def clean_phone(self, phone: str) -> str:
         return phone_normalise(phone)
 
+    def _sms_allowed(self, phone: str) -> bool:
+        """Codes cost money: at most SMS_CODES_PER_NUMBER_PER_HOUR texts to one number and
+        SMS_CODES_PER_ADDRESS_PER_HOUR asked from one client address, over every flow. Over
+        the limit nothing is sent and the page reads as if it had been (no enumeration)."""
+        request = context.request
+        if request is None:
+            return True
+        return ratelimit.consume(request, action=SMS_RATE_LIMIT_ACTION, key=phone)
+
     def send_verification_code_sms(
         self, user: AbstractBaseUser, phone: str, code: str, **kwargs
     ) -> None:
+        if not self._sms_allowed(phone):
+            return
         send_sms(
             phone=phone,
             text=str(
@@ -115,6 +165,8 @@ class AccountAdapter(DefaultAccountAdapter):
         )
 
     def send_account_already_exists_sms(self, phone: str) -> None:
+        if not self._sms_allowed(phone):
+            return
         send_sms(
             phone=phone,
             text=str(
@@ -139,4 +191,34 @@ class AccountAdapter(DefaultAccountAdapter):
         self.set_phone(user, phone, True)
 
     def get_user_by_phone(self, phone: str) -> User | None:
-        return User.objects.filter(phone=phone, phone_verified=True).first()
+        # The password sign-in passes the number as typed ("138 0013 8000").
+        number = phone_or_none(phone)
+        if number is None:
+            return None
+        return User.objects.filter(phone=number, phone_verified=True, is_active=True).first()
+
+
+class PhoneFirstSignupForm(SignupForm):
+    """allauth's sign-up form, with one change for the optional e-mail.
+
+    With mandatory e-mail verification allauth hides a taken address behind the "check your
+    mail" step; with optional verification it would say "already in use" on the page, telling
+    anyone which addresses have accounts. Here a taken address is simply not attached: the
+    account is made with the number alone (verified by SMS as always), and the address's owner
+    gets allauth's "someone tried to sign up with your address" mail.
+    """
+
+    taken_email: str = ""
+
+    def validate_unique_email(self, value: str) -> str:
+        email = get_adapter().validate_unique_email(value)
+        if User.objects.filter(email__iexact=email).exists():
+            self.taken_email = email
+            return ""
+        return email
+
+    def save(self, request: HttpRequest) -> AbstractBaseUser:
+        user = super().save(request)
+        if self.taken_email:
+            get_adapter(request).send_account_already_exists_mail(self.taken_email)
+        return user

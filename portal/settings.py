@@ -330,9 +330,20 @@ LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "phone*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+# Phone-first (issue 18): a patient signs up with a mobile number and an SMS code; the password
+# and the e-mail are optional (an e-mail, when given, is verified by a link, and nothing else is
+# sent to it before that). Sign-in by number + code, number + password or e-mail + password;
+# staff keep their verified e-mail and second factor (portal/adapters.py).
+ACCOUNT_LOGIN_METHODS = {"phone", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_FORMS = {"signup": "portal.adapters.PhoneFirstSignupForm"}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+# A code lives 5 minutes and takes 3 wrong tries, then a new one must be requested.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 5 * 60
+ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
+ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
+ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -346,9 +357,22 @@ ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
 # Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
-# (the e-mail folded by portal.adapters.login_throttle_key) — at most 60 guesses an hour at one
-# account from any number of machines.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# (the e-mail or number folded by portal.adapters.login_throttle_key) — at most 60 guesses an
+# hour at one account from any number of machines.
+# SMS codes cost money: a number gets at most 5 codes an hour and an address may ask for at
+# most 20, whether or not the number has an account (allauth's `request_login_code` and
+# `verify_phone` limits, and SMS_CODES_PER_NUMBER_PER_HOUR across every flow in the adapter).
+SMS_CODES_PER_NUMBER_PER_HOUR = 5
+SMS_CODES_PER_ADDRESS_PER_HOUR = 20
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "request_login_code": "20/h/ip,5/h/key",
+    "verify_phone": "1/30s/key,5/h/key,20/h/ip",
+    "signup": "20/m/ip,20/h/ip",
+    "sms_to_number": (
+        f"{SMS_CODES_PER_NUMBER_PER_HOUR}/h/key,{SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip"
+    ),
+}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]
