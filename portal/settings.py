@@ -367,7 +367,7 @@ SMS_CODES_PER_ADDRESS_PER_HOUR = 20
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
     "request_login_code": "20/h/ip,5/h/key",
-    "verify_phone": "1/30s/key,5/h/key,20/h/ip",
+    "verify_phone": "1/30s/key,3/m/ip,5/h/key,20/h/ip",
     "signup": "20/m/ip,20/h/ip",
     "sms_to_number": (
         f"{SMS_CODES_PER_NUMBER_PER_HOUR}/h/key,{SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip"
