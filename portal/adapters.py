@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 import unicodedata
 
@@ -20,8 +21,10 @@ from django.http import HttpRequest, HttpResponse
 from django.utils.translation import gettext_lazy as _
 
 from accounts.models import User
-from notifications.sms import send_sms
+from notifications.sms import SMSError, mask_phone, send_sms
 from portal.access import requires_mfa
+
+logger = logging.getLogger(__name__)
 
 PHONE_REGION = "CN"  # numbers typed without a country code are mainland numbers
 
@@ -156,26 +159,29 @@ class AccountAdapter(DefaultAccountAdapter):
     ) -> None:
         if not self._sms_allowed(phone):
             return
-        send_sms(
-            phone=phone,
-            text=str(
-                _("Your Cloud Hospital verification code is %(code)s. It expires in 15 minutes.")
-                % {"code": code}
-            ),
+        text = str(
+            _("Your Cloud Hospital verification code is %(code)s. It expires in 15 minutes.")
+            % {"code": code}
         )
+        try:
+            send_sms(phone=phone, text=text, template="code", params={"code": code})
+        except SMSError as error:
+            # The page reads as always; the person asks again ("resend") once it is back.
+            logger.warning("Verification SMS to %s not sent: %s", mask_phone(phone), error)
 
     def send_account_already_exists_sms(self, phone: str) -> None:
         if not self._sms_allowed(phone):
             return
-        send_sms(
-            phone=phone,
-            text=str(
-                _(
-                    "Someone tried to register this number at Cloud Hospital, but it already "
-                    "belongs to an account. If that was you, sign in instead."
-                )
-            ),
+        text = str(
+            _(
+                "Someone tried to register this number at Cloud Hospital, but it already "
+                "belongs to an account. If that was you, sign in instead."
+            )
         )
+        try:
+            send_sms(phone=phone, text=text)
+        except SMSError as error:
+            logger.warning("Account-exists SMS to %s not sent: %s", mask_phone(phone), error)
 
     def set_phone(self, user: User, phone: str, verified: bool) -> None:
         user.phone = phone

@@ -309,6 +309,18 @@ SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
 
 # Dotted path of the SMS backend; the console one writes to the log with the number masked.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
+# A provider's approved templates (docs/operations.md): "code" has ${code}, "notice" ${content}.
+SMS_TEMPLATES = {
+    "code": env.str("SMS_TEMPLATE_CODE", default=""),
+    "notice": env.str("SMS_TEMPLATE_NOTICE", default=""),
+}
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
+# SMS_BACKEND=notifications.sms_aliyun.AliyunBackend
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_SIGN_NAME = env.str("SMS_ALIYUN_SIGN_NAME", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_REGION = env.str("SMS_ALIYUN_REGION", default="cn-hangzhou")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -339,8 +351,9 @@ ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_FORMS = {"signup": "portal.adapters.PhoneFirstSignupForm"}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-# A code lives 5 minutes and takes 3 wrong tries, then a new one must be requested.
-ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 5 * 60
+# A code lives 15 minutes (as its SMS says, for sign-in and verification alike) and takes 3 wrong
+# tries, then a new one must be requested.
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
 ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
 ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
 ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
