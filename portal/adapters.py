@@ -8,8 +8,7 @@ import unicodedata
 
 import phonenumbers
 from allauth.account import app_settings as account_settings
-from allauth.account.adapter import DefaultAccountAdapter, get_adapter
-from allauth.account.forms import SignupForm
+from allauth.account.adapter import DefaultAccountAdapter
 from allauth.account.authentication import get_authentication_records
 from allauth.account.internal.flows.email_verification import send_verification_email_for_user
 from allauth.account.internal.stagekit import clear_login
@@ -104,6 +103,10 @@ class AccountAdapter(DefaultAccountAdapter):
         key = super()._get_login_attempts_cache_key(request, **credentials)
         site, _, login = key.rpartition(":")
         return f"{site}:{login_throttle_key(login)}"
+
+    def format_email_subject(self, subject: str) -> str:
+        # "[云医院] …" in Chinese: the prefix in the reader's language, not the settings' English.
+        return f"[{_('Cloud Hospital')}] {subject}"
 
     def pre_login(self, request: HttpRequest, user, **kwargs) -> HttpResponse | None:
         """Staff keep a verified e-mail: e-mail verification is optional for patients, but an
@@ -202,29 +205,3 @@ class AccountAdapter(DefaultAccountAdapter):
         if number is None:
             return None
         return User.objects.filter(phone=number, phone_verified=True, is_active=True).first()
-
-
-class PhoneFirstSignupForm(SignupForm):
-    """allauth's sign-up form, with one change for the optional e-mail.
-
-    With mandatory e-mail verification allauth hides a taken address behind the "check your
-    mail" step; with optional verification it would say "already in use" on the page, telling
-    anyone which addresses have accounts. Here a taken address is simply not attached: the
-    account is made with the number alone (verified by SMS as always), and the address's owner
-    gets allauth's "someone tried to sign up with your address" mail.
-    """
-
-    taken_email: str = ""
-
-    def validate_unique_email(self, value: str) -> str:
-        email = get_adapter().validate_unique_email(value)
-        if User.objects.filter(email__iexact=email).exists():
-            self.taken_email = email
-            return ""
-        return email
-
-    def save(self, request: HttpRequest) -> AbstractBaseUser:
-        user = super().save(request)
-        if self.taken_email:
-            get_adapter(request).send_account_already_exists_mail(self.taken_email)
-        return user

@@ -349,7 +349,11 @@ ACCOUNT_USER_MODEL_USERNAME_FIELD = None
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
 ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
 ACCOUNT_EMAIL_VERIFICATION = "optional"
-ACCOUNT_FORMS = {"signup": "portal.adapters.PhoneFirstSignupForm"}
+ACCOUNT_FORMS = {
+    "login": "portal.account_forms.PhoneFirstLoginForm",
+    "request_login_code": "portal.account_forms.PhoneCodeRequestForm",
+    "signup": "portal.account_forms.PhoneFirstSignupForm",
+}
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
 # A code lives 15 minutes (as its SMS says, for sign-in and verification alike) and takes 3 wrong
 # tries, then a new one must be requested.
