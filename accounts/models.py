@@ -28,7 +28,9 @@ class UserManager(BaseUserManager["User"]):
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str | None = None, password: str | None = None, **extra: object) -> User:
+    def create_user(
+        self, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
@@ -44,6 +46,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     patients. A patient may have no e-mail; staff keep a verified one (portal/adapters.py)."""
 
     email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    # Whether `email` is confirmed (allauth's EmailAddress, mirrored by
+    # accounts.services.account_email_verified_sync): nothing is sent to an unconfirmed address,
+    # and a batch of messages reads it without a query per person.
+    email_verified = models.BooleanField(_("e-mail verified"), default=False, editable=False)
     name = models.CharField(_("name"), max_length=150, blank=True)
     # E.164 (+8613812345678); verified by an SMS code through allauth's phone flow.
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)

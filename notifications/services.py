@@ -14,7 +14,6 @@ import random
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from allauth.account.models import EmailAddress
 from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
@@ -59,17 +58,11 @@ def _attachments(ics: Any) -> list[dict[str, str]]:
     ]
 
 
-def email_verified(account: Any) -> bool:
-    return EmailAddress.objects.filter(
-        user_id=account.pk, email__iexact=account.email, verified=True
-    ).exists()
-
-
 def _address(account: Any, channel: str) -> str:
     if channel == Channel.EMAIL:
         # Nothing goes to an address its owner has not confirmed (e-mail is optional and
         # verified by allauth's link; issue 18).
-        return account.email if account.email and email_verified(account) else ""
+        return account.email if account.email and account.email_verified else ""
     if channel == Channel.SMS:
         return account.phone if account.phone and account.phone_verified else ""
     return ""

@@ -17,11 +17,14 @@ from django.utils import timezone
 
 from accounts.models import User
 from notifications import sms
+from notifications.models import OutboxMessage
+from notifications.services import notify
 from tests.factories import PASSWORD, StaffFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
 NUMBER = "139 0000 1111"
+NOTE = {"title": "Booked", "body": "Booked", "link": "/x/"}
 E164 = "+8613900001111"
 
 
@@ -77,14 +80,19 @@ def test_two_accounts_without_an_email_coexist_and_an_empty_one_is_stored_as_nul
     assert str(first) == "+8613900002222"
 
 
-def test_the_migration_turns_empty_email_strings_into_null(alice):
-    User.objects.filter(pk=alice.pk).update(email="")
+def test_the_migration_turns_empty_email_strings_into_null_and_marks_confirmed_addresses(alice):
+    bob = UserFactory(email="bob@example.com", verified_email=False)
+    User.objects.filter(pk=alice.pk).update(email_verified=False)
+    User.objects.filter(pk=bob.pk).update(email="")
     migration = import_module("accounts.migrations.0002_email_optional_null_when_absent")
 
     migration.empty_email_to_null(django_apps, None)
+    migration.fill_email_verified(django_apps, None)
 
     alice.refresh_from_db()
-    assert alice.email is None
+    bob.refresh_from_db()
+    assert bob.email is None and not bob.email_verified
+    assert alice.email_verified
 
 
 def test_a_patient_signs_in_with_number_and_code(client, alice):
@@ -154,14 +162,20 @@ def test_an_unverified_email_gets_no_message_but_its_verification_link(client):
         password2="a sensible passphrase",
     )
     client.post(reverse("account_verify_phone"), {"code": last_code()})
-    from notifications.services import _address  # the address the outbox would write
-
     user = User.objects.get(phone=E164)
-    assert [message.subject for message in mail.outbox] == [mail.outbox[0].subject]
-    assert "onfirm" in mail.outbox[0].subject or "验证" in mail.outbox[0].subject
-    assert _address(user, "email") == ""
-    EmailAddress.objects.filter(user=user).update(verified=True)
-    assert _address(user, "email") == "new@example.com"
+    assert len(mail.outbox) == 1 and "onfirm" in mail.outbox[0].subject
+    assert not user.email_verified
+    assert notify(account=user, kind="t.x", subject=user, context=NOTE, channels=("email",))
+    assert OutboxMessage.objects.get().address == ""  # written as skipped: nobody to send to
+
+    address = EmailAddress.objects.get(user=user)
+    address.verified = True
+    address.save()
+
+    user.refresh_from_db()
+    assert user.email_verified
+    assert notify(account=user, kind="t.y", subject=user, context=NOTE, channels=("email",))
+    assert OutboxMessage.objects.get(kind="t.y").address == "new@example.com"
 
 
 def test_signing_up_with_someone_elses_email_makes_the_account_without_it(client, alice):
