@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from allauth.account.adapter import get_adapter
 from allauth.account.forms import LoginForm, RequestLoginCodeForm, SignupForm
+from allauth.core import context, ratelimit
 from django.contrib.auth.base_user import AbstractBaseUser
 from django.http import HttpRequest
 from django.utils.html import format_html
@@ -58,6 +59,19 @@ class PhoneFirstSignupForm(SignupForm):
             )
         if "password2" in self.fields:
             self.fields["password2"].label = _("Password again")
+
+    def clean(self) -> dict:
+        cleaned_data = super().clean()
+        phone = cleaned_data.get("phone")
+        # The code costs money: refuse on the form, before an account is made, when this number
+        # or this address has asked for too many this hour (alike with or without an account).
+        if (
+            phone
+            and not self.errors
+            and not ratelimit.consume(context.request, action="signup_code", key=phone)
+        ):
+            self.add_error(None, get_adapter().error_messages["rate_limited"])
+        return cleaned_data
 
     def validate_unique_email(self, value: str) -> str:
         email = get_adapter().validate_unique_email(value)

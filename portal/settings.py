@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RateLimitedMiddleware",
     "portal.middleware.DeniedAccessAuditMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RequireMFAMiddleware",
@@ -309,13 +310,9 @@ SITE_DOMAIN = env.str("SITE_DOMAIN", default="localhost")
 
 # Dotted path of the SMS backend; the console one writes to the log with the number masked.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
-# A provider's approved templates (docs/operations.md): "code" has ${code}, "notice" ${content}.
-SMS_TEMPLATES = {
-    "code": env.str("SMS_TEMPLATE_CODE", default=""),
-    "notice": env.str("SMS_TEMPLATE_NOTICE", default=""),
-}
+# A provider's approved templates: "code" has ${code}, "notice" ${content} (docs/operations.md).
+SMS_TEMPLATES = {n: env.str(f"SMS_TEMPLATE_{n.upper()}", default="") for n in ("code", "notice")}
 SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
-# SMS_BACKEND=notifications.sms_aliyun.AliyunBackend
 SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
 SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
 SMS_ALIYUN_SIGN_NAME = env.str("SMS_ALIYUN_SIGN_NAME", default="")
@@ -342,12 +339,8 @@ LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-# Phone-first (issue 18): a patient signs up with a mobile number and an SMS code; the password
-# and the e-mail are optional (an e-mail, when given, is verified by a link, and nothing else is
-# sent to it before that). Sign-in by number + code, number + password or e-mail + password;
-# staff keep their verified e-mail and second factor (portal/adapters.py).
 ACCOUNT_LOGIN_METHODS = {"phone", "email"}
-ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]  # phone-first (issue 18)
 ACCOUNT_EMAIL_VERIFICATION = "optional"
 ACCOUNT_FORMS = {
     "login": "portal.account_forms.PhoneFirstLoginForm",
@@ -355,12 +348,8 @@ ACCOUNT_FORMS = {
     "signup": "portal.account_forms.PhoneFirstSignupForm",
 }
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-# A code lives 15 minutes (as its SMS says, for sign-in and verification alike) and takes 3 wrong
-# tries, then a new one must be requested.
-ACCOUNT_LOGIN_BY_CODE_TIMEOUT = 15 * 60
-ACCOUNT_LOGIN_BY_CODE_MAX_ATTEMPTS = 3
-ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
-ACCOUNT_PHONE_VERIFICATION_MAX_ATTEMPTS = 3
+# Every code lives 15 minutes, as its SMS says (and, by allauth's default, takes 3 wrong tries).
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -370,25 +359,24 @@ ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 # Six digits, as every SMS code in China looks; typed on a phone's number pad.
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
 # Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
 # (the e-mail or number folded by portal.adapters.login_throttle_key) — at most 60 guesses an
 # hour at one account from any number of machines.
-# SMS codes cost money: a number gets at most 5 codes an hour and an address may ask for at
-# most 20, whether or not the number has an account (allauth's `request_login_code` and
-# `verify_phone` limits, and SMS_CODES_PER_NUMBER_PER_HOUR across every flow in the adapter).
+# SMS codes cost money: 5 an hour to a number, 20 from an address, account or not: sign-in,
+# the sign-up form (before an account is made) and every text the adapter sends. allauth raises
+# `verify_phone` mid-flow: a backstop that RateLimitedMiddleware answers with a 429 page.
 SMS_CODES_PER_NUMBER_PER_HOUR = 5
 SMS_CODES_PER_ADDRESS_PER_HOUR = 20
+_SMS_HOURLY = f"{SMS_CODES_PER_NUMBER_PER_HOUR}/h/key,{SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip"
 ACCOUNT_RATE_LIMITS = {
     "login_failed": "10/m/ip,5/5m/key",
-    "request_login_code": "20/h/ip,5/h/key",
-    "verify_phone": "1/30s/key,3/m/ip,5/h/key,20/h/ip",
+    "request_login_code": _SMS_HOURLY,
+    "signup_code": _SMS_HOURLY,
+    "sms_to_number": _SMS_HOURLY,
+    "verify_phone": "1/30s/key,20/m/ip",
     "signup": "20/m/ip,20/h/ip",
-    "sms_to_number": (
-        f"{SMS_CODES_PER_NUMBER_PER_HOUR}/h/key,{SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip"
-    ),
 }
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 

@@ -123,3 +123,27 @@ def test_an_address_asks_for_at_most_twenty_codes_an_hour(db):
     assert sum(texts_to(number) for number in numbers) == 22
     assert other_address.status_code == 302
     assert next_hour.status_code == 302
+
+
+def test_a_sixth_sign_up_for_one_number_in_an_hour_is_refused_on_the_form_alike(known):
+    with time_machine.travel(timezone.now(), tick=False) as clock:
+        answers = {KNOWN: [], UNKNOWN: []}
+        for _ in range(6):
+            for phone in (KNOWN, UNKNOWN):
+                answers[phone].append(comparable(sign_up(phone), phone))
+            clock.shift(dt.timedelta(minutes=1))
+
+    assert answers[KNOWN] == answers[UNKNOWN]
+    assert [status for status, *_ in answers[KNOWN]] == [302] * 5 + [200]
+    assert "too many requests" in answers[KNOWN][-1][2]
+    assert texts_to(KNOWN) == 5 and texts_to(UNKNOWN) == 5
+
+
+def test_a_limit_allauth_raises_mid_flow_is_a_429_page_not_a_server_error(db):
+    first = sign_up(UNKNOWN)
+    again = sign_up(UNKNOWN)  # within allauth's 30 s between two codes to one number
+
+    assert first.status_code == 302
+    assert again.status_code == 429
+    assert "Too many codes" in again.content.decode()
+    assert texts_to(UNKNOWN) == 1
