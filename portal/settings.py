@@ -348,8 +348,7 @@ ACCOUNT_FORMS = {
     "signup": "portal.account_forms.PhoneFirstSignupForm",
 }
 ACCOUNT_LOGIN_BY_CODE_ENABLED = True
-# Every code lives 15 minutes, as its SMS says (and, by allauth's default, takes 3 wrong tries).
-ACCOUNT_LOGIN_BY_CODE_TIMEOUT = ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60  # as the SMS says
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -359,6 +358,7 @@ ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 # Six digits, as every SMS code in China looks; typed on a phone's number pad.
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "  # outbox mail; allauth's via the adapter
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
 # Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
