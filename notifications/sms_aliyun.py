@@ -1,4 +1,4 @@
-"""Aliyun (Alibaba Cloud) Short Message Service: `SMS_BACKEND=notifications.sms_aliyun.AliyunBackend`.
+"""Aliyun (Alibaba Cloud) SMS: `SMS_BACKEND=notifications.sms_aliyun.AliyunBackend`.
 
 One `SendSms` call per message to the RPC API (version 2017-05-25), signed as the provider
 documents its RPC signature v1: the parameters sorted by name, percent-encoded (RFC 3986: space
@@ -115,6 +115,8 @@ class AliyunBackend:
         self.region = settings.SMS_ALIYUN_REGION
         self.templates = settings.SMS_TEMPLATES
         self.timeout = settings.SMS_TIMEOUT_SECONDS
+        if not self.endpoint.startswith(("https://", "http://")):
+            raise SMSRejected("SMS_ALIYUN_ENDPOINT must be an http(s) URL.")
         if not (self.access_key_id and self.access_key_secret and self.sign_name):
             raise SMSRejected(
                 "Aliyun SMS needs SMS_ALIYUN_ACCESS_KEY_ID, SMS_ALIYUN_ACCESS_KEY_SECRET and "
@@ -151,7 +153,7 @@ class AliyunBackend:
         query = self.request_params(phone, text, template, params)
         query["Signature"] = signature(secret=self.access_key_secret, params=query)
         body = canonicalized_query(query).encode()
-        request = urllib.request.Request(
+        request = urllib.request.Request(  # noqa: S310 (the scheme is checked in __init__)
             self.endpoint,
             data=body,
             method="POST",

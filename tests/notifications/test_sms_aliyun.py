@@ -67,7 +67,7 @@ class FakeAliyun(BaseHTTPRequestHandler):
     answers: list[tuple[int, dict]] = []
     received: list[dict[str, str]] = []
 
-    def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+    def do_POST(self) -> None:
         length = int(self.headers.get("Content-Length", 0))
         params = dict(parse_qsl(self.rfile.read(length).decode(), keep_blank_values=True))
         type(self).received.append(params)
@@ -155,9 +155,12 @@ def test_provider_answers_map_to_retry_or_give_up(status, answer, error):
 
 
 def test_a_wrong_secret_is_refused_by_the_signature_check_and_given_up():
-    with fake_aliyun(), override_settings(SMS_ALIYUN_ACCESS_KEY_SECRET="not-the-secret"):
-        with pytest.raises(SMSRejected, match="SignatureDoesNotMatch"):
-            AliyunBackend().send("+8613800138000", "text")
+    with (
+        fake_aliyun(),
+        override_settings(SMS_ALIYUN_ACCESS_KEY_SECRET="not-the-secret"),
+        pytest.raises(SMSRejected, match="SignatureDoesNotMatch"),
+    ):
+        AliyunBackend().send("+8613800138000", "text")
 
 
 def test_an_unreachable_provider_is_retried():
