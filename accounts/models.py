@@ -17,15 +17,20 @@ from django.utils.translation import gettext_lazy as _
 class UserManager(BaseUserManager["User"]):
     use_in_migrations = True
 
-    def _create_user(self, email: str, password: str | None, **extra: object) -> User:
-        if not email:
-            raise ValueError("An e-mail address is required.")
-        user = self.model(email=self.normalize_email(email).lower(), **extra)
+    def _create_user(self, email: str | None, password: str | None, **extra: object) -> User:
+        # Phone-first: a patient may have no e-mail at all (stored as NULL, never "", so the
+        # unique constraint holds only among addresses that exist).
+        if not email and not extra.get("phone"):
+            raise ValueError("An account needs an e-mail address or a mobile number.")
+        email = self.normalize_email(email).lower() if email else None
+        user = self.model(email=email, **extra)
         user.set_password(password)
         user.save(using=self._db)
         return user
 
-    def create_user(self, email: str, password: str | None = None, **extra: object) -> User:
+    def create_user(
+        self, email: str | None = None, password: str | None = None, **extra: object
+    ) -> User:
         extra.setdefault("is_staff", False)
         extra.setdefault("is_superuser", False)
         return self._create_user(email, password, **extra)
@@ -37,9 +42,14 @@ class UserManager(BaseUserManager["User"]):
 
 
 class User(AbstractBaseUser, PermissionsMixin):
-    """An account: it signs in with its e-mail and acts for one or more patients."""
+    """An account: it signs in with its mobile number or its e-mail and acts for one or more
+    patients. A patient may have no e-mail; staff keep a verified one (portal/adapters.py)."""
 
-    email = models.EmailField(_("e-mail address"), unique=True)
+    email = models.EmailField(_("e-mail address"), unique=True, null=True, blank=True)
+    # Whether `email` is confirmed (allauth's EmailAddress, mirrored by
+    # accounts.services.account_email_verified_sync): nothing is sent to an unconfirmed address,
+    # and a batch of messages reads it without a query per person.
+    email_verified = models.BooleanField(_("e-mail verified"), default=False, editable=False)
     name = models.CharField(_("name"), max_length=150, blank=True)
     # E.164 (+8613812345678); verified by an SMS code through allauth's phone flow.
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
@@ -72,13 +82,21 @@ class User(AbstractBaseUser, PermissionsMixin):
         ]
 
     def __str__(self) -> str:
-        return self.email
+        return self.email or self.phone or f"account {self.pk}"
+
+    def save(self, *args, **kwargs) -> None:
+        # A form's empty e-mail field gives "": store NULL, so many accounts may lack one.
+        if not self.email:
+            self.email = None
+        super().save(*args, **kwargs)
 
     def get_full_name(self) -> str:
-        return self.name or self.email
+        return self.name or str(self)
 
     def get_short_name(self) -> str:
-        return self.name or self.email.split("@")[0]
+        if self.name:
+            return self.name
+        return self.email.split("@")[0] if self.email else str(self)
 
 
 class PersonalAccessToken(models.Model):

@@ -11,7 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import PersonalAccessToken
+from accounts.models import PersonalAccessToken, User
 from audit.services import audit_record
 
 # How long a new token may live, in days; the form offers these.
@@ -116,3 +116,20 @@ def access_token_authenticate(*, secret: str) -> PersonalAccessToken | None:
         PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def account_email_verified_sync(*, user_id: int) -> bool:
+    """Mirror allauth's record of the account's own address onto `User.email_verified`
+    (called whenever an EmailAddress row is saved or deleted). Returns the new value."""
+    from allauth.account.models import EmailAddress
+
+    user = User.objects.filter(pk=user_id).only("email").first()
+    if user is None:
+        return False
+    verified = bool(user.email) and (
+        EmailAddress.objects.filter(
+            user_id=user_id, email__iexact=user.email, verified=True
+        ).exists()
+    )
+    User.objects.filter(pk=user_id).update(email_verified=verified)
+    return verified

@@ -29,7 +29,8 @@ def audit_record(
         actor = None
     event = AuditEvent(
         actor=actor,
-        actor_label=actor.get_username() if actor is not None else "system",
+        # A phone-only account has no e-mail (its username field): str() names it by number.
+        actor_label=(actor.get_username() or str(actor)) if actor is not None else "system",
         action=action,
         result=result,
         data=data or {},

@@ -306,7 +306,7 @@ class StaffAccount:
 STAFF_ACCOUNTS = (
     StaffAccount(
         "doctor.cloud@demo.test",
-        "陈静怡 Chen Jingyi",
+        "陈静怡",
         "+8613800000011",
         "doctor at the cloud hospital (dermatology, video consults)",
         (("cloud", StaffMembership.Role.DOCTOR),),
@@ -314,7 +314,7 @@ STAFF_ACCOUNTS = (
     ),
     StaffAccount(
         "doctor.clinic@demo.test",
-        "卢欣然 Lu Xinran",
+        "卢欣然",
         "+8613800000012",
         "doctor at Yuehu community clinic (general practice)",
         (("yuehu-clinic", StaffMembership.Role.DOCTOR),),
@@ -322,14 +322,14 @@ STAFF_ACCOUNTS = (
     ),
     StaffAccount(
         "desk@demo.test",
-        "前台 Front Desk",
+        "林晓红",
         "+8613800000013",
         "front-desk clerk at Yuehu community clinic",
         (("yuehu-clinic", StaffMembership.Role.FRONT_DESK),),
     ),
     StaffAccount(
         "hospital.admin@demo.test",
-        "医院管理员 Hospital Admin",
+        "周海燕",
         "+8613800000014",
         "hospital admin of the cloud hospital and Yuehu community clinic",
         (

@@ -27,7 +27,7 @@ from django.utils import timezone, translation
 from audit.services import audit_record
 from notifications.live import push_unread
 from notifications.models import Notification, OutboxMessage
-from notifications.sms import mask_phone, send_sms
+from notifications.sms import SMSRejected, mask_phone, send_sms
 
 logger = logging.getLogger(__name__)
 
@@ -62,7 +62,9 @@ def _attachments(ics: Any) -> list[dict[str, str]]:
 
 def _address(account: Any, channel: str) -> str:
     if channel == Channel.EMAIL:
-        return account.email or ""
+        # Nothing goes to an address its owner has not confirmed (e-mail is optional and
+        # verified by allauth's link; issue 18).
+        return account.email if account.email and account.email_verified else ""
     if channel == Channel.SMS:
         return account.phone if account.phone and account.phone_verified else ""
     return ""
@@ -338,7 +340,8 @@ _UNLESS_SECRET = {
 def _failed(row: OutboxMessage, error: Exception, now: dt.datetime) -> None:
     row.last_error = _scrub(row, error)
     forgotten: list[str] = []
-    if row.attempts >= MAX_ATTEMPTS:
+    # A provider's "never" (invalid template or number) is not tried again.
+    if row.attempts >= MAX_ATTEMPTS or isinstance(error, SMSRejected):
         row.state = State.FAILED
         forgotten = _forget_secret(row)
         logger.error("Outbox #%s (%s) failed for good: %s", row.pk, row.kind, row.last_error)

@@ -9,7 +9,7 @@ from django.contrib import messages
 from django.contrib.auth import logout
 from django.db import DatabaseError
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 
@@ -184,3 +184,28 @@ class DeniedAccessAuditMiddleware:
             except DatabaseError:
                 logger.exception("could not write access.denied for %s", request.path[:200])
         return response
+
+
+class RateLimitedMiddleware:
+    """allauth raises RateLimited from inside a flow it cannot answer itself (the SMS code of a
+    sign-up, a changed number): say "too many codes" with a 429, never a server error. Every
+    number, with an account or without, meets the same limits and the same page."""
+
+    sync_capable = True
+    async_capable = True
+
+    def __init__(self, get_response) -> None:
+        self.get_response = get_response
+        if iscoroutinefunction(get_response):
+            markcoroutinefunction(self)
+
+    def __call__(self, request: HttpRequest):
+        # Pages are sync views: the exception reaches process_exception in either mode.
+        return self.get_response(request)
+
+    def process_exception(self, request: HttpRequest, exception: Exception):
+        from allauth.core.exceptions import RateLimited
+
+        if isinstance(exception, RateLimited):
+            return render(request, "429.html", status=429)
+        return None

@@ -117,6 +117,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "allauth.account.middleware.AccountMiddleware",
+    "portal.middleware.RateLimitedMiddleware",
     "portal.middleware.DeniedAccessAuditMiddleware",
     "portal.middleware.SessionTimeoutMiddleware",
     "portal.middleware.RequireMFAMiddleware",
@@ -318,6 +319,14 @@ SITE_URL = env.str(
 
 # Dotted path of the SMS backend; the console one writes to the log with the number masked.
 SMS_BACKEND = env.str("SMS_BACKEND", default="notifications.sms.ConsoleBackend")
+# A provider's approved templates: "code" has ${code}, "notice" ${content} (docs/operations.md).
+SMS_TEMPLATES = {n: env.str(f"SMS_TEMPLATE_{n.upper()}", default="") for n in ("code", "notice")}
+SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
+SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
+SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
+SMS_ALIYUN_SIGN_NAME = env.str("SMS_ALIYUN_SIGN_NAME", default="")
+SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
+SMS_ALIYUN_REGION = env.str("SMS_ALIYUN_REGION", default="cn-hangzhou")
 
 # --- Accounts -------------------------------------------------------------------------------
 AUTH_USER_MODEL = "accounts.User"
@@ -339,9 +348,16 @@ LOGIN_REDIRECT_URL = "home"
 
 ACCOUNT_ADAPTER = "portal.adapters.AccountAdapter"
 ACCOUNT_USER_MODEL_USERNAME_FIELD = None
-ACCOUNT_LOGIN_METHODS = {"email"}
-ACCOUNT_SIGNUP_FIELDS = ["email*", "phone*", "password1*", "password2*"]
-ACCOUNT_EMAIL_VERIFICATION = "mandatory"
+ACCOUNT_LOGIN_METHODS = {"phone", "email"}
+ACCOUNT_SIGNUP_FIELDS = ["phone*", "email", "password1", "password2"]  # phone-first (issue 18)
+ACCOUNT_EMAIL_VERIFICATION = "optional"
+ACCOUNT_FORMS = {
+    "login": "portal.account_forms.PhoneFirstLoginForm",
+    "request_login_code": "portal.account_forms.PhoneCodeRequestForm",
+    "signup": "portal.account_forms.PhoneFirstSignupForm",
+}
+ACCOUNT_LOGIN_BY_CODE_ENABLED = True
+ACCOUNT_LOGIN_BY_CODE_TIMEOUT = ACCOUNT_PHONE_VERIFICATION_TIMEOUT = 15 * 60  # as the SMS says
 ACCOUNT_UNIQUE_EMAIL = True
 ACCOUNT_PREVENT_ENUMERATION = True
 ACCOUNT_LOGIN_ON_EMAIL_CONFIRMATION = True
@@ -351,13 +367,26 @@ ACCOUNT_PHONE_VERIFICATION_ENABLED = True
 ACCOUNT_PHONE_VERIFICATION_SUPPORTS_RESEND = True
 # Six digits, as every SMS code in China looks; typed on a phone's number pad.
 ACCOUNT_PHONE_VERIFICATION_CODE_FORMAT = {"numeric": True, "length": 6, "dashed": False}
-ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "
+ACCOUNT_EMAIL_SUBJECT_PREFIX = "[Cloud Hospital] "  # outbox mail; allauth's via the adapter
 # allauth's rate limits are on by default (ACCOUNT_RATE_LIMITS); they key on the client
 # address, which only the trusted proxies may tell us.
 # Failed sign-ins: 10 a minute per address, and 5 per 5 minutes per account whatever the address
-# (the e-mail folded by portal.adapters.login_throttle_key) — at most 60 guesses an hour at one
-# account from any number of machines.
-ACCOUNT_RATE_LIMITS = {"login_failed": "10/m/ip,5/5m/key"}
+# (the e-mail or number folded by portal.adapters.login_throttle_key) — at most 60 guesses an
+# hour at one account from any number of machines.
+# SMS codes cost money: 5 an hour to a number, 20 from an address, account or not: sign-in,
+# the sign-up form (before an account is made) and every text the adapter sends. allauth raises
+# `verify_phone` mid-flow: a backstop that RateLimitedMiddleware answers with a 429 page.
+SMS_CODES_PER_NUMBER_PER_HOUR = 5
+SMS_CODES_PER_ADDRESS_PER_HOUR = 20
+_SMS_HOURLY = f"{SMS_CODES_PER_NUMBER_PER_HOUR}/h/key,{SMS_CODES_PER_ADDRESS_PER_HOUR}/h/ip"
+ACCOUNT_RATE_LIMITS = {
+    "login_failed": "10/m/ip,5/5m/key",
+    "request_login_code": _SMS_HOURLY,
+    "signup_code": _SMS_HOURLY,
+    "sms_to_number": _SMS_HOURLY,
+    "verify_phone": "1/30s/key,20/m/ip",
+    "signup": "20/m/ip,20/h/ip",
+}
 ALLAUTH_TRUSTED_PROXY_COUNT = TRUSTED_PROXY_COUNT
 
 MFA_SUPPORTED_TYPES = ["totp", "recovery_codes"]

@@ -34,8 +34,9 @@ class UserFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def verified_email(self, create: bool, extracted: bool | None, **kwargs) -> None:
-        if create and extracted is not False:
+        if create and extracted is not False and self.email:
             EmailAddress.objects.create(user=self, email=self.email, verified=True, primary=True)
+            self.email_verified = True  # what the EmailAddress signal wrote to the row
 
 
 class StaffFactory(UserFactory):

@@ -23,7 +23,7 @@ def test_a_parent_books_for_a_child_and_cancels(page, live_server, alice, passwo
     slot = open_slot(doctor=doctor, capacity=3)
 
     page.goto(live_server.url + "/accounts/login/?next=/search/")
-    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Mobile number or e-mail").fill(alice.email)
     page.get_by_label("Password").fill(password)
     page.locator("main form").get_by_role("button", name="Sign In").click()
     page.wait_for_url(live_server.url + "/search/")

@@ -20,7 +20,7 @@ def test_a_doctor_writes_the_visit_on_a_phone_without_reloading(page, live_serve
         target = DoctorFactory(department=DepartmentFactory(name="全科", name_en="General"))
 
         page.goto(live_server.url + "/accounts/login/?next=/doctor/")
-        page.get_by_label("Email").fill(doctor.email)
+        page.get_by_label("Mobile number or e-mail").fill(doctor.email)
         page.get_by_label("Password").fill(PASSWORD)
         page.locator("main form").get_by_role("button", name="Sign In").click()
         page.wait_for_url(live_server.url + "/doctor/")

@@ -17,7 +17,7 @@ def test_a_parent_adds_a_child_on_a_phone(page, live_server, alice, password):
     birth = dt.date(2019, 6, 1)
     number = make_id_number(birth_date=birth, sex="male", sequence=12)
     page.goto(live_server.url + "/accounts/login/?next=/me/patients/")
-    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Mobile number or e-mail").fill(alice.email)
     page.get_by_label("Password").fill(password)
     page.locator("main form").get_by_role("button", name="Sign In").click()
     page.wait_for_url(live_server.url + "/me/patients/")

@@ -176,7 +176,7 @@ class FlagshipStory(ChannelsLiveServerTestCase):
 
         # 1. Sign in through the form; add the child; give the two consents on their page.
         phone.goto(url + "/accounts/login/?next=/me/patients/")
-        phone.get_by_label("Email").fill(parent.email)
+        phone.get_by_label("Mobile number or e-mail").fill(parent.email)
         phone.get_by_label("Password").fill(PASSWORD)
         phone.locator("main form").get_by_role("button", name="Sign In").click()
         phone.wait_for_url(url + "/me/patients/")

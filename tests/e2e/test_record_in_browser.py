@@ -35,7 +35,7 @@ def test_a_parent_reads_the_childs_record_adds_a_photo_and_sees_who_read_it(
     staff.get(reverse("staff_record", args=[record.patient.public_id]))
 
     page.goto(live_server.url + "/accounts/login/?next=/me/record/")
-    page.get_by_label("Email").fill(parent.email)
+    page.get_by_label("Mobile number or e-mail").fill(parent.email)
     page.get_by_label("Password").fill(password)
     page.locator("main form").get_by_role("button", name="Sign In").click()
     page.wait_for_url(live_server.url + "/me/record/")

@@ -15,7 +15,7 @@ def test_home_page_loads_and_a_patient_signs_in(page, live_server, alice, passwo
     sign_in = page.get_by_role("link", name="Sign in", exact=True).first
     page.get_by_role("button", name="Menu").click()
     page.locator("#site-nav").get_by_role("link", name="Sign in").click()
-    page.get_by_label("Email").fill(alice.email)
+    page.get_by_label("Mobile number or e-mail").fill(alice.email)
     page.get_by_label("Password").fill(password)
     page.locator("main form").get_by_role("button", name="Sign In").click()
 

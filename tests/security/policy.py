@@ -407,6 +407,21 @@ POLICY: dict[str, Rule] = {
         post=POST_ONLY,
         objects={"resource_id": "patient.public_id"},
     ),
+    # allauth's pages that send an SMS code (issue 18): open to anyone signed out, the same
+    # answer for every number (tests/accounts/test_sms_code_limits.py pins enumeration and the
+    # limits: 5 texts a number and 20 requests an address an hour); a signed-in account is sent
+    # away and nothing is sent or written.
+    "account_signup": Rule(
+        get=roles(REDIRECT, anonymous=OK), post=roles(REFUSED_302, anonymous=DONE)
+    ),
+    "account_request_login_code": Rule(
+        get=roles(REDIRECT, anonymous=OK), post=roles(REFUSED_302, anonymous=DONE)
+    ),
+    # Without a code requested in this session there is nothing to confirm.
+    "account_confirm_login_code": Rule(
+        get=roles(REDIRECT, anonymous=LOGIN), post=roles(REFUSED_302, anonymous=LOGIN)
+    ),
+    "account_verify_phone": Rule(get=roles(ANY), post=roles(ANY)),
     "fhir/^(?P<rest>.*)$": Rule(get=roles(NOT_FOUND), post=roles(NOT_FOUND)),
 }
 
