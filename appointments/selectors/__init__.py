@@ -21,6 +21,7 @@ from appointments.selectors.appointments import (
     account_may_act_for_appointment,
     appointment_by_idempotency_key,
     appointment_for_account,
+    appointment_in_slot_for_account,
     appointments_for_account,
     appointments_upcoming_and_past,
     future_appointments_count,

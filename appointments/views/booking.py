@@ -19,8 +19,10 @@ from django.views.decorators.http import require_http_methods, require_POST
 from appointments.errors import BookingRefused
 from appointments.forms.booking import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
+from appointments.policies import check_eligibility
 from appointments.selectors.appointments import (
     appointment_by_idempotency_key,
+    appointment_in_slot_for_account,
     people_to_book_for,
     referrals_usable_for,
 )
@@ -51,6 +53,20 @@ def _chosen_referral(request: HttpRequest, referrals: list):
     raise Http404
 
 
+def _eligible_first(people, slot, already):
+    """The person the form starts with: one the department takes (paediatrics by age,
+    gynaecology by sex) and who has no appointment in this slot yet."""
+    for person in people:
+        if already is not None and person.pk == already.patient_id:
+            continue
+        try:
+            check_eligibility(patient=person, slot=slot)
+        except BookingRefused:
+            continue
+        return person.pk
+    return None
+
+
 def _live_hold(*, account, slot) -> Hold | None:
     return Hold.objects.filter(account=account, slot=slot, state=Hold.State.LIVE).first()
 
@@ -74,6 +90,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         people = people.filter(pk=referral.patient_id)
     refusal = None
     hold = None
+    already = None
     if request.method == "POST":
         form = ConfirmForm(request.POST, patients=people)
         hold = _live_hold(account=user, slot=slot)
@@ -99,8 +116,12 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                 )
                 return redirect(appointment)
     else:
-        form = ConfirmForm(initial={"key": uuid.uuid4().hex}, patients=people)
-        if people.exists():
+        already = appointment_in_slot_for_account(account=user, slot=slot)
+        form = ConfirmForm(
+            initial={"key": uuid.uuid4().hex, "patient": _eligible_first(people, slot, already)},
+            patients=people,
+        )
+        if people.exists() and already is None:
             try:
                 hold = hold_create(slot=slot, account=user, referral=referral)
             except BookingRefused as refused:
@@ -122,6 +143,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "referral": referral,
             "referrals": [r for r in referrals if r != referral],
             "has_people": people.exists(),
+            "already": already,
             "cancel_until": slot.start - dt.timedelta(hours=site.cancellation_cutoff_hours),
         },
     )
@@ -163,8 +185,24 @@ def appointment_waitlist_join(request: HttpRequest, slot_id: int) -> HttpRespons
 
 
 @account_appointment
-@require_POST
+@require_http_methods(["GET", "POST"])
 def appointment_cancel_view(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """GET asks first (a page, so it works without JavaScript); POST cancels."""
+    if request.method == "GET":
+        if appointment.status != Appointment.Status.BOOKED:
+            return redirect(appointment)
+        site = appointment.slot.site
+        return render(
+            request,
+            "appointments/cancel_confirm.html",
+            {
+                "appointment": appointment,
+                "slot": appointment.slot,
+                "cancel_until": appointment.slot.start
+                - dt.timedelta(hours=site.cancellation_cutoff_hours),
+                "now": timezone.now(),
+            },
+        )
     try:
         appointment_cancel(
             appointment=appointment, by=request.user, reason=Appointment.CancelReason.PATIENT

@@ -1,4 +1,4 @@
-"""Public pages: search, a doctor's page and its date strip of periods (polled where no push arrives)."""
+"""Public pages: search, a doctor's page and its date strip (polled where no push arrives)."""
 
 from __future__ import annotations
 
@@ -11,8 +11,8 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appointments.forms.search import SearchForm
-from appointments.selectors.search import SearchQuery, search_doctors
 from appointments.selectors.date_strip import doctor_date_strip
+from appointments.selectors.search import SearchQuery, search_doctors
 from appointments.selectors.slots import doctor_public, next_free_periods
 from hospitals.selectors import hospital_districts
 
