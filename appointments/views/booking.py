@@ -12,7 +12,6 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
@@ -32,6 +31,7 @@ from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
 from appointments.services.waitlist import waitlist_join
 from appointments.views.decorators import account_appointment
+from hospitals.when import format_day, format_when
 
 FULL = "slot_full"
 
@@ -217,8 +217,7 @@ def appointment_cancel_view(request: HttpRequest, appointment: Appointment) -> H
 def _period_label(slot, zone) -> str:
     start = timezone.localtime(slot.start, zone)
     end = timezone.localtime(slot.end, zone)
-    day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
-    return f"{day} {start:%H:%M}–{end:%H:%M} · ¥{slot.fee}"
+    return f"{format_when(start, zone=zone)}–{end:%H:%M} · ¥{slot.fee}"
 
 
 @account_appointment
@@ -232,7 +231,7 @@ def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) 
     days: dict[str, list] = {}
     for period in periods:
         start = timezone.localtime(period.slot.start, zone)
-        day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
+        day = format_day(start.date())
         end = timezone.localtime(period.slot.end, zone)
         days.setdefault(day, []).append((period.slot.pk, f"{start:%H:%M}–{end:%H:%M}"))
     form = RescheduleForm(request.POST or None, choices=choices)

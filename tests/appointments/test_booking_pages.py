@@ -330,7 +330,7 @@ def test_cancelling_asks_first_and_a_cancelled_appointment_offers_the_cancellati
 
     cancelled = client.get(f"/appointments/{appointment.code}/").content.decode()
     assert "Add to calendar" not in cancelled
-    assert "Cancellation for your calendar (.ics)" in cancelled
+    assert "Cancellation (.ics)" in cancelled
 
 
 def test_paediatrics_starts_with_a_child_and_online_fees_are_not_paid_at_the_hospital(

@@ -82,6 +82,8 @@ class DoctorPageOnAPhone(ChannelsLiveServerTestCase):
                 assert page.locator(".strip-day").count() == 14
                 height = page.evaluate("document.documentElement.scrollHeight")
                 assert height <= 1700, (language, height)
+                assert page.evaluate("document.documentElement.scrollWidth") <= 390
+                assert " left" in page.locator(".period-open a.period-book").first.inner_text()
 
                 page.click(".next-free-jump")
                 panel = page.locator(f'[data-day-panel="{next_free.isoformat()}"]')
