@@ -83,7 +83,8 @@ class DoctorPageOnAPhone(ChannelsLiveServerTestCase):
                 height = page.evaluate("document.documentElement.scrollHeight")
                 assert height <= 1700, (language, height)
                 assert page.evaluate("document.documentElement.scrollWidth") <= 390
-                assert " left" in page.locator(".period-open a.period-book").first.inner_text()
+                book = page.locator(".period-open a.period-book").first.inner_text()
+                assert book.startswith("Book · 3 left" if language == "en" else "预约 · 余 3")
 
                 page.click(".next-free-jump")
                 panel = page.locator(f'[data-day-panel="{next_free.isoformat()}"]')
