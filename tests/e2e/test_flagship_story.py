@@ -249,6 +249,7 @@ class FlagshipStory(ChannelsLiveServerTestCase):
             page.wait_for_selector('#consult[data-peer-state="connected"]')
             page.wait_for_selector('#consult-state[data-state="connected"]')
             assert page.evaluate("document.getElementById('remote-video').srcObject !== null")
+        phone.click(".chat-toggle")  # on a phone in a call the chat opens over the video
         phone.fill("#chat-text", CHAT_PARENT)
         phone.click("#chat-form button")
         doctor.fill("#chat-text", CHAT_DOCTOR)
