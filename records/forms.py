@@ -31,6 +31,23 @@ def clean_cn_mobile(value: str) -> str:
     return phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
 
 
+class LocalPathField(forms.CharField):
+    """A path on this site ("/me/record/"), for where a form goes back to. Never a URL name
+    (redirect() would look "18" up as one and fail), a scheme or another host."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("required", False)
+        kwargs.setdefault("max_length", 2000)
+        super().__init__(**kwargs)
+
+    def validate(self, value: str) -> None:
+        super().validate(value)
+        if value and not (
+            value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
+        ):
+            raise ValidationError(_("Not a page of this site."), code="not_local")
+
+
 class PatientDetailsForm(forms.Form):
     name = forms.CharField(
         label=_("Real name"),
@@ -79,15 +96,39 @@ class PatientAddForm(PatientDetailsForm):
         },
     )
 
+    # Sex and birth date are what the ID number says (GB 11643): derived, then shown for the
+    # person to confirm rather than asked (issue 19, item 5).
+    sex = None
+    birth_date = None
+    confirmed = forms.BooleanField(required=False, widget=forms.HiddenInput)
+    next = LocalPathField(widget=forms.HiddenInput)
+
     field_order = [
         "relationship",
         "name",
         "id_number",
-        "sex",
-        "birth_date",
         "phone",
         "consent_id_and_health_data",
     ]
+
+    def clean(self) -> dict:
+        cleaned = super().clean()
+        number = cleaned.get("id_number")
+        if number:
+            facts = parse_id_number(number)
+            cleaned["sex"], cleaned["birth_date"] = facts.sex, facts.birth_date
+        return cleaned
+
+    def details(self) -> dict:
+        """What `records.services.patient_add` takes (the page's own fields left out)."""
+        return {
+            key: value
+            for key, value in self.cleaned_data.items()
+            if key not in ("confirmed", "next")
+        }
+
+    def sex_display(self) -> str:
+        return Sex(self.cleaned_data["sex"]).label
 
 
 class PatientEditForm(PatientDetailsForm):
@@ -151,23 +192,6 @@ class BreakGlassOpenForm(forms.Form):
             "open is recorded."
         ),
     )
-
-
-class LocalPathField(forms.CharField):
-    """A path on this site ("/me/record/"), for where a form goes back to. Never a URL name
-    (redirect() would look "18" up as one and fail), a scheme or another host."""
-
-    def __init__(self, **kwargs) -> None:
-        kwargs.setdefault("required", False)
-        kwargs.setdefault("max_length", 2000)
-        super().__init__(**kwargs)
-
-    def validate(self, value: str) -> None:
-        super().validate(value)
-        if value and not (
-            value.startswith("/") and url_has_allowed_host_and_scheme(value, allowed_hosts=None)
-        ):
-            raise ValidationError(_("Not a page of this site."), code="not_local")
 
 
 class ReturnPathsForm(forms.Form):

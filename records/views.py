@@ -47,16 +47,29 @@ def patient_list(request: HttpRequest) -> HttpResponse:
 @login_required
 @require_http_methods(["GET", "POST"])
 def patient_add(request: HttpRequest) -> HttpResponse:
-    form = PatientAddForm(request.POST or None)
+    """Two steps without JavaScript: the details, then the sex and birth date the ID number
+    holds, shown to confirm. From a booking (`next`), back to the period once added."""
+    form = PatientAddForm(request.POST or None, initial={"next": request.GET.get("next", "")})
+    confirming = False
     if request.method == "POST" and form.is_valid():
-        try:
-            patient = services.patient_add(account=request.user, **form.cleaned_data)
-        except ValidationError as refusal:
-            _show_refusal(form, refusal)
+        if not form.cleaned_data["confirmed"] or "change" in request.POST:
+            confirming = "change" not in request.POST
         else:
-            messages.success(request, _("%(name)s has been added.") % {"name": patient.name})
-            return redirect(patient)
-    return render(request, "records/patient_form.html", {"form": form, "adding": True})
+            try:
+                patient = services.patient_add(account=request.user, **form.details())
+            except ValidationError as refusal:
+                _show_refusal(form, refusal)
+            else:
+                messages.success(request, _("%(name)s has been added.") % {"name": patient.name})
+                return redirect(form.cleaned_data["next"] or patient.get_absolute_url())
+    if form.is_bound and not confirming:
+        form.data = form.data.copy()
+        form.data["confirmed"] = ""  # the next submit shows the derived details first
+    return render(
+        request,
+        "records/patient_form.html",
+        {"form": form, "adding": True, "confirming": confirming},
+    )
 
 
 @login_required

@@ -21,6 +21,7 @@ from appointments.selectors.appointments import (
     account_may_act_for_appointment,
     appointment_by_idempotency_key,
     appointment_for_account,
+    appointment_in_slot_for_account,
     appointments_for_account,
     appointments_upcoming_and_past,
     future_appointments_count,
@@ -37,6 +38,7 @@ from appointments.selectors.closures import (
     closure_covered_slots,
     closures_for_hospital,
 )
+from appointments.selectors.date_strip import doctor_date_strip
 from appointments.selectors.desk import (
     DISPLAY_UPCOMING,
     DisplayLine,
@@ -122,6 +124,7 @@ __all__ = [
     "account_may_act_for_appointment",
     "appointment_by_idempotency_key",
     "appointment_for_account",
+    "appointment_in_slot_for_account",
     "appointments_for_account",
     "appointments_for_feed",
     "appointments_upcoming_and_past",
@@ -135,6 +138,7 @@ __all__ = [
     "desk_hospitals",
     "desk_queue_board",
     "display_board",
+    "doctor_date_strip",
     "doctor_grid",
     "doctor_public",
     "doctor_queue_today",

@@ -53,6 +53,17 @@ def appointments_upcoming_and_past(
     return upcoming, past
 
 
+def appointment_in_slot_for_account(*, account, slot) -> Appointment | None:
+    """A live (booked) appointment in this slot of a person the account acts for, or None: the
+    confirmation page then takes no hold (going Back after booking must not take a place)."""
+    return (
+        appointments_for_account(account=account)
+        .filter(slot=slot, status=Appointment.Status.BOOKED)
+        .order_by("pk")
+        .first()
+    )
+
+
 def appointment_for_account(*, account, code: str) -> Appointment | None:
     """The appointment with this code if the account is linked to its patient, else None."""
     return appointments_for_account(account=account).filter(code=code).first()

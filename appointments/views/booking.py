@@ -12,15 +12,16 @@ from django.contrib.auth.decorators import login_required
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods, require_POST
 
 from appointments.errors import BookingRefused, TooManyHolds
 from appointments.forms.booking import ConfirmForm, RescheduleForm, WaitlistForm
 from appointments.models import Appointment, Hold
+from appointments.policies import check_eligibility
 from appointments.selectors.appointments import (
     appointment_by_idempotency_key,
+    appointment_in_slot_for_account,
     people_to_book_for,
     referrals_usable_for,
 )
@@ -31,6 +32,7 @@ from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
 from appointments.services.waitlist import waitlist_join
 from appointments.views.decorators import account_appointment
+from hospitals.when import format_day, format_when
 
 FULL = "slot_full"
 
@@ -50,6 +52,20 @@ def _chosen_referral(request: HttpRequest, referrals: list):
         if str(referral.public_id) == wanted:
             return referral
     raise Http404
+
+
+def _eligible_first(people, slot, already):
+    """The person the form starts with: one the department takes (paediatrics by age,
+    gynaecology by sex) and who has no appointment in this slot yet."""
+    for person in people:
+        if already is not None and person.pk == already.patient_id:
+            continue
+        try:
+            check_eligibility(patient=person, slot=slot)
+        except BookingRefused:
+            continue
+        return person.pk
+    return None
 
 
 def _live_hold(*, account, slot) -> Hold | None:
@@ -82,6 +98,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         people = people.filter(pk=referral.patient_id)
     refusal = None
     hold = None
+    already = None
     if request.method == "POST":
         form = ConfirmForm(request.POST, patients=people)
         hold = _live_hold(account=user, slot=slot)
@@ -111,8 +128,12 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                 )
                 return redirect(appointment)
     else:
-        form = ConfirmForm(initial={"key": uuid.uuid4().hex}, patients=people)
-        if people.exists():
+        already = appointment_in_slot_for_account(account=user, slot=slot)
+        form = ConfirmForm(
+            initial={"key": uuid.uuid4().hex, "patient": _eligible_first(people, slot, already)},
+            patients=people,
+        )
+        if people.exists() and already is None:
             refusal = _sold_out(slot=slot, referral=referral)
             if refusal is not None and refusal.code == FULL:
                 # Reopening the page of the place this account holds renews that hold.
@@ -139,6 +160,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "referral": referral,
             "referrals": [r for r in referrals if r != referral],
             "has_people": people.exists(),
+            "already": already,
             "cancel_until": slot.start - dt.timedelta(hours=site.cancellation_cutoff_hours),
         },
         status=429 if refusal is not None and refusal.code == TooManyHolds.code else 200,
@@ -181,8 +203,24 @@ def appointment_waitlist_join(request: HttpRequest, slot_id: int) -> HttpRespons
 
 
 @account_appointment
-@require_POST
+@require_http_methods(["GET", "POST"])
 def appointment_cancel_view(request: HttpRequest, appointment: Appointment) -> HttpResponse:
+    """GET asks first (a page, so it works without JavaScript); POST cancels."""
+    if request.method == "GET":
+        if appointment.status != Appointment.Status.BOOKED:
+            return redirect(appointment)
+        site = appointment.slot.site
+        return render(
+            request,
+            "appointments/cancel_confirm.html",
+            {
+                "appointment": appointment,
+                "slot": appointment.slot,
+                "cancel_until": appointment.slot.start
+                - dt.timedelta(hours=site.cancellation_cutoff_hours),
+                "now": timezone.now(),
+            },
+        )
     try:
         appointment_cancel(
             appointment=appointment, by=request.user, reason=Appointment.CancelReason.PATIENT
@@ -197,8 +235,7 @@ def appointment_cancel_view(request: HttpRequest, appointment: Appointment) -> H
 def _period_label(slot, zone) -> str:
     start = timezone.localtime(slot.start, zone)
     end = timezone.localtime(slot.end, zone)
-    day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
-    return f"{day} {start:%H:%M}–{end:%H:%M} · ¥{slot.fee}"
+    return f"{format_when(start, zone=zone)}–{end:%H:%M} · ¥{slot.fee}"
 
 
 @account_appointment
@@ -212,7 +249,7 @@ def appointment_reschedule_view(request: HttpRequest, appointment: Appointment) 
     days: dict[str, list] = {}
     for period in periods:
         start = timezone.localtime(period.slot.start, zone)
-        day = f"{date_format(start, 'D')} {date_format(start, 'MONTH_DAY_FORMAT')}"
+        day = format_day(start.date())
         end = timezone.localtime(period.slot.end, zone)
         days.setdefault(day, []).append((period.slot.pk, f"{start:%H:%M}–{end:%H:%M}"))
     form = RescheduleForm(request.POST or None, choices=choices)

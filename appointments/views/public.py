@@ -1,7 +1,8 @@
-"""Public pages: search, a doctor's page and its grid of periods (polled where no push arrives)."""
+"""Public pages: search, a doctor's page and its date strip (polled where no push arrives)."""
 
 from __future__ import annotations
 
+import datetime as dt
 import uuid
 
 from django.http import Http404, HttpRequest, HttpResponse
@@ -10,8 +11,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET
 
 from appointments.forms.search import SearchForm
+from appointments.selectors.date_strip import doctor_date_strip
 from appointments.selectors.search import SearchQuery, search_doctors
-from appointments.selectors.slots import GRID_DAYS, doctor_grid, doctor_public, next_free_periods
+from appointments.selectors.slots import doctor_public, next_free_periods
 from hospitals.selectors import hospital_districts
 
 POLL_SECONDS = 20
@@ -44,6 +46,15 @@ def _referral_param(request: HttpRequest) -> str:
         return ""
 
 
+def _chosen_day(request: HttpRequest) -> dt.date | None:
+    """`?day=YYYY-MM-DD`: the day of the strip whose periods are shown (a link of the strip, or
+    the page's poll carrying the day the script chose)."""
+    try:
+        return dt.date.fromisoformat(request.GET.get("day", ""))
+    except ValueError:
+        return None
+
+
 @require_GET
 def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
     doctor = _doctor_or_404(pk)
@@ -55,8 +66,7 @@ def doctor_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "doctor": doctor,
             "hospital": doctor.hospital,
             "department": doctor.department,
-            "grid": doctor_grid(doctor=doctor),
-            "grid_days": GRID_DAYS,
+            "strip": doctor_date_strip(doctor=doctor, chosen=_chosen_day(request)),
             "poll_seconds": POLL_SECONDS,
             "referral": _referral_param(request),
         },
@@ -73,7 +83,7 @@ def doctor_slots(request: HttpRequest, pk: int) -> HttpResponse:
         "appointments/includes/doctor_grid.html",
         {
             "doctor": doctor,
-            "grid": doctor_grid(doctor=doctor),
+            "strip": doctor_date_strip(doctor=doctor, chosen=_chosen_day(request)),
             "poll_seconds": POLL_SECONDS,
             "referral": _referral_param(request),
         },

@@ -298,3 +298,48 @@ def test_signed_out_visitors_are_asked_to_sign_in_before_a_hold(client):
     response = client.get(f"/appointments/book/{slot.pk}/")
     assert response.status_code == 302 and "/accounts/login/" in response["Location"]
     assert not Hold.objects.exists()
+
+
+def test_going_back_to_a_booked_period_takes_no_hold_and_shows_the_appointment(
+    client, alice, family
+):
+    slot = open_slot(capacity=1)
+    appointment = book(client, alice, family["son"], slot)
+
+    page = client.get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    slot.refresh_from_db()
+    assert slot.booked == 1 and not Hold.objects.filter(state="live").exists()
+    counters_hold(slot)
+    assert "already has an appointment at this time" in page
+    assert f'href="/appointments/{appointment.code}/"' in page
+
+
+def test_cancelling_asks_first_and_a_cancelled_appointment_offers_the_cancellation_file(
+    client, alice, family
+):
+    slot = open_slot(capacity=2)
+    appointment = book(client, alice, family["son"], slot)
+
+    detail = client.get(f"/appointments/{appointment.code}/").content.decode()
+    assert f'href="/appointments/{appointment.code}/cancel/"' in detail
+    ask = client.get(f"/appointments/{appointment.code}/cancel/").content.decode()
+    appointment.refresh_from_db()
+    assert appointment.status == "booked" and "Cancel this appointment?" in ask
+    client.post(f"/appointments/{appointment.code}/cancel/")
+
+    cancelled = client.get(f"/appointments/{appointment.code}/").content.decode()
+    assert "Add to calendar" not in cancelled
+    assert "Cancellation (.ics)" in cancelled
+
+
+def test_paediatrics_starts_with_a_child_and_online_fees_are_not_paid_at_the_hospital(
+    client, alice, family
+):
+    children = DepartmentFactory(min_age_years=0, max_age_years=14)
+    slot = open_slot(doctor=DoctorFactory(department=children), mode="online")
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    assert re.search(rf'<option value="{family["son"].pk}"[^>]* selected>', page)
+    assert "paid at the hospital" not in page and "nothing to pay at a desk" in page

@@ -1,4 +1,5 @@
-"""A doctor's page: the grid of periods over the next two weeks, with places left, fee, mode
+"""A doctor's page: a strip of the next 14 days (morning, afternoon, evening marked open,
+full or not yet released) over the periods of the chosen day, with places left, fee, mode
 and site; when unreleased periods open; closed and full periods marked."""
 
 from __future__ import annotations
@@ -43,7 +44,7 @@ def test_open_periods_show_places_left_fee_and_mode(client):
     assert "Zhou Ruoxi" in page
     period = cell(page, slot)
     assert "period-open" in page
-    assert "09:00–09:30" in period and "¥30.00" in period and "In person" in period
+    assert "09:00–09:30" in period and "¥30" in period and "In person" in period
     assert "<span data-places>3</span> left" in period
     assert f'href="/appointments/book/{slot.pk}/"' in period
 
@@ -67,9 +68,9 @@ def test_unreleased_periods_say_when_they_open_in_the_active_language(client):
     english = cell(get(client, f"/doctors/{doctor.pk}/"), slot)
     chinese = cell(get(client, f"/doctors/{doctor.pk}/", "zh-hans"), slot)
 
-    assert f"Opens {opens:%B} {opens.day} 12:00" in english
+    assert f"Opens {opens:%a} {opens.day} {opens:%b}, 12:00" in english
     assert "period-opens" in english and "Book" not in english
-    assert f"{opens.month}月{opens.day}日 12:00" in chinese and "放号" in chinese
+    assert f"{opens.month}月{opens.day}日 周" in chinese and "12:00 放号" in chinese
 
 
 def test_full_and_closed_periods_look_different_and_say_so(client):
@@ -134,3 +135,46 @@ def test_a_period_with_only_referral_places_left_says_so_and_links_the_booking(c
 
     assert "period-referral" in period and "Referral places only" in period
     assert f'href="/appointments/book/{slot.pk}/"' in period
+
+
+def strip_day(page: str, day: dt.date) -> str:
+    href = page.index(f'href="?day={day.isoformat()}', page.index('class="date-strip"'))
+    start = page.rindex('class="strip-day', 0, href)
+    return page[start : page.index("</a>", start)]
+
+
+def test_the_strip_marks_each_part_of_each_day_open_full_or_opening(client):
+    doctor = DoctorFactory()
+    SlotFactory(doctor=doctor, start=local(1, 9), capacity=3, booked=1)
+    SlotFactory(doctor=doctor, start=local(1, 14), capacity=2, booked=2)
+    opens = dt.datetime.combine(
+        local(9, 9).date() - dt.timedelta(days=7), dt.time(12), tzinfo=SHANGHAI
+    )
+    SlotFactory(doctor=doctor, start=local(9, 19), release_at=opens)
+
+    page = get(client, f"/doctors/{doctor.pk}/", "zh-hans")
+
+    assert page.count('class="strip-day') == 14
+    tomorrow = strip_day(page, local(1, 9).date())
+    assert re.search(r"strip-open[^>]*>.*上午.*有号", tomorrow, re.S)
+    assert re.search(r"strip-full[^>]*>.*下午.*约满", tomorrow, re.S)
+    later = strip_day(page, local(9, 9).date())
+    assert "strip-opens" in later and "未放号" in later and "12:00" in later
+
+
+def test_the_chosen_day_alone_is_shown_and_next_available_links_to_its_day(client):
+    doctor = DoctorFactory()
+    full = SlotFactory(doctor=doctor, start=local(1, 9), capacity=1, booked=1)
+    free = SlotFactory(doctor=doctor, start=local(3, 9))
+
+    page = get(client, f"/doctors/{doctor.pk}/")
+    day3 = local(3, 9).date().isoformat()
+
+    # the first day with sessions is chosen; the other days' periods are there but hidden
+    assert f'data-day-panel="{local(1, 9).date().isoformat()}">' in page
+    assert f'data-day-panel="{day3}" hidden>' in page
+    assert f'class="next-free-jump" href="?day={day3}#periods-heading"' in page
+    chosen = get(client, f"/doctors/{doctor.pk}/?day={day3}")
+    assert f'data-day-panel="{day3}">' in chosen and f'data-slot="{free.pk}"' in chosen
+    assert f'data-slot="{full.pk}"' in chosen  # still on the page, in its hidden day
+    assert get(client, f"/doctors/{doctor.pk}/periods/?day=junk").count('class="strip-day') == 14

@@ -74,8 +74,8 @@ def test_results_show_the_next_three_free_periods_with_places_left(client, city)
     assert "2 places left" in page  # 14:00, one of three booked
     assert page.count("3 places left") == 2
     third, fourth = local(3, 9), local(4, 9)
-    assert f"{third:%B} {third.day} 09:00–09:30" in page
-    assert f"{fourth:%B} {fourth.day} 09:00–09:30" not in page  # only the next three
+    assert f"{third:%a} {third.day} {third:%b}, 09:00–09:30" in page
+    assert f"{fourth:%a} {fourth.day} {fourth:%b}, 09:00–09:30" not in page  # the next three
     assert page.count('href="/appointments/book/') == 3
 
 

@@ -52,7 +52,9 @@ def test_a_parent_books_for_a_child_and_cancels(page, live_server, alice, passwo
     assert "王小明" in upcoming and "Zhou Ruoxi" in upcoming
 
     page.locator(f'a[href="/appointments/{appointment.code}/"]').click()
-    page.get_by_role("button", name="Cancel appointment").click()
+    page.get_by_role("link", name="Cancel appointment").click()
+    page.wait_for_selector("h1:has-text('Cancel this appointment?')")
+    page.get_by_role("button", name="Yes, cancel it").click()
     page.wait_for_selector("text=Appointment cancelled")
     appointment.refresh_from_db()
     assert appointment.status == "cancelled"

@@ -53,10 +53,18 @@ class ConsultInTwoBrowsers(ChannelsLiveServerTestCase):
                 page.wait_for_selector('#consult-state[data-state="connected"]')
                 assert page.evaluate("document.getElementById('remote-video').srcObject !== null")
 
-            patient.fill("#chat-text", "Good morning, doctor")
-            patient.click("#chat-form button")
+            # On the phone in the call: the video takes the width and most of the height, the
+            # pre-call check folds away, the chat waits behind a button that counts messages.
+            stage = patient.locator(".video-stage").bounding_box()
+            assert stage["width"] >= 389 and stage["height"] >= 0.6 * 900
+            assert not patient.locator("#precheck").is_visible()
+            assert not patient.locator("#chat-form").is_visible()
             doctor.fill("#chat-text", "Good morning, how can I help?")
             doctor.click("#chat-form button")
+            patient.wait_for_selector(".chat-toggle .chat-unread:text-is('1')")
+            patient.click(".chat-toggle")
+            patient.fill("#chat-text", "Good morning, doctor")
+            patient.click("#chat-form button")
             for page in (patient, doctor):
                 page.wait_for_selector("#chat-log >> text=Good morning, doctor")
                 page.wait_for_selector("#chat-log >> text=Good morning, how can I help?")

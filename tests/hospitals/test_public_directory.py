@@ -134,7 +134,7 @@ def test_doctor_page_shows_the_profile_and_the_next_free_period(client):
     chinese = client.get(f"/doctors/{doctor.pk}/").content.decode()
 
     assert "Zhou Ruoxi" in english and "Sees children." in english
-    assert "08:00–08:30, 1 place left" in english
+    assert f"Next available: {start:%a} {start.day} {start:%b}, 08:00, 1 place left" in english
     assert "周若溪" in chinese and "擅长儿童皮肤病。" in chinese
 
 

@@ -72,6 +72,7 @@ def child_form() -> dict[str, str]:
         "birth_date": CHILD_BIRTH.isoformat(),
         "phone": "",
         "consent_id_and_health_data": "on",
+        "confirmed": "True",  # the second step: the derived sex and birth date were shown
     }
 
 

@@ -30,6 +30,7 @@ def _add(client, birth: dt.date, relationship: str = "child"):
             "sex": "female",
             "birth_date": birth.isoformat(),
             "consent_id_and_health_data": "on",
+            "confirmed": "True",
         },
     )
 

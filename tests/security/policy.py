@@ -203,7 +203,8 @@ POLICY: dict[str, Rule] = {
     "appointment_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "appointment_detail": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
     "appointment_ics": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
-    "appointment_cancel": Rule(get=owner(outcome=NOT_ALLOWED), post=owner(outcome=REDIRECT)),
+    # GET asks "cancel this appointment?" (works without JavaScript); POST cancels.
+    "appointment_cancel": Rule(get=owner(), post=owner(outcome=REDIRECT)),
     "appointment_reschedule": Rule(get=owner(), post=owner(outcome=OK)),
     # Booking a public period is open to every signed-in account (for its own people).
     # Naming A's referral or A's child in the booking form is somebody else's object.

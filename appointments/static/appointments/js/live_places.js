@@ -23,6 +23,8 @@
     cell.classList.toggle("period-full", !bookable);
     if (book) book.hidden = !bookable;
     if (fullLabel) fullLabel.hidden = bookable;
+    // date_strip.js re-marks the day's part on the strip.
+    cell.dispatchEvent(new CustomEvent("places-changed", { bubbles: true }));
   }
 
   function connect() {
