@@ -47,6 +47,13 @@ from records.services.people import (
     patient_update,
 )
 from records.services.prescriptions import prescription_save, prescription_sign
+from records.services.results import (
+    exam_claim,
+    exam_import,
+    exam_record,
+    exam_send,
+    exam_sign,
+)
 from records.services.referrals import (
     expire_referrals,
     referral_cancel,
@@ -74,6 +81,11 @@ __all__ = [
     "consent_revoke",
     "encounter_close",
     "encounter_open",
+    "exam_claim",
+    "exam_import",
+    "exam_record",
+    "exam_send",
+    "exam_sign",
     "expire_referrals",
     "id_numbers_reencrypt",
     "invitation_accept",
