@@ -47,19 +47,19 @@ from records.services.people import (
     patient_update,
 )
 from records.services.prescriptions import prescription_save, prescription_sign
-from records.services.results import (
-    exam_claim,
-    exam_import,
-    exam_record,
-    exam_send,
-    exam_sign,
-)
 from records.services.referrals import (
     expire_referrals,
     referral_cancel,
     referral_complete,
     referral_issue,
     referral_valid_days,
+)
+from records.services.results import (
+    exam_claim,
+    exam_import,
+    exam_record,
+    exam_send,
+    exam_sign,
 )
 
 __all__ = [
