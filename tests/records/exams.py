@@ -7,10 +7,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from records.models import Encounter, Patient
+from records.services import encounter_open
 from tests.factories import (
     ConsentFactory,
     DepartmentFactory,
-    EncounterFactory,
     HospitalFactory,
     PatientFactory,
     PatientLinkFactory,
@@ -69,7 +69,7 @@ def exams_world(*, sharing: bool = True) -> Exams:
         ConsentFactory(patient=patient, given_by=family, kind="record_sharing")
     clinic = HospitalFactory(kind="clinic", name="月湖社区卫生服务中心", name_en="Yuehu Clinic")
     gp_doctor, gp = doctor_account(hospital=clinic)
-    visit = EncounterFactory(patient=patient, doctor=gp_doctor)
+    visit = encounter_open(patient=patient, doctor=gp_doctor, mode="in_person", site=clinic)
     cloud = HospitalFactory(kind="cloud", name="云医院", name_en="Cloud Hospital")
     cardiology = DepartmentFactory(hospital=cloud, name="心内科", name_en="Cardiology")
     _d, specialist = doctor_account(department=cardiology)
