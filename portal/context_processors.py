@@ -33,7 +33,6 @@ NAV = (
     NavItem("record_mine", _("My record"), "account"),
     NavItem("notification_list", _("Messages"), "account"),
     NavItem("doctor_day", _("My day"), (Role.DOCTOR,)),
-    NavItem("reading_queue", _("Reading queue"), (Role.DOCTOR,)),
     NavItem("desk", _("Front desk"), (Role.FRONT_DESK, Role.HOSPITAL_ADMIN)),
     NavItem("manage", _("Manage"), (Role.HOSPITAL_ADMIN,)),
     NavItem("admin:index", _("Platform admin"), "platform"),

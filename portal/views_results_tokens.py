@@ -56,6 +56,17 @@ class ResultsTokenForm(forms.Form):
         self.fields["hospital"].queryset = hospitals
 
 
+def writer_hospitals(*, user):
+    return Hospital.objects.filter(
+        memberships__user=user, memberships__role__in=WRITER_ROLES, is_active=True
+    ).distinct()
+
+
+def hospital_writer(*, user) -> bool:
+    """Whether the account may make results tokens: a doctor or admin of a hospital."""
+    return writer_hospitals(user=user).exists()
+
+
 def second_factor_fresh(request: HttpRequest) -> bool:
     """The account passed its second factor within the reauthentication window."""
     now = time.time()
@@ -70,9 +81,7 @@ def second_factor_fresh(request: HttpRequest) -> bool:
 @login_required
 @require_http_methods(["GET", "POST"])
 def results_tokens(request: HttpRequest) -> HttpResponse:
-    hospitals = Hospital.objects.filter(
-        memberships__user=request.user, memberships__role__in=WRITER_ROLES, is_active=True
-    ).distinct()
+    hospitals = writer_hospitals(user=request.user)
     if not hospitals.exists():
         raise Http404  # only staff of a hospital write its results
     form = ResultsTokenForm(request.POST or None, hospitals=hospitals)

@@ -17,6 +17,7 @@ from django.db import models
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 from records.models.attachments import Attachment
 from records.models.clinical import Encounter
@@ -36,7 +37,7 @@ class Exam(models.Model):
         LAB = "lab", _("lab panel")
 
     class Status(models.TextChoices):
-        REGISTERED = "registered", _("recorded")
+        REGISTERED = "registered", pgettext_lazy("exam status", "recorded")
         SENT = "sent", _("waiting for a reading")
         CLAIMED = "claimed", _("being read")
         FINAL = "final", _("report signed")
