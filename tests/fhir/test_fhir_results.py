@@ -121,6 +121,20 @@ def test_the_family_searches_its_reports_and_values_and_nobody_else_sees_them(cl
     outcome(client.get(f"/fhir/Observation/{one.public_id}"), 404)
 
 
+def test_the_family_searches_in_a_fixed_number_of_queries(client, django_assert_num_queries):
+    world = exams_world()
+    _signed_lab(world)
+    client.force_login(world.family)
+    for url in ("/fhir/DiagnosticReport", "/fhir/Observation"):
+        client.get(url)
+        with CaptureQueriesContext(connection) as few:
+            client.get(url)
+        _signed_lab(world)
+        _signed_ecg(world)
+        with django_assert_num_queries(len(few)):
+            client.get(url)
+
+
 def _transaction(world, *, status="final", values=LAB_VALUES) -> dict:
     observation_entries = []
     for index, row in enumerate(values):

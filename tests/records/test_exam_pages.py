@@ -5,6 +5,8 @@ My record (with high/low flags and ranges) and in the doctor's record view. Anyo
 from __future__ import annotations
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 
 from audit.models import AuditEvent
 from records.models import Exam
@@ -173,3 +175,27 @@ def test_the_family_reads_the_report_in_chinese(client):
     url = f"/me/record/{world.patient.public_id}/"
     html = client.get(url, HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
     assert "检查检验报告" in html and "参考范围" in html
+
+
+def test_the_visits_exams_page_reads_in_a_fixed_number_of_queries(
+    client, django_assert_num_queries
+):
+    world = exams_world()
+    exam_record(encounter=world.visit, by=world.gp, kind="lab", observations=LAB_VALUES)
+    client.force_login(world.gp)
+    url = f"/clinical/encounters/{world.visit.public_id}/exams/"
+    client.get(url)
+    with CaptureQueriesContext(connection) as few:
+        client.get(url)
+    for kind in ("ecg", "xray", "ultrasound"):
+        exam_record(
+            encounter=world.visit,
+            by=world.gp,
+            kind=kind,
+            uploads=[upload("f.pdf", PDF_BYTES, "application/pdf")],
+            observations=LAB_VALUES[:1],
+        )
+    _sent(world)
+    with django_assert_num_queries(len(few)):
+        html = client.get(url).content.decode()
+    assert html.count('class="panel exam"') == 5
