@@ -107,6 +107,13 @@ class PersonalAccessToken(models.Model):
     PREFIX = "chp_"
     MAX_DAYS = 365
 
+    class Scope(models.TextChoices):
+        # Everything the account itself may do on /fhir/ (a family's health app).
+        ACCOUNT = "account", _("act for this account")
+        # A clinic's system: POST results (a transaction Bundle) for visits of one hospital,
+        # nothing else (issue 15).
+        RESULTS_WRITE = "results.write", _("write results for one hospital")
+
     owner = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.CASCADE,
@@ -121,6 +128,12 @@ class PersonalAccessToken(models.Model):
     expires_at = models.DateTimeField(_("expires"))
     revoked_at = models.DateTimeField(_("revoked"), null=True, blank=True)
     last_used_at = models.DateTimeField(_("last used"), null=True, blank=True)
+    scope = models.CharField(
+        _("scope"), max_length=16, choices=Scope.choices, default=Scope.ACCOUNT
+    )
+    # The hospital a results.write token writes for, by id: accounts sits below hospitals in
+    # the layers, so no foreign key; the owner's membership there is checked at every use.
+    scope_hospital_id = models.PositiveIntegerField(null=True, blank=True)
 
     class Meta:
         verbose_name = _("personal access token")
@@ -130,6 +143,11 @@ class PersonalAccessToken(models.Model):
             models.CheckConstraint(
                 condition=Q(expires_at__gt=models.F("created_at")),
                 name="access_token_expires_after_creation",
+            ),
+            models.CheckConstraint(
+                condition=Q(scope="account", scope_hospital_id__isnull=True)
+                | Q(scope="results.write", scope_hospital_id__isnull=False),
+                name="access_token_scope_hospital",
             ),
         ]
 

@@ -21,8 +21,20 @@ ACCESS_TOKENS_PER_ACCOUNT = 10
 LAST_USED_RESOLUTION = dt.timedelta(minutes=5)
 
 
-def access_token_create(*, owner: Any, name: str, days: int) -> tuple[PersonalAccessToken, str]:
-    """Issue a token and return it with its secret, which is shown once and never stored."""
+def access_token_create(
+    *,
+    owner: Any,
+    name: str,
+    days: int,
+    scope: str = PersonalAccessToken.Scope.ACCOUNT,
+    scope_hospital_id: int | None = None,
+) -> tuple[PersonalAccessToken, str]:
+    """Issue a token and return it with its secret, which is shown once and never stored.
+
+    A `results.write` token names the hospital it writes for; the caller has checked that the
+    owner works there (and the FHIR endpoint checks it again at every use)."""
+    if (scope == PersonalAccessToken.Scope.RESULTS_WRITE) != (scope_hospital_id is not None):
+        raise ValueError("a results.write token names one hospital; no other token does")
     name = (name or "").strip()
     if not name:
         raise ValidationError(_("Give the token a name, such as the app that will use it."))
@@ -48,12 +60,19 @@ def access_token_create(*, owner: Any, name: str, days: int) -> tuple[PersonalAc
             hint=secret[: len(PersonalAccessToken.PREFIX) + 4],
             created_at=now,
             expires_at=now + dt.timedelta(days=days),
+            scope=scope,
+            scope_hospital_id=scope_hospital_id,
         )
         audit_record(
             actor=owner,
             action="access_token.create",
             target=owner,
-            data={"token_id": token.pk, "expires_at": token.expires_at.isoformat()},
+            data={
+                "token_id": token.pk,
+                "expires_at": token.expires_at.isoformat(),
+                "scope": scope,
+                "hospital": scope_hospital_id,
+            },
         )
     return token, secret
 

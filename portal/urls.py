@@ -3,7 +3,7 @@ from django.conf import settings
 from django.contrib import admin
 from django.urls import include, path
 
-from portal import views, views_tokens
+from portal import views, views_results_tokens, views_tokens
 from portal.fhir import views as fhir_views
 
 # The admin signs in through allauth, so it gets MFA and rate limits like every other login.
@@ -23,6 +23,11 @@ urlpatterns = [
     path("doctor/", include("records.urls_staff")),
     path("me/notifications/", include("notifications.urls")),
     path("me/api-tokens/", views_tokens.access_tokens, name="access_tokens"),
+    path(
+        "me/api-tokens/results/",
+        views_results_tokens.results_tokens,
+        name="results_tokens",
+    ),
     path("me/record/<uuid:public_id>/export/", fhir_views.record_export, name="record_export"),
     path("fhir/", include("portal.fhir.urls")),
     path("clinical/", include("records.urls_clinical")),

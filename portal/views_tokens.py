@@ -17,6 +17,7 @@ from django.views.decorators.cache import never_cache
 from accounts.models import PersonalAccessToken
 from accounts.services import ACCESS_TOKEN_DAYS, access_token_create, access_token_revoke
 from appointments.forms import RowChoiceForm
+from portal.views_results_tokens import hospital_writer
 
 
 class AccessTokenForm(forms.Form):
@@ -84,6 +85,8 @@ def access_tokens(request: HttpRequest) -> HttpResponse:
             "live_tokens": live,
             "new_secret": new_secret,
             "fhir_base": request.build_absolute_uri("/fhir/"),
+            # Staff of a hospital also make tokens for its systems (issue 15).
+            "writes_results": hospital_writer(user=request.user),
         },
         status=status,
     )

@@ -1,6 +1,7 @@
 from django.urls import path
 
 from records import views_clinical as views
+from records import views_results
 
 # Mounted at /clinical/. An encounter is addressed by its unguessable public_id; every door is
 # the encounter's own doctor's only (anyone else: 404).
@@ -30,4 +31,12 @@ urlpatterns = [
         name="clinical_problem_resolve",
     ),
     path("encounters/<uuid:public_id>/referral/", views.referral_issue, name="clinical_referral"),
+    # Exams on the visit (issue 15): record one, send it for reading, or sign it yourself.
+    path(
+        "encounters/<uuid:public_id>/exams/",
+        views_results.encounter_exams,
+        name="clinical_exams",
+    ),
+    path("exams/<uuid:public_id>/send/", views_results.exam_send, name="clinical_exam_send"),
+    path("exams/<uuid:public_id>/sign/", views_results.exam_sign_own, name="clinical_exam_sign"),
 ]

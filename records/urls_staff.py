@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views_record, views_staff
+from records import views_record, views_results, views_staff
 
 # Mounted at /doctor/: the staff side of the record.
 urlpatterns = [
@@ -16,5 +16,15 @@ urlpatterns = [
         "encounters/<uuid:public_id>/attachments/add/",
         views_staff.encounter_attachment_add,
         name="encounter_attachment_add",
+    ),
+    # The reading queue of a cloud department (issue 15).
+    path("reading/", views_results.reading_queue_view, name="reading_queue"),
+    path("reading/<uuid:public_id>/", views_results.reading_exam, name="reading_exam"),
+    path("reading/<uuid:public_id>/claim/", views_results.reading_claim, name="reading_claim"),
+    path("reading/<uuid:public_id>/sign/", views_results.reading_sign, name="reading_sign"),
+    path(
+        "reading/<uuid:public_id>/files/<uuid:file_id>/",
+        views_results.reading_file,
+        name="reading_file",
     ),
 ]

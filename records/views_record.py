@@ -20,6 +20,7 @@ from records.forms import AttachmentForm
 from records.models import Attachment, ClinicalNote, PatientLink
 from records.selectors_readers import record_readers
 from records.selectors_record import record_timeline
+from records.selectors_results import exams_visible
 
 
 def _reading_link_or_404(request: HttpRequest, public_id) -> tuple[PatientLink, list]:
@@ -68,6 +69,7 @@ def _render_record(request: HttpRequest, link: PatientLink, links: list) -> Http
             "patient": patient,
             "timeline": timeline,
             "referrals": referrals,
+            "exams": exams_visible(access=access, final_only=True),
             "form": AttachmentForm(),
             "max_mb": attachments.max_bytes() // (1024 * 1024),
         },

@@ -27,6 +27,7 @@ from records.access import (
 from records.forms import AttachmentForm, BreakGlassFindForm, BreakGlassOpenForm
 from records.models import Encounter, Patient
 from records.selectors_record import record_timeline
+from records.selectors_results import exams_visible
 
 BREAK_GLASS_SALT = "records.break_glass"
 BREAK_GLASS_TOKEN_SECONDS = 15 * 60
@@ -85,6 +86,7 @@ def staff_record(request: HttpRequest, public_id) -> HttpResponse:
             "patient": access.patient,
             "timeline": timeline,
             "referrals": referrals,
+            "exams": exams_visible(access=access, final_only=False),
             "form": AttachmentForm(),
             "max_mb": attachments.max_bytes() // (1024 * 1024),
         },

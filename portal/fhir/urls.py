@@ -1,10 +1,12 @@
 from django.urls import path, re_path
 
-from portal.fhir.views import appointments, directory, endpoint, patients
+from portal.fhir.views import appointments, directory, endpoint, patients, results
 
 # Mounted at /fhir/. Ids are matched loosely here and checked in the views, so a malformed id
 # is the same 404 OperationOutcome as an unknown one.
 urlpatterns = [
+    # A clinic system's transaction Bundle (a DiagnosticReport and its Observations).
+    path("", results.transaction, name="fhir_transaction"),
     path("metadata", directory.metadata, name="fhir_metadata"),
     path("Organization", directory.organization_search, name="fhir_organization_search"),
     path("Organization/<str:resource_id>", directory.organization_read, name="fhir_organization"),
@@ -24,5 +26,17 @@ urlpatterns = [
         patients.patient_everything,
         name="fhir_patient_everything",
     ),
+    path(
+        "DiagnosticReport",
+        results.diagnostic_report_search,
+        name="fhir_diagnostic_report_search",
+    ),
+    path(
+        "DiagnosticReport/<str:resource_id>",
+        results.diagnostic_report_read,
+        name="fhir_diagnostic_report",
+    ),
+    path("Observation", results.observation_search, name="fhir_observation_search"),
+    path("Observation/<str:resource_id>", results.observation_read, name="fhir_observation"),
     re_path(r"^(?P<rest>.*)$", endpoint.not_found),
 ]

@@ -43,6 +43,7 @@ from records.models.clinical import (
     Problem,
 )
 from records.models.attachments import Attachment, attachment_path
+from records.models.results import Exam, Observation
 # isort: on
 
 __all__ = [
@@ -61,9 +62,11 @@ __all__ = [
     "ConsentKind",
     "Drug",
     "Encounter",
+    "Exam",
     "GuardianInvitation",
     "LiveLinkQuerySet",
     "NoteAddendum",
+    "Observation",
     "Patient",
     "PatientLink",
     "Prescription",

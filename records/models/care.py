@@ -25,6 +25,7 @@ class CareRelationship(models.Model):
         ENCOUNTER = "encounter", _("open encounter")
         REFERRAL = "referral", _("referral")
         BREAK_GLASS = "break_glass", _("emergency access")
+        READING = "reading", _("exam reading")
 
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="care_relationships"

@@ -54,6 +54,13 @@ from records.services.referrals import (
     referral_issue,
     referral_valid_days,
 )
+from records.services.results import (
+    exam_claim,
+    exam_import,
+    exam_record,
+    exam_send,
+    exam_sign,
+)
 
 __all__ = [
     "AFTER_CARE",
@@ -74,6 +81,11 @@ __all__ = [
     "consent_revoke",
     "encounter_close",
     "encounter_open",
+    "exam_claim",
+    "exam_import",
+    "exam_record",
+    "exam_send",
+    "exam_sign",
     "expire_referrals",
     "id_numbers_reencrypt",
     "invitation_accept",

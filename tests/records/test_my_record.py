@@ -10,6 +10,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from records.models import Allergy, Drug, Prescription, PrescriptionItem, Problem
+from records.services import exam_record, exam_sign
 from tests.factories import (
     ClinicalNoteFactory,
     DepartmentFactory,
@@ -29,7 +30,16 @@ pytestmark = pytest.mark.django_db
 
 
 def _fill(record):
-    """Allergies, a problem, a signed and a draft prescription, an addendum, referrals."""
+    """Allergies, a problem, a signed and a draft prescription, an addendum, referrals, a
+    signed lab report with a value and a file."""
+    exam = exam_record(
+        encounter=record.encounter_b,
+        by=record.doctor_b_user,
+        kind="lab",
+        observations=[{"name": "血红蛋白", "value": "112", "unit": "g/L", "low": "130"}],
+    )
+    exam.files.add(record.attachment_b)
+    exam_sign(exam=exam, by=record.doctor_b_user, findings="", impression="贫血")
     Allergy.objects.create(
         patient=record.patient,
         substance="青霉素",
@@ -200,11 +210,12 @@ def test_the_record_page_reads_in_a_fixed_number_of_queries(client, django_asser
 
     # session, account, staff roles, the account's links, the access check, encounters,
     # notes, addenda, their authors, prescriptions, items, referrals of the encounters,
-    # allergies, problems, attachments, the person's referrals, the unread count.
-    with django_assert_num_queries(17):
+    # allergies, problems, attachments, the person's referrals, the signed exams, their
+    # values and files, the unread count.
+    with django_assert_num_queries(20):
         small = client.get(url)
     _bigger(record, extra=6)
-    with django_assert_num_queries(17):
+    with django_assert_num_queries(20):
         big = client.get(url)
     assert small.status_code == big.status_code == 200
     assert big.content.decode().count("more") >= 6
@@ -223,8 +234,9 @@ def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
     client.get(url)
 
     # session, account, staff roles, MFA, the person, the link check, the care relationship,
-    # the sharing consent, the record as for the family (11), the audit event, unread count.
-    with django_assert_num_queries(21) as small:
+    # the sharing consent, the record as for the family (11), the exams with their values and
+    # files (3), the audit event, unread count.
+    with django_assert_num_queries(24) as small:
         client.get(url)
     _bigger(record, extra=6)
     with django_assert_num_queries(len(small)):

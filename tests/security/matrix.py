@@ -23,7 +23,7 @@ NEUTRAL = {
     "app_label": "records",
     "content_type_id": "1",
     "url": "records/patient/",
-    "rest": "Observation/1",  # the FHIR catch-all: a resource type this server does not serve
+    "rest": "ImagingStudy/1",  # the FHIR catch-all: a resource type this server does not serve
 }
 
 # What a denied POST must leave alone: every row of these apps (the audit trail may grow:

@@ -49,6 +49,9 @@ NOT_VALID = Outcome("410", frozenset({410}), refusal=True)
 # Bearer challenge (an API answers, it does not redirect to a page).
 UNAUTHORIZED = Outcome("401", frozenset({401}), refusal=True)
 CREATED = Outcome("201", frozenset({201}))
+# A credential of the wrong kind (a session or an account's token where only a hospital's
+# results token may write): 403, nothing written.
+FORBIDDEN = Outcome("403", frozenset({403}), refusal=True)
 # Third-party pages (allauth, the Django admin): anything but a server error; canaries are
 # still checked.
 ANY = Outcome("any", frozenset(range(200, 500)), login_ok=True)
@@ -136,6 +139,38 @@ def fhir_booking(world) -> dict:
         "slot": [{"reference": f"Slot/{world.objects['spare'].pk}"}],
         "participant": [{"actor": {"reference": f"Patient/{world.objects['patient'].public_id}"}}],
         "comment": "forged",
+    }
+
+
+def fhir_results_bundle(world) -> dict:
+    """A clinic system's transaction Bundle: a lab report with one value on A's encounter."""
+    observation = "urn:uuid:00000000-0000-4000-8000-000000000001"
+    return {
+        "resourceType": "Bundle",
+        "type": "transaction",
+        "entry": [
+            {
+                "resource": {
+                    "resourceType": "DiagnosticReport",
+                    "status": "final",
+                    "category": [{"coding": [{"code": "LAB"}]}],
+                    "code": {"text": "forged"},
+                    "encounter": {"reference": f"Encounter/{world.objects['encounter'].public_id}"},
+                    "result": [{"reference": observation}],
+                },
+                "request": {"method": "POST", "url": "DiagnosticReport"},
+            },
+            {
+                "fullUrl": observation,
+                "resource": {
+                    "resourceType": "Observation",
+                    "status": "final",
+                    "code": {"text": "forged"},
+                    "valueQuantity": {"value": 1, "unit": "g/L"},
+                },
+                "request": {"method": "POST", "url": "Observation"},
+            },
+        ],
     }
 
 
@@ -357,6 +392,49 @@ POLICY: dict[str, Rule] = {
         post=doctor(DONE),
         objects={"public_id": "encounter.public_id"},
     ),
+    # Exams on A's encounter (issue 15): its own doctor records, sends and signs them.
+    "clinical_exams": Rule(
+        get=doctor(), post=doctor(DONE), objects={"public_id": "encounter.public_id"}
+    ),
+    "clinical_exam_send": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(REDIRECT),
+        objects={"public_id": "exam.public_id"},
+        form={"department": "department.pk"},
+    ),
+    "clinical_exam_sign": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(REDIRECT),
+        objects={"public_id": "exam.public_id"},
+        form={"findings": "forged"},
+    ),
+    # A department's reading queue: its doctors see it (A's report is signed, never sent for
+    # reading: no queue lists it); an exam is read only by the specialist who claimed it.
+    "reading_queue": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK),
+        post=SIGNED_IN_POST_ONLY,
+    ),
+    "reading_exam": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN),
+        post=SIGNED_IN_POST_ONLY,
+        objects={"public_id": "exam.public_id"},
+    ),
+    "reading_claim": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(NOT_FOUND, anonymous=LOGIN),
+        objects={"public_id": "exam.public_id"},
+    ),
+    "reading_sign": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(NOT_FOUND, anonymous=LOGIN),
+        objects={"public_id": "exam.public_id"},
+        form={"findings": "forged"},
+    ),
+    "reading_file": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN),
+        post=SIGNED_IN_POST_ONLY,
+        objects={"public_id": "exam.public_id", "file_id": "attachment.public_id"},
+    ),
     # The doctor's visit page of A's in-person appointment (code → A's visit at X).
     "doctor_visit": Rule(get=doctor()),
     "doctor_visit_workspace": Rule(get=doctor()),
@@ -373,6 +451,22 @@ POLICY: dict[str, Rule] = {
         get=SIGNED_IN,
         post=roles(NOT_FOUND, anonymous=LOGIN, patient_a=REDIRECT),
         form={"action": "revoke", "token": "access_token.pk"},
+    ),
+    # A hospital's results token: staff of a hospital (doctors, admins) only, and created only
+    # after the second factor again (a plain sign-in is sent to re-authenticate).
+    "results_tokens": Rule(
+        get=roles(
+            NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK, admin_x=OK, admin_y=OK
+        ),
+        post=roles(
+            NOT_FOUND,
+            anonymous=LOGIN,
+            doctor_care=REDIRECT,
+            doctor_nocare=REDIRECT,
+            admin_x=REDIRECT,
+            admin_y=REDIRECT,
+        ),
+        form={"hospital": "hospital.pk", "name": "forged", "days": "30"},
     ),
     # FHIR R4 (/fhir/): the directory is public; the rest needs a session or a token.
     "fhir_metadata": Rule(get=PUBLIC, post=POST_ONLY),
@@ -423,6 +517,22 @@ POLICY: dict[str, Rule] = {
         get=roles(REDIRECT, anonymous=LOGIN), post=roles(REFUSED_302, anonymous=LOGIN)
     ),
     "account_verify_phone": Rule(get=roles(ANY), post=roles(ANY)),
+    # Results (issue 15): the family's own reports and values; staff read them in $everything.
+    "fhir_diagnostic_report_search": Rule(get=roles(OK, anonymous=UNAUTHORIZED), post=POST_ONLY),
+    "fhir_diagnostic_report": Rule(
+        get=fhir(patient_a=OK), post=POST_ONLY, objects={"resource_id": "exam.public_id"}
+    ),
+    "fhir_observation_search": Rule(get=roles(OK, anonymous=UNAUTHORIZED), post=POST_ONLY),
+    "fhir_observation": Rule(
+        get=fhir(patient_a=OK), post=POST_ONLY, objects={"resource_id": "observation.public_id"}
+    ),
+    # A clinic system's transaction Bundle: only a results.write token of the visit's hospital
+    # writes; a session (anyone's, A's doctor's too) is a 403 and nothing is written.
+    "fhir_transaction": Rule(
+        get=roles(NOT_ALLOWED),
+        post=roles(FORBIDDEN, anonymous=UNAUTHORIZED),
+        payload=fhir_results_bundle,
+    ),
     "fhir/^(?P<rest>.*)$": Rule(get=roles(NOT_FOUND), post=roles(NOT_FOUND)),
 }
 

@@ -2,14 +2,16 @@
 carrying a canary string that must reach no one who is not entitled to it.
 
 Hospital X is where patient A is treated (an online consult with chat, an in-person visit, an
-encounter with a signed note, an addendum, an allergy, a problem, an attachment, a referral, a
-stopped clinic); hospital Y is a neighbour whose admin must learn nothing of X.
+encounter with a signed note, an addendum, an allergy, a problem, an attachment, a signed lab
+report, a referral, a stopped clinic); hospital Y is a neighbour whose admin must learn
+nothing of X.
 """
 
 from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass, field
+from decimal import Decimal
 from typing import Any
 
 from django.core.files.base import ContentFile
@@ -34,7 +36,9 @@ from records.models import (
     ClinicalNote,
     Consent,
     Encounter,
+    Exam,
     NoteAddendum,
+    Observation,
     PatientLink,
     Problem,
 )
@@ -236,6 +240,29 @@ def build_world() -> World:
     referral = ReferralFactory(
         patient=child, to_hospital=x, reason=c(CLINICAL, "ReferralReason"), encounter=encounter
     )
+    # A signed lab report of the encounter, with a value and the file (issue 15).
+    exam = Exam.objects.create(
+        encounter=encounter,
+        patient=child,
+        hospital=x,
+        kind="lab",
+        title=c(CLINICAL, "ExamTitle"),
+        status="final",
+        ordered_by=doctor_user,
+        findings=c(CLINICAL, "Findings"),
+        impression=c(CLINICAL, "Impression"),
+        signer=doctor_user,
+        signed_at=timezone.now(),
+    )
+    exam.files.add(attachment)
+    observation = Observation.objects.create(
+        exam=exam,
+        name=c(CLINICAL, "LabTest"),
+        value=Decimal("7.5"),
+        unit="mmol/L",
+        reference_low=Decimal("3.9"),
+        reference_high=Decimal("6.1"),
+    )
 
     # Today at X's desk: A herself checked in for an in-person visit and was called in, so the
     # desk's queue, the waiting-room display and the doctor's day have a row of hers.
@@ -313,6 +340,8 @@ def build_world() -> World:
         encounter=encounter,
         note=note,
         attachment=attachment,
+        exam=exam,
+        observation=observation,
         allergy=allergy,
         problem=problem,
         access_token=access_token,

@@ -51,6 +51,12 @@ from portal.fhir.resources.record import (
     medication_requests,
     note_document,
 )
+from portal.fhir.resources.results import (
+    KIND_FROM_SECTION,
+    diagnostic_report,
+    exam_resources,
+    observation,
+)
 
 __all__ = [
     "ALLERGY_CLINICAL",
@@ -61,6 +67,7 @@ __all__ = [
     "FHIR_JSON",
     "FHIR_VERSION",
     "ICD10",
+    "KIND_FROM_SECTION",
     "LOINC",
     "REFERRAL_STATUS",
     "SLOT_STATUSES",
@@ -73,11 +80,14 @@ __all__ = [
     "capability_statement",
     "clean",
     "condition",
+    "diagnostic_report",
     "encounter",
+    "exam_resources",
     "instant",
     "location",
     "medication_requests",
     "note_document",
+    "observation",
     "operation_outcome",
     "organization",
     "patient",

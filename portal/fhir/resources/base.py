@@ -112,7 +112,7 @@ def bundle(
 
 def capability_statement(*, base: str, search_params: dict[str, list[str]]) -> dict:
     """What this server does, read from the same table of search parameters the views use."""
-    authenticated = {"Appointment", "Patient"}
+    authenticated = {"Appointment", "Patient", "DiagnosticReport", "Observation"}
     resources = []
     for resource_type, params in search_params.items():
         interactions = [{"code": "read"}, {"code": "search-type"}]
@@ -172,6 +172,9 @@ def capability_statement(*, base: str, search_params: dict[str, list[str]]) -> d
                     "it as 'Authorization: Bearer <token>'.",
                 },
                 "resource": resources,
+                # A clinic's system POSTs a DiagnosticReport with its Observations as one
+                # transaction Bundle, with a results.write token (docs/fhir.md).
+                "interaction": [{"code": "transaction"}],
             }
         ],
     }

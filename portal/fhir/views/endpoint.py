@@ -16,12 +16,15 @@ from django.utils.cache import add_never_cache_headers, patch_vary_headers
 from django.utils.translation import gettext as _
 from django.views.decorators.csrf import csrf_exempt
 
+from accounts.models import PersonalAccessToken
 from accounts.services import access_token_authenticate
 from portal.fhir import resources as fhir
 from portal.fhir import search
 from portal.fhir.search import SearchError
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
+ACCOUNT_SCOPE = PersonalAccessToken.Scope.ACCOUNT
+RESULTS_WRITE_SCOPE = PersonalAccessToken.Scope.RESULTS_WRITE
 
 # Each search's parameters; the CapabilityStatement is read from this table.
 SEARCH_PARAMS: dict[str, list[str]] = {
@@ -31,6 +34,8 @@ SEARCH_PARAMS: dict[str, list[str]] = {
     "Slot": ["schedule", "start", "status", "_count", "_cursor"],
     "Appointment": ["patient", "status", "date", "_count", "_cursor"],
     "Patient": [],
+    "DiagnosticReport": ["patient"],
+    "Observation": ["patient"],
 }
 
 
@@ -96,6 +101,8 @@ def _enforce_csrf(request: HttpRequest) -> None:
 
 
 def _authenticate(request: HttpRequest) -> Any | None:
+    """The account the request acts as; its token, if it sent one, is `request.fhir_token`."""
+    request.fhir_token = None
     header = request.META.get("HTTP_AUTHORIZATION", "")
     if header:
         scheme, _space, secret = header.partition(" ")
@@ -109,6 +116,7 @@ def _authenticate(request: HttpRequest) -> Any | None:
                 _("The access token is not valid: it is unknown, revoked or expired."),
                 "invalid_token",
             )
+        request.fhir_token = token
         return token.owner
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
@@ -118,8 +126,25 @@ def _authenticate(request: HttpRequest) -> Any | None:
     return None
 
 
-def fhir_endpoint(*methods: str, authenticated: bool = False) -> Callable:
-    """Method check, `_format`, authentication, and every error as an OperationOutcome."""
+def _check_scope(request: HttpRequest, scope: str) -> None:
+    """A token reaches only the endpoints of its scope: a clinic's results.write token writes
+    results and nothing else; the endpoints of that scope take no other credential."""
+    token = request.fhir_token
+    if token is None and scope == ACCOUNT_SCOPE:
+        return
+    if token is None or token.scope != scope:
+        raise FhirError(
+            403,
+            _("This access token (or sign-in) may not be used here: it has another scope."),
+            code="forbidden",
+            detail="scope",
+        )
+
+
+def fhir_endpoint(*methods: str, authenticated: bool = False, scope: str = "") -> Callable:
+    """Method check, `_format`, authentication, the token's scope (by default the account's
+    own), and every error as an OperationOutcome."""
+    scope = scope or ACCOUNT_SCOPE
 
     def decorator(view: Callable) -> Callable:
         @csrf_exempt
@@ -142,6 +167,8 @@ def fhir_endpoint(*methods: str, authenticated: bool = False) -> Callable:
                         _("Sign in, or send a personal access token as “Authorization: Bearer …”.")
                     )
                 request.fhir_user = user
+                if user is not None:
+                    _check_scope(request, scope)
                 response = view(request, **kwargs)
             except FhirError as error:
                 response = _outcome(error)

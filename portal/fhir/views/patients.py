@@ -24,6 +24,7 @@ from portal.fhir.views.endpoint import (
 )
 from records.access import SOURCE_LINK, record_access, record_denied_audit, record_read_audit
 from records.models import today_in_city
+from records.selectors_results import exams_visible
 
 
 @fhir_endpoint("GET", authenticated=True)
@@ -87,6 +88,8 @@ def everything_bundle(request: HttpRequest, access) -> dict:
     resources.extend(fhir.condition(row, person) for row in data.timeline.problems)
     resources.extend(fhir.service_request(row, person) for row in data.referrals)
     resources.extend(fhir.appointment(row) for row in data.appointments)
+    for exam in exams_visible(access=access, final_only=True):
+        resources.extend(fhir.exam_resources(exam))
     return fhir.bundle(
         resources,
         base=base_url(request),
