@@ -53,6 +53,8 @@ def record_timeline(*, access: RecordAccess) -> RecordTimeline:
             Prefetch("notes", queryset=notes),
             Prefetch("prescriptions", queryset=prescriptions),
             Prefetch("referrals", queryset=referrals),
+            # A remote consultation's page shows who took part and when they joined.
+            "participants",
         )
     )
     patient = access.patient
