@@ -261,19 +261,20 @@ def check_patient_policies(
     now: dt.datetime,
     ignore: Appointment | None = None,
     referral: Any = None,
-    on_visit: bool = False,
+    on_visit: Appointment | None = None,
 ) -> None:
     """Every rule about the person and the account, most fundamental first. `on_visit`: staff
-    book during the person's visit (the visit is their right to book), and `account` is the
-    person's managing account, whose caps count (None when no account manages them)."""
-    if not on_visit:
+    book during the person's visit (the visit is their right to book, and overlapping it is no
+    clash), and `account` is the person's managing account, whose caps count (None when no
+    account manages them)."""
+    if on_visit is None:
         check_may_book_for(patient=patient, account=account)
     check_consent(patient=patient)
     if referral is not None:
         check_referral(referral=referral, patient=patient, slot=slot, now=now, ignore=ignore)
     check_eligibility(patient=patient, slot=slot)
     check_no_show_block(patient=patient, slot=slot, now=now)
-    nearby = _nearby(patient, slot, ignore)
+    nearby = _nearby(patient, slot, ignore or on_visit)
     check_not_booked_in_slot(patient=patient, slot=slot, nearby=nearby)
     check_no_overlap(patient=patient, slot=slot, nearby=nearby)
     check_one_per_doctor_session(patient=patient, slot=slot, nearby=nearby)

@@ -158,7 +158,7 @@ def appointment_book_locked(
         now=now,
         ignore=ignore,
         referral=referral,
-        on_visit=on_visit is not None,
+        on_visit=on_visit,
     )
     phone_of = booked_by if on_visit is None else cap_account
 

@@ -308,7 +308,8 @@ def appointment_start_consult(
     completed, and no visit enters the record."""
 
     def online_or_checked_in(appt: Appointment, now: dt.datetime) -> None:
-        if appt.status == Appointment.Status.BOOKED and appt.slot.mode != "online":
+        # An online consult and a remote consultation have no desk: they start from booked.
+        if appt.status == Appointment.Status.BOOKED and appt.slot.mode == Mode.IN_PERSON:
             raise IllegalTransition(
                 old=appt.get_status_display(), new=Appointment.Status.IN_CONSULT.label
             )
