@@ -37,7 +37,8 @@ def _own_visit_or_404(request: HttpRequest, code: str) -> Appointment:
 
 
 def _department_id(value: str | None) -> int | None:
-    return int(value) if value and value.isdigit() and len(value) < 10 else None
+    ok = value and value.isascii() and value.isdigit() and len(value) < 10
+    return int(value) if ok else None
 
 
 @never_cache
