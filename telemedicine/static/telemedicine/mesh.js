@@ -42,7 +42,12 @@
   // --- Camera and microphone ----------------------------------------------------------------
   async function startMedia() {
     try {
-      localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
+      // Up to three streams go out of each browser: a modest size and rate keeps the mesh
+      // within a clinic's uplink.
+      localStream = await navigator.mediaDevices.getUserMedia({
+        video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } },
+        audio: true,
+      });
     } catch (error) {
       try {
         localStream = await navigator.mediaDevices.getUserMedia({ audio: true });
