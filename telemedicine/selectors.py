@@ -44,14 +44,20 @@ def consultation_role(*, consultation: Consultation, account: Any) -> str | None
     return PATIENT if linked else None
 
 
-def participant_name(*, consultation: Consultation, account: Any, role: str) -> str:
-    """The name a room shows for a participant: the doctor's name, or the patient's."""
+def participant_name(
+    *, consultation: Consultation, account: Any, role: str, localised: bool = True
+) -> str:
+    """The name a room shows for a participant: the doctor's name (in the active language
+    unless `localised=False`: the record keeps the name itself), or the patient's."""
     if role in HOSTS:
-        return consultation.appointment.slot.doctor.display_name
-    if role == GP:
+        doctor = consultation.appointment.slot.doctor
+    elif role == GP:
         doctor = doctor_for_account(account=account)
-        return doctor.display_name if doctor is not None else account.get_full_name()
-    return consultation.appointment.patient.name
+        if doctor is None:
+            return account.get_full_name()
+    else:
+        return consultation.appointment.patient.name
+    return doctor.display_name if localised else doctor.name
 
 
 def telemedicine_consent_given(*, consultation: Consultation) -> bool:

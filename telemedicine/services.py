@@ -258,7 +258,9 @@ def _participants_record(consultation: Consultation) -> None:
             encounter=appointment.encounter,
             account=account,
             role=_RECORD_ROLES[role],
-            name=participant_name(consultation=consultation, account=account, role=role),
+            name=participant_name(
+                consultation=consultation, account=account, role=role, localised=False
+            ),
             joined_at=at,
         )
 

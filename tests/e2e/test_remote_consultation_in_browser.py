@@ -73,7 +73,8 @@ class RemoteConsultationInThreeBrowsers(ChannelsLiveServerTestCase):
         )
         visit, family, gp = checked_in_visit(doctor=gp_doctor)
         patient = visit.patient
-        ConsentFactory(patient=patient, given_by=family, on_behalf="self", kind="telemedicine")
+        for kind in ("telemedicine", "record_sharing"):
+            ConsentFactory(patient=patient, given_by=family, on_behalf="self", kind=kind)
         cloud = HospitalFactory(kind="cloud", name="宁波云医院", name_en="Ningbo Cloud Hospital")
         dermatologist = DoctorFactory(
             department=DepartmentFactory(hospital=cloud, name="皮肤科", name_en="Dermatology"),
@@ -123,7 +124,9 @@ class RemoteConsultationInThreeBrowsers(ChannelsLiveServerTestCase):
             specialist.get_by_role("button", name="Sign the note").click()
             specialist.wait_for_selector(".note-meta:has-text('Signed')")
 
+            # The GP's visit goes on with the opinion in front of them (the record is shared).
             gp_page.goto(f"{url}/doctor/visit/{visit.code}/")
+            gp_page.wait_for_selector(f"text={OPINION}")
             gp_page.get_by_role("button", name="Complete the visit").click()
             gp_page.wait_for_url(url + "/doctor/")
 
