@@ -165,11 +165,12 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         # A remote consultation is a mesh: each socket is named by a participant id, and the
         # room's presence lists everyone as {id, role, name}.
         self.mesh = self.consultation.is_remote
-        user = self.scope["user"]
-        self.pid = participant_id(public_id=self.consultation.public_id, account_id=user.pk)
-        self.name = await database_sync_to_async(participant_name)(
-            consultation=self.consultation, account=user, role=self.role
-        )
+        if self.mesh:
+            user = self.scope["user"]
+            self.pid = participant_id(public_id=self.consultation.public_id, account_id=user.pk)
+            self.name = await database_sync_to_async(participant_name)(
+                consultation=self.consultation, account=user, role=self.role
+            )
         self.peers: dict[str, tuple[str, str]] = {}  # channel -> (participant id, name)
         rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
         self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
@@ -321,6 +322,8 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         to = frame.get("to")
         if to is None:
             return await self.channel_layer.group_send(self.group, event)
+        if not self.mesh:
+            return await self._error("malformed")
         # A mesh frame goes to the sockets of that one participant, and to nobody else.
         event["id"] = self.pid
         for channel, (peer_id, _name) in list(self.peers.items()):
