@@ -74,6 +74,19 @@ class SlotClosed(BookingRefused):
     template = _("The clinic is closed at this time; it cannot be booked.")
 
 
+class RemoteForStaff(BookingRefused):
+    code = "remote_for_staff"
+    template = _("A remote consultation is booked by the clinic doctor during the patient's visit.")
+
+
+class NotOnVisit(BookingRefused):
+    code = "not_on_visit"
+    template = _(
+        "A remote consultation is booked during a visit of yours that is still going on, for "
+        "the patient of that visit."
+    )
+
+
 class PatientNotLinked(BookingRefused):
     code = "not_linked"
     template = _("Your account may not book for this person.")

@@ -11,6 +11,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from appointments.errors import (
@@ -175,9 +176,12 @@ def check_monthly_caps(
     """Bookings made this month (the city's calendar) by the account, and with its verified
     phone (as recorded on each booking, whichever account held the number then). The
     hospital of the slot sets the caps."""
+    if account is None:  # booked by staff for a person no account manages: no account caps
+        return
     hospital = slot.site
     cap = hospital.monthly_cap_per_account
-    if _counted_this_month(now, ignore).filter(booked_by=account).count() >= cap:
+    mine = Q(cap_account=account) | Q(cap_account__isnull=True, booked_by=account)
+    if _counted_this_month(now, ignore).filter(mine).count() >= cap:
         raise MonthlyCapAccount(cap=cap)
     phone = getattr(account, "phone", "")
     if phone and getattr(account, "phone_verified", False):
@@ -257,15 +261,20 @@ def check_patient_policies(
     now: dt.datetime,
     ignore: Appointment | None = None,
     referral: Any = None,
+    on_visit: Appointment | None = None,
 ) -> None:
-    """Every rule about the person and the account, most fundamental first."""
-    check_may_book_for(patient=patient, account=account)
+    """Every rule about the person and the account, most fundamental first. `on_visit`: staff
+    book during the person's visit (the visit is their right to book, and overlapping it is no
+    clash), and `account` is the person's managing account, whose caps count (None when no
+    account manages them)."""
+    if on_visit is None:
+        check_may_book_for(patient=patient, account=account)
     check_consent(patient=patient)
     if referral is not None:
         check_referral(referral=referral, patient=patient, slot=slot, now=now, ignore=ignore)
     check_eligibility(patient=patient, slot=slot)
     check_no_show_block(patient=patient, slot=slot, now=now)
-    nearby = _nearby(patient, slot, ignore)
+    nearby = _nearby(patient, slot, ignore or on_visit)
     check_not_booked_in_slot(patient=patient, slot=slot, nearby=nearby)
     check_no_overlap(patient=patient, slot=slot, nearby=nearby)
     check_one_per_doctor_session(patient=patient, slot=slot, nearby=nearby)

@@ -8,8 +8,12 @@ portal.asgi with channels-redis; works in a scratch database (`test_<name>`, cre
 and dropped; without DATABASE_URL a scratch SQLite file under var/). For each room count N,
 N rooms of two clients (doctor and patient, admitted) run `--rounds` rounds at once: the doctor
 sends a 3 KB offer, the patient relays a 3 KB answer back, the doctor receives it; the round
-trip A → B → A is timed (p50/p99). In the same run, N pairs of raw Redis PUBLISH/SUBSCRIBE
-clients bounce the same payload A → B → A (p50/p99), and the ratio relay/raw is reported.
+trip A → B → A is timed (p50/p99). Then, for each `--trio-rooms` count, rooms of three (a
+remote consultation: specialist, GP, patient at home) run a mesh round: the specialist sends an
+offer addressed (`to`) to each of the two others, both answer it; the round is timed until the
+specialist has both answers, and no frame may reach anyone but its addressee. In the same
+run, N pairs of raw Redis PUBLISH/SUBSCRIBE clients bounce the same payload A → B → A
+(p50/p99), and the ratio relay/raw is reported.
 Relayed frames sent and received are counted (they must be equal). Finally `--idle` sockets
 are opened (signed in, not joined), and the server's resident memory growth per idle socket is
 reported. Prints JSON.
@@ -103,6 +107,26 @@ def make_rooms(count: int) -> list[tuple[str, str, str]]:
     return rooms
 
 
+def make_trios(count: int) -> list[tuple[str, str, str, str]]:
+    """(room id, specialist, GP and patient session keys) for `count` remote consultations
+    (issue 15) whose rooms are open, the patient invited to join from home."""
+    from tests.sockets import session_key_for
+    from tests.telemedicine.remote import remote_consultation
+
+    trios = []
+    for _ in range(count):
+        consultation, _visit, family, gp, specialist = remote_consultation()
+        trios.append(
+            (
+                str(consultation.public_id),
+                session_key_for(specialist),
+                session_key_for(gp),
+                session_key_for(family),
+            )
+        )
+    return trios
+
+
 class Client:
     def __init__(self, ws) -> None:
         self.ws = ws
@@ -176,6 +200,79 @@ async def relay_run(port: int, rooms: list, rounds: int) -> dict:
         "relayed_sent": sent,
         "relayed_received": received,
         "round_trips_per_s": round(len(times) / wall, 1),
+    }
+
+
+async def _presence_of_three(client: Client) -> str:
+    """The client's own participant id, once the room's presence names all three."""
+    while True:
+        presence = await client.until("presence")
+        if len(presence.get("peers", [])) == 3:
+            return presence["you"]
+
+
+async def trio_run(port: int, trios: list, rounds: int) -> dict:
+    """Rooms of three (a remote consultation's mesh): each round the specialist sends an offer
+    to the GP and one to the patient, each addressed with `to`; both answer the specialist
+    with `to`; the round ends when the specialist has both answers. A frame reaching anyone
+    but its addressee would be counted as received and break sent == received."""
+    rooms = []
+    for room, specialist_key, gp_key, patient_key in trios:
+        clients = [
+            await Client.open(port, room, key) for key in (specialist_key, gp_key, patient_key)
+        ]
+        for client in clients:
+            await client.send({"type": "join"})
+            await client.until("presence")
+        ids = [await _presence_of_three(client) for client in clients]
+        await clients[0].send({"type": "admit"})
+        for client in clients:
+            await client.until("admitted")
+        rooms.append((clients, ids))
+    times: list[float] = []
+    sent = 0
+
+    async def room_rounds(clients: list[Client], ids: list[str]) -> None:
+        nonlocal sent
+        specialist, gp, patient = clients
+
+        async def answer(peer: Client) -> None:
+            nonlocal sent
+            await peer.until("offer")
+            await peer.send({"type": "answer", "sdp": PAYLOAD, "to": ids[0]})
+            sent += 1
+
+        for _ in range(rounds):
+            started = time.perf_counter()
+            for peer_id in ids[1:]:
+                await specialist.send({"type": "offer", "sdp": PAYLOAD, "to": peer_id})
+                sent += 1
+            await asyncio.gather(answer(gp), answer(patient))
+            await specialist.until("answer")
+            await specialist.until("answer")
+            times.append(time.perf_counter() - started)
+
+    wall = time.perf_counter()
+    await asyncio.gather(*(room_rounds(clients, ids) for clients, ids in rooms))
+    wall = time.perf_counter() - wall
+    # Anything addressed to somebody else would still be waiting in a socket: collect it.
+    strays = 0
+    for clients, _ids in rooms:
+        for client in clients:
+            with contextlib.suppress(TimeoutError):
+                while True:
+                    frame = json.loads(await asyncio.wait_for(client.ws.recv(), 0.05))
+                    strays += frame["type"] in ("offer", "answer")
+    received = sum(client.received for clients, _ids in rooms for client in clients)
+    for clients, _ids in rooms:
+        for client in clients:
+            await client.ws.close()
+    return {
+        **summary(times),
+        "relayed_sent": sent,
+        "relayed_received": received + strays,
+        "misaddressed": strays,
+        "mesh_rounds_per_s": round(len(times) / wall, 1),
     }
 
 
@@ -254,6 +351,16 @@ def main() -> None:
     parser.add_argument("--rooms", type=int, nargs="+", default=[1, 50, 200])
     parser.add_argument("--rounds", type=int, default=30)
     parser.add_argument("--idle", type=int, default=1000)
+    parser.add_argument(
+        "--trio-rooms",
+        type=int,
+        nargs="*",
+        default=[1, 50],
+        help="room counts of the rooms-of-three run (remote consultations); none: skip it",
+    )
+    # The specialist sends two frames a round, and a socket may send 20 a second after a burst
+    # of 60 (CONSULT_WS_RATE): more rounds than 30 at full speed would measure the rate limit.
+    parser.add_argument("--trio-rounds", type=int, default=30)
     parser.add_argument("--server-log", help="write the daphne process's log to this file")
     arguments = parser.parse_args()
     server_log = open(arguments.server_log, "w") if arguments.server_log else subprocess.DEVNULL  # noqa: SIM115
@@ -273,6 +380,7 @@ def main() -> None:
     try:
         wait_for_port(REDIS_PORT, redis_process)
         rooms = make_rooms(max(arguments.rooms))
+        trios = make_trios(max(arguments.trio_rooms)) if arguments.trio_rooms else []
         db = connection.settings_dict
         if connection.vendor == "sqlite":
             database_url = f"sqlite:///{db['NAME']}"
@@ -316,6 +424,22 @@ def main() -> None:
                 }
             )
             print(json.dumps(run), file=sys.stderr, flush=True)  # a later failure keeps it
+        results["runs_of_three"] = []
+        for count in arguments.trio_rooms:
+            mesh = asyncio.run(trio_run(port, trios[:count], arguments.trio_rounds))
+            raw = asyncio.run(raw_redis_run(count, arguments.trio_rounds))
+            results["runs_of_three"].append(
+                run := {
+                    "rooms": count,
+                    "clients": 3 * count,
+                    "relay": mesh,
+                    "raw_redis_pubsub": raw,
+                    "ratio_p50": round(mesh["p50_ms"] / raw["p50_ms"], 1),
+                    "ratio_p99": round(mesh["p99_ms"] / raw["p99_ms"], 1),
+                    "sent_equals_received": mesh["relayed_sent"] == mesh["relayed_received"],
+                }
+            )
+            print(json.dumps(run), file=sys.stderr, flush=True)
         if arguments.idle:
             results["idle"] = asyncio.run(idle_run(port, daphne.pid, rooms, arguments.idle))
     finally:

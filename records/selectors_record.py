@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch, QuerySet, prefetch_related_objects
 
 from records.access import RecordAccess
 from records.models import (
@@ -55,6 +55,11 @@ def record_timeline(*, access: RecordAccess) -> RecordTimeline:
             Prefetch("referrals", queryset=referrals),
         )
     )
+    # A remote consultation's page shows who took part and when they joined: one more query,
+    # only for a record that has one.
+    remote = [encounter for encounter in encounters if encounter.mode == Encounter.Mode.REMOTE]
+    if remote:
+        prefetch_related_objects(remote, "participants")
     patient = access.patient
     allergies = list(
         access.filter(

@@ -20,6 +20,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
+from django.utils.crypto import salted_hmac
 from django.utils.translation import gettext as _
 
 from appointments.models import Appointment
@@ -30,9 +31,12 @@ from telemedicine.live import room_group
 from telemedicine.models import CHAT_MAX_CHARS, Consultation
 from telemedicine.selectors import (
     DOCTOR,
+    GP,
     PATIENT,
+    SPECIALIST,
     chat_history,
     consultation_for_account,
+    participant_name,
     telemedicine_consent_given,
 )
 
@@ -53,6 +57,18 @@ SCHEMAS: dict[str, dict[str, type]] = {
     "chat": {"text": str},
 }
 RELAYED = ("offer", "answer", "ice")
+# Fields a frame may carry besides its schema: a signalling frame of a mesh (a remote
+# consultation of three or four peers) names the participant it is for.
+OPTIONAL: dict[str, dict[str, type]] = {kind: {"to": str} for kind in RELAYED}
+PARTICIPANT_ID_CHARS = 16
+
+
+def participant_id(*, public_id: Any, account_id: int) -> str:
+    """A participant's id in one room: the same for every socket of the account (a reload
+    keeps it), unrelated across rooms, and not the account's key."""
+    return salted_hmac("consult.participant", f"{public_id}:{account_id}").hexdigest()[
+        :PARTICIPANT_ID_CHARS
+    ]
 
 
 def group_name(consultation: Consultation) -> str:
@@ -86,10 +102,17 @@ def _validate(frame: Any) -> tuple[str | None, str]:
     schema = SCHEMAS.get(kind)
     if schema is None:
         return "unknown_type", kind
-    if set(frame) - {"type"} - set(schema):
+    optional = OPTIONAL.get(kind, {})
+    if set(frame) - {"type"} - set(schema) - set(optional):
         return "malformed", kind
     for field, expected in schema.items():
         if not isinstance(frame.get(field), expected):
+            return "malformed", kind
+    for field, expected in optional.items():
+        value = frame.get(field)
+        if value is not None and (
+            not isinstance(value, expected) or len(value) > PARTICIPANT_ID_CHARS
+        ):
             return "malformed", kind
     if kind == "ice":
         candidate = frame["candidate"]
@@ -139,6 +162,16 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         self.allowed = True
         self.group = group_name(self.consultation)
         self.others: dict[str, str] = {}
+        # A remote consultation is a mesh: each socket is named by a participant id, and the
+        # room's presence lists everyone as {id, role, name}.
+        self.mesh = self.consultation.is_remote
+        if self.mesh:
+            user = self.scope["user"]
+            self.pid = participant_id(public_id=self.consultation.public_id, account_id=user.pk)
+            self.name = await database_sync_to_async(participant_name)(
+                consultation=self.consultation, account=user, role=self.role
+            )
+        self.peers: dict[str, tuple[str, str]] = {}  # channel -> (participant id, name)
         rate = getattr(settings, "CONSULT_WS_RATE", (20, 60))
         self.bucket = TokenBucket(rate=rate[0], burst=rate[1])
 
@@ -224,8 +257,7 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             self._in_use(True)
             await self.channel_layer.group_add(self.group, self.channel_name)
             await self.channel_layer.group_send(
-                self.group,
-                {"type": "consult.hello", "channel": self.channel_name, "role": self.role},
+                self.group, {"type": "consult.hello", **self._introduction()}
             )
         for message in history:
             await self.send_json(message)
@@ -233,10 +265,22 @@ class ConsultConsumer(AsyncWebsocketConsumer):
             await self.send_json({"type": "admitted"})
         await self._send_presence()
 
+    def _introduction(self) -> dict:
+        introduction = {"channel": self.channel_name, "role": self.role}
+        if self.mesh:
+            introduction.update(id=self.pid, name=self.name)
+        return introduction
+
     def _history(self) -> list[dict]:
         doctor_account = self.consultation.appointment.slot.doctor.user_id
+        if not self.mesh:
+            return [
+                _chat_frame(m, "doctor" if m.sender_id == doctor_account else "patient")
+                for m in chat_history(consultation=self.consultation)
+            ]
+        roles = {doctor_account: SPECIALIST, self.consultation.gp_id: GP}
         return [
-            _chat_frame(m, "doctor" if m.sender_id == doctor_account else "patient")
+            _chat_frame(m, roles.get(m.sender_id, PATIENT))
             for m in chat_history(consultation=self.consultation)
         ]
 
@@ -269,15 +313,22 @@ class ConsultConsumer(AsyncWebsocketConsumer):
         if frame["type"] == "answer" and not self.video_reported:
             self.video_reported = True  # one database write per socket, not one per answer
             await self._service(services.consultation_video_connected, by=self.scope["user"])
-        await self.channel_layer.group_send(
-            self.group,
-            {
-                "type": "consult.relay",
-                "channel": self.channel_name,
-                "role": self.role,
-                "frame": frame,
-            },
-        )
+        event = {
+            "type": "consult.relay",
+            "channel": self.channel_name,
+            "role": self.role,
+            "frame": frame,
+        }
+        to = frame.get("to")
+        if to is None:
+            return await self.channel_layer.group_send(self.group, event)
+        if not self.mesh:
+            return await self._error("malformed")
+        # A mesh frame goes to the sockets of that one participant, and to nobody else.
+        event["id"] = self.pid
+        for channel, (peer_id, _name) in list(self.peers.items()):
+            if peer_id == to:
+                await self.channel_layer.send(channel, event)
 
     _on_offer = _on_answer = _on_ice = _relay
 
@@ -286,32 +337,52 @@ class ConsultConsumer(AsyncWebsocketConsumer):
     async def consult_hello(self, event: dict) -> None:
         if not self.allowed or event["channel"] == self.channel_name or not self.joined:
             return
-        self.others[event["channel"]] = event["role"]
+        self._meet(event)
         await self.channel_layer.send(
-            event["channel"],
-            {"type": "consult.here", "channel": self.channel_name, "role": self.role},
+            event["channel"], {"type": "consult.here", **self._introduction()}
         )
         await self._send_presence()
 
     async def consult_here(self, event: dict) -> None:
         if not self.allowed:
             return
-        self.others[event["channel"]] = event["role"]
+        self._meet(event)
         await self._send_presence()
+
+    def _meet(self, event: dict) -> None:
+        self.others[event["channel"]] = event["role"]
+        if "id" in event:
+            self.peers[event["channel"]] = (event["id"], event["name"])
 
     async def consult_gone(self, event: dict) -> None:
         if not self.allowed:
             return
+        self.peers.pop(event["channel"], None)
         if self.others.pop(event["channel"], None) is not None:
             await self._send_presence()
 
     async def _send_presence(self) -> None:
         roles = sorted({self.role, *self.others.values()})
-        await self.send_json({"type": "presence", "participants": roles})
+        presence: dict[str, Any] = {"type": "presence", "participants": roles}
+        if self.mesh:
+            everyone = {self.pid: (self.role, self.name)}
+            for channel, (peer_id, name) in self.peers.items():
+                everyone[peer_id] = (self.others.get(channel, ""), name)
+            presence["you"] = self.pid
+            presence["peers"] = [
+                {"id": peer_id, "role": role, "name": name}
+                for peer_id, (role, name) in sorted(everyone.items())
+            ]
+        await self.send_json(presence)
 
     async def consult_relay(self, event: dict) -> None:
+        if not self.allowed or event["channel"] == self.channel_name:
+            return
+        if "id" in event:
+            # Sent to this participant by name (the sender chose this socket's channel).
+            return await self.send_json({**event["frame"], "from": event["id"]})
         # To the other party only: never back to the sender, never to the same side.
-        if not self.allowed or event["channel"] == self.channel_name or event["role"] == self.role:
+        if event["role"] == self.role:
             return
         await self.send_json({**event["frame"], "from": event["role"]})
 
@@ -380,4 +451,4 @@ def _chat_frame(message, role: str) -> dict:
     }
 
 
-__all__ = ["DOCTOR", "ConsultConsumer", "group_name"]
+__all__ = ["DOCTOR", "ConsultConsumer", "group_name", "participant_id"]

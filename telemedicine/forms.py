@@ -1,9 +1,13 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.forms import PK_MAX
+from appointments.models import Slot
+from appointments.selectors import remote_periods_bookable
+from hospitals.models import Department, Hospital
 
 
 class CallNextForm(forms.Form):
@@ -20,3 +24,48 @@ class CallNextForm(forms.Form):
         self.fields["seen_last"].error_messages.update(
             dict.fromkeys(("invalid", "min_value", "max_value"), message)
         )
+
+
+class SpecialistPeriodField(forms.ModelChoiceField):
+    def label_from_instance(self, slot) -> str:
+        local = timezone.localtime(slot.start, slot.site.zone)
+        return f"{local:%m-%d %H:%M} · {slot.department.display_name} · {slot.doctor.display_name}"
+
+
+class RemoteConsultationForm(forms.Form):
+    """ "Consult a specialist" on a visit: a cloud hospital department (to narrow the periods
+    shown), one remote-consultation period, the question, and whether the patient joins from
+    their own device."""
+
+    department = forms.ModelChoiceField(
+        label=_("Department"),
+        queryset=Department.objects.none(),
+        required=False,
+        empty_label=_("Every department"),
+    )
+    slot = SpecialistPeriodField(
+        label=_("Specialist and time"),
+        queryset=Slot.objects.none(),
+        empty_label=None,
+        error_messages={
+            "required": _("Choose a specialist's period."),
+            "invalid_choice": _("That period cannot be booked any more. Choose another one."),
+        },
+    )
+    question = forms.CharField(
+        label=_("Question for the specialist"),
+        max_length=4000,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        error_messages={"required": _("Write the question for the specialist.")},
+    )
+    invite_patient = forms.BooleanField(
+        label=_("The patient joins from their own device (at home)"), required=False
+    )
+    idempotency_key = forms.CharField(widget=forms.HiddenInput, max_length=64, required=False)
+
+    def __init__(self, *args, department_id: int | None = None, **kwargs) -> None:
+        super().__init__(*args, **kwargs)
+        self.fields["department"].queryset = Department.objects.filter(
+            hospital__kind=Hospital.Kind.CLOUD, hospital__is_active=True
+        ).order_by("name")
+        self.fields["slot"].queryset = remote_periods_bookable(department_id=department_id)

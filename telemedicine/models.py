@@ -63,6 +63,28 @@ class Consultation(models.Model):
     outcome = models.CharField(
         _("outcome"), max_length=20, choices=Outcome.choices, default=Outcome.NONE, blank=True
     )
+    # A remote consultation (远程会诊): the clinic doctor who called the specialist in during
+    # their visit, the question asked, and whether the patient joins from their own device
+    # (at home) or sits with the clinic doctor. Empty for a two-person online consult.
+    gp = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("clinic doctor"),
+    )
+    requested_in = models.ForeignKey(
+        "records.Encounter",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("asked during the visit"),
+    )
+    question = models.TextField(_("question for the specialist"), blank=True, max_length=4000)
+    patient_invited = models.BooleanField(_("the patient joins from their device"), default=False)
+    gp_joined_at = models.DateTimeField(_("clinic doctor joined"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
@@ -72,6 +94,10 @@ class Consultation(models.Model):
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.get_status_display()})"
+
+    @property
+    def is_remote(self) -> bool:
+        return self.gp_id is not None
 
     @property
     def is_ended(self) -> bool:

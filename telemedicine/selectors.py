@@ -17,18 +17,47 @@ from telemedicine.models import ChatMessage, Consultation
 
 DOCTOR = "doctor"
 PATIENT = "patient"
+# A remote consultation (远程会诊): the cloud hospital's specialist (the appointment's doctor)
+# and the clinic doctor who called them in; the patient only when invited to join from home.
+SPECIALIST = "specialist"
+GP = "gp"
+# Who runs a room: admits, ends.
+HOSTS = (DOCTOR, SPECIALIST)
 
 
 def consultation_role(*, consultation: Consultation, account: Any) -> str | None:
     """`doctor` for the appointment's doctor's account, `patient` for an account with a live
-    link to the patient, None for anyone else (staff by role alone included)."""
+    link to the patient, None for anyone else (staff by role alone included). In a remote
+    consultation the appointment's doctor is the `specialist`, the clinic doctor who booked it
+    the `gp`, and the patient side has no place unless the clinic doctor invited it."""
     if account is None or not getattr(account, "is_authenticated", False):
         return None
     appointment = consultation.appointment
+    remote = consultation.is_remote
     if appointment.slot.doctor.user_id == account.pk:
-        return DOCTOR
+        return SPECIALIST if remote else DOCTOR
+    if remote and consultation.gp_id == account.pk:
+        return GP
+    if remote and not consultation.patient_invited:
+        return None
     linked = account_acts_for(account=account, patient=appointment.patient_id)
     return PATIENT if linked else None
+
+
+def participant_name(
+    *, consultation: Consultation, account: Any, role: str, localised: bool = True
+) -> str:
+    """The name a room shows for a participant: the doctor's name (in the active language
+    unless `localised=False`: the record keeps the name itself), or the patient's."""
+    if role in HOSTS:
+        doctor = consultation.appointment.slot.doctor
+    elif role == GP:
+        doctor = doctor_for_account(account=account)
+        if doctor is None:
+            return account.get_full_name()
+    else:
+        return consultation.appointment.patient.name
+    return doctor.display_name if localised else doctor.name
 
 
 def telemedicine_consent_given(*, consultation: Consultation) -> bool:
@@ -115,4 +144,32 @@ def doctor_day(*, doctor, day: dt.date) -> list:
             Prefetch("appointments", queryset=appointments, to_attr="day_appointments")
         )
         .order_by("start", "mode")
+    )
+
+
+def remote_consultations_of_visit(*, visit: Appointment) -> list[Consultation]:
+    """The remote consultations asked during this visit, with their specialist and time."""
+    if visit.encounter_id is None:
+        return []
+    return list(
+        Consultation.objects.filter(requested_in_id=visit.encounter_id)
+        .select_related(
+            "appointment",
+            "appointment__slot",
+            "appointment__slot__doctor",
+            "appointment__slot__department",
+            "appointment__slot__site",
+        )
+        .order_by("appointment__slot__start", "pk")
+    )
+
+
+def remote_visit_of(*, consultation: Consultation) -> Appointment | None:
+    """The clinic visit a remote consultation was asked during (its encounter's appointment)."""
+    if consultation.requested_in_id is None:
+        return None
+    return (
+        Appointment.objects.select_related("slot__site", "slot__doctor")
+        .filter(encounter_id=consultation.requested_in_id)
+        .first()
     )

@@ -23,8 +23,17 @@ from appointments.services import (
     appointment_start_consult,
 )
 from audit.services import audit_record
+from records.models import EncounterParticipant
+from records.services import encounter_participant_add
 from telemedicine.models import CHAT_MAX_CHARS, ChatMessage, Consultation
-from telemedicine.selectors import DOCTOR, PATIENT, consultation_role, telemedicine_consent_given
+from telemedicine.selectors import (
+    GP,
+    HOSTS,
+    PATIENT,
+    consultation_role,
+    participant_name,
+    telemedicine_consent_given,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -146,7 +155,7 @@ def consultation_create_for_booking(
 ) -> None:
     """Inside the booking's transaction: an online appointment gets its room."""
     slot = appointment.slot
-    if slot.mode != "online":
+    if slot.mode not in ("online", "remote"):
         return
     consultation = Consultation.objects.create(
         appointment=appointment,
@@ -191,8 +200,8 @@ def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Cons
         # Read at every join, so a consent withdrawn a moment ago already counts.
         if role == PATIENT and not telemedicine_consent_given(consultation=consultation):
             raise ConsentNeeded()
+        fields = []
         if role == PATIENT:
-            fields = []
             if consultation.patient_joined_at is None:
                 consultation.patient_joined_at = now
                 consultation.patient_joined_by = account
@@ -200,16 +209,60 @@ def consultation_join(*, consultation: Consultation, account: Any) -> tuple[Cons
             if consultation.status == Consultation.Status.SCHEDULED:
                 consultation.status = Consultation.Status.WAITING
                 fields.append("status")
-            if fields:
-                consultation.save(update_fields=fields)
-                _audit(consultation, by=account, action="join", role=role)
-            if consultation.appointment.status == Appointment.Status.BOOKED:
-                _appointment_step(appointment_check_in, consultation, by=account)
+        elif role == GP:
+            if consultation.gp_joined_at is None:
+                consultation.gp_joined_at = now
+                fields.append("gp_joined_at")
         elif consultation.doctor_joined_at is None:
             consultation.doctor_joined_at = now
-            consultation.save(update_fields=["doctor_joined_at"])
-            _audit(consultation, by=account, action="join", role=role)
+            fields.append("doctor_joined_at")
+        if fields:
+            consultation.save(update_fields=fields)
+        # Every join, not only the first: who entered the room, and when.
+        _audit(consultation, by=account, action="join", role=role)
+        # A remote consultation's appointment has no check-in: the specialist starts it.
+        if (
+            role == PATIENT
+            and not consultation.is_remote
+            and consultation.appointment.status == Appointment.Status.BOOKED
+        ):
+            _appointment_step(appointment_check_in, consultation, by=account)
+        _participants_record(consultation)
     return consultation, role
+
+
+# Who took part in a remote consultation, as the record keeps it (records' own roles).
+_RECORD_ROLES = {
+    "specialist": EncounterParticipant.Role.SPECIALIST,
+    GP: EncounterParticipant.Role.GP,
+    PATIENT: EncounterParticipant.Role.PATIENT,
+}
+
+
+def _participants_record(consultation: Consultation) -> None:
+    """Once a remote consultation's encounter is open (the specialist started it), write into
+    the record who has joined and when they first did. The caller holds the consultation's
+    lock; the participants are rows of their own (the encounter is not locked)."""
+    appointment = consultation.appointment
+    if not consultation.is_remote or appointment.encounter_id is None:
+        return
+    joined = [
+        (appointment.slot.doctor.user, "specialist", consultation.doctor_joined_at),
+        (consultation.gp, GP, consultation.gp_joined_at),
+        (consultation.patient_joined_by, PATIENT, consultation.patient_joined_at),
+    ]
+    for account, role, at in joined:
+        if account is None or at is None:
+            continue
+        encounter_participant_add(
+            encounter=appointment.encounter,
+            account=account,
+            role=_RECORD_ROLES[role],
+            name=participant_name(
+                consultation=consultation, account=account, role=role, localised=False
+            ),
+            joined_at=at,
+        )
 
 
 def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
@@ -219,7 +272,7 @@ def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
     now = timezone.now()
     with transaction.atomic():
         consultation = _lock(consultation, appointment=True)
-        if _role_or_refuse(consultation, by) != DOCTOR:
+        if _role_or_refuse(consultation, by) not in HOSTS:
             raise DoctorOnly()
         if consultation.is_ended:
             raise ConsultClosed()
@@ -240,6 +293,7 @@ def consultation_admit(*, consultation: Consultation, by: Any) -> Consultation:
             Appointment.Status.CHECKED_IN,
         ):
             _appointment_step(appointment_start_consult, consultation, by=by)
+        _participants_record(consultation)
     return consultation
 
 
@@ -285,7 +339,7 @@ def consultation_end(*, consultation: Consultation, by: Any) -> Consultation:
     now = timezone.now()
     with transaction.atomic():
         consultation = _lock(consultation, appointment=True)
-        if _role_or_refuse(consultation, by) != DOCTOR:
+        if _role_or_refuse(consultation, by) not in HOSTS:
             raise DoctorOnly()
         if consultation.is_ended:
             return consultation

@@ -22,11 +22,13 @@ from records.views_clinical import WORKSPACE_TEMPLATE, workspace_context
 from telemedicine.forms import CallNextForm
 from telemedicine.ice import ice_servers_for
 from telemedicine.selectors import (
-    DOCTOR,
+    HOSTS,
     PATIENT,
     consultation_for_account_or_404,
     doctor_day,
     doctor_for_account,
+    remote_consultations_of_visit,
+    remote_visit_of,
     telemedicine_consent_given,
 )
 from telemedicine.services import ConsultRefused, visit_complete
@@ -71,7 +73,7 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
     if role == PATIENT and not telemedicine_consent_given(consultation=consultation):
         return _consent_needed(request, consultation=consultation, patient=patient)
     workspace = None
-    if role == DOCTOR:
+    if role in HOSTS:
         access = record_access(user=request.user, patient=patient)
         if not access.allowed:
             raise Http404
@@ -87,12 +89,30 @@ def consult_room(request: HttpRequest, public_id: str) -> HttpResponse:
         "appointment": appointment,
         "slot": slot,
         "role": role,
-        "is_doctor": role == DOCTOR,
+        "is_doctor": role in HOSTS,
         "patient": patient,
         "patient_age": age_on(patient.birth_date, slot.start.date()),
         "i18n": _room_strings(),
     }
+    if consultation.is_remote:
+        context.update(
+            is_doctor=role in HOSTS,
+            i18n={**context["i18n"], **_mesh_strings()},
+            visit=remote_visit_of(consultation=consultation),
+        )
+        return render(request, "telemedicine/room_remote.html", context)
     return render(request, "telemedicine/room.html", context)
+
+
+def _mesh_strings() -> dict[str, str]:
+    """What mesh.js says in a remote consultation's room."""
+    return {
+        "specialist": _("Specialist"),
+        "gp": _("Clinic doctor"),
+        "waiting": _("Waiting for the specialist to start the consultation."),
+        "waiting_doctor": _("Start the consultation once the clinic doctor is here."),
+        "connected_some": _("Connected with %(count)s of %(total)s"),
+    }
 
 
 def _consent_needed(request: HttpRequest, *, consultation, patient) -> HttpResponse:
@@ -208,6 +228,7 @@ def doctor_visit(request: HttpRequest, code: str) -> HttpResponse:
         "patient_age": age_on(appointment.patient.birth_date, slot.start.date()),
         "may_complete": slot.mode == "in_person"
         and appointment.status in (Appointment.Status.CHECKED_IN, Appointment.Status.IN_CONSULT),
+        "remote_consultations": remote_consultations_of_visit(visit=appointment),
     }
     return render(request, "telemedicine/visit.html", context)
 

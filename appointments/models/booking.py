@@ -51,6 +51,17 @@ class Appointment(models.Model):
         related_name="appointments_booked",
         verbose_name=_("booked by"),
     )
+    # Whose monthly caps this booking counts against: empty for a booking the account made for
+    # a person it acts for (booked_by's caps); the person's managing account when clinic staff
+    # booked on a visit (a remote consultation), so a doctor's account is never capped.
+    cap_account = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="+",
+        verbose_name=_("counts against the caps of"),
+    )
     pool = models.CharField(_("place"), max_length=8, choices=Pool.choices, default=Pool.PUBLIC)
     referral = models.ForeignKey(
         "records.Referral",
@@ -148,6 +159,12 @@ class Appointment(models.Model):
 
     def get_absolute_url(self) -> str:
         return reverse("appointment_detail", args=[self.code])
+
+    @property
+    def told_account(self):
+        """Who hears about this booking: whoever booked it, or, when clinic staff booked on a
+        visit, the person's managing account."""
+        return self.cap_account or self.booked_by
 
     @property
     def is_active(self) -> bool:

@@ -14,6 +14,8 @@ from django.utils.translation import gettext_lazy as _
 class Mode(models.TextChoices):
     IN_PERSON = "in_person", _("in person")
     ONLINE = "online", _("online")
+    # 远程会诊: a specialist's period that clinic staff book for a patient on their visit.
+    REMOTE = "remote", _("remote consultation")
 
 
 class Weekday(models.IntegerChoices):

@@ -11,14 +11,16 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
-from appointments.models import Appointment, Slot
-from hospitals.models import Doctor
+from appointments.models import Appointment, Mode, Slot
+from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active
 
 
 def slots_public() -> QuerySet[Slot]:
     """Slots of active doctors at active sites: what the public pages and the FHIR API show."""
-    return Slot.objects.filter(doctor__is_active=True, site__is_active=True)
+    return Slot.objects.filter(doctor__is_active=True, site__is_active=True).exclude(
+        mode=Mode.REMOTE
+    )
 
 
 def slot_open_condition(*, now: dt.datetime) -> Q:
@@ -35,8 +37,9 @@ def slot_place_condition(*, now: dt.datetime) -> Q:
 
 
 def slot_bookable_condition(*, now: dt.datetime) -> Q:
-    """What `slots_bookable` asks, as plain conditions (the FHIR API's "free" too)."""
-    return slot_open_condition(now=now) & slot_place_condition(now=now)
+    """What `slots_bookable` asks, as plain conditions (the FHIR API's "free" too). A remote
+    consultation's period is booked by clinic staff on a visit, never by the public."""
+    return slot_open_condition(now=now) & slot_place_condition(now=now) & ~Q(mode=Mode.REMOTE)
 
 
 def slots_bookable(*, now: dt.datetime | None = None) -> QuerySet[Slot]:
@@ -164,3 +167,22 @@ def reschedule_choices(*, appointment: Appointment, now: dt.datetime | None = No
         if period.bookable and period.slot.pk != appointment.slot_id
     ]
     return periods
+
+
+def remote_periods_bookable(
+    *, department_id: int | None = None, now: dt.datetime | None = None
+) -> QuerySet[Slot]:
+    """The cloud hospital's remote-consultation periods a clinic doctor may book now (released,
+    not started, not closed, a place left), soonest first, with their doctor and department;
+    of one department when asked."""
+    now = now or timezone.now()
+    periods = Slot.objects.filter(
+        slot_open_condition(now=now) & slot_place_condition(now=now),
+        mode=Mode.REMOTE,
+        site__kind=Hospital.Kind.CLOUD,
+        site__is_active=True,
+        doctor__is_active=True,
+    )
+    if department_id is not None:
+        periods = periods.filter(department_id=department_id)
+    return periods.select_related("doctor", "department", "site").order_by("start", "pk")

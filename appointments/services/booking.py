@@ -20,19 +20,22 @@ from appointments.errors import (
     BookingRefused,
     HoldExpired,
     HoldNotYours,
+    NotOnVisit,
     NotReleasedYet,
+    RemoteForStaff,
     SlotClosed,
     SlotFull,
     SlotStarted,
 )
 from appointments.live import slot_places_changed
-from appointments.models import Appointment, Hold, Slot, WaitlistEntry
+from appointments.models import Appointment, Hold, Mode, Slot, WaitlistEntry
 from appointments.selectors.appointments import appointment_by_idempotency_key
 from appointments.services.messages import messages_for_booking
 from appointments.services.places import place_give_back, place_take, slot_lock, slots_lock
 from appointments.signals import appointment_booked
 from audit.services import audit_record
 from records.models import CareRelationship, Referral
+from records.selectors import patient_links
 from records.services import care_relationship_grant
 
 CODE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
@@ -93,12 +96,14 @@ def appointment_book_locked(
     ignore: Appointment | None = None,
     sequence: int = 0,
     rescheduled_from: Appointment | None = None,
+    on_visit: Appointment | None = None,
 ) -> Appointment:
     """The booking itself; the caller owns the transaction. Locks the slot first, then the
     hold and the referral (the lock order); a reschedule has locked both slots and
     the old appointment before."""
     now = timezone.now()
     slot = slot_lock(slot)
+    cap_account = _check_on_visit(patient=patient, slot=slot, booked_by=booked_by, visit=on_visit)
     ran_out = False
     live_hold = None
     if hold is not None:
@@ -147,8 +152,15 @@ def appointment_book_locked(
         raise _AlreadyDone(existing)
 
     policies.check_patient_policies(
-        patient=patient, slot=slot, account=booked_by, now=now, ignore=ignore, referral=referral
+        patient=patient,
+        slot=slot,
+        account=booked_by if on_visit is None else cap_account,
+        now=now,
+        ignore=ignore,
+        referral=referral,
+        on_visit=on_visit,
     )
+    phone_of = booked_by if on_visit is None else cap_account
 
     appointment = Appointment.objects.create(
         code=_new_code(),
@@ -159,7 +171,8 @@ def appointment_book_locked(
         referral=referral,
         visit_reason=visit_reason,
         idempotency_key=idempotency_key or "",
-        booked_phone=booked_by.phone if booked_by.phone_verified else "",
+        cap_account=cap_account,
+        booked_phone=phone_of.phone if phone_of is not None and phone_of.phone_verified else "",
         rescheduled_from=rescheduled_from,
         sequence=sequence,
         created_at=now,
@@ -180,6 +193,7 @@ def appointment_book_locked(
             "hold": live_hold.pk if live_hold is not None else None,
             "referral": referral.pk if referral is not None else None,
             "rescheduled_from": rescheduled_from.code if rescheduled_from else None,
+            "on_visit": on_visit.code if on_visit is not None else None,
         },
     )
     doctor_user = slot.doctor.user
@@ -202,6 +216,26 @@ def appointment_book_locked(
     return appointment
 
 
+def _check_on_visit(*, patient: Any, slot: Slot, booked_by: Any, visit: Appointment | None):
+    """A remote consultation's period is booked only by the doctor of a visit going on, for its
+    patient; the booking then counts against the caps of the person's managing account (None
+    when nobody manages them), never the doctor's. Returns that account."""
+    if visit is None:
+        if slot.mode == Mode.REMOTE:
+            raise RemoteForStaff()
+        return None
+    visit = Appointment.objects.select_related("slot__doctor").get(pk=visit.pk)
+    if (
+        slot.mode != Mode.REMOTE
+        or visit.patient_id != patient.pk
+        or visit.slot.doctor.user_id != booked_by.pk
+        or visit.status not in (Appointment.Status.CHECKED_IN, Appointment.Status.IN_CONSULT)
+    ):
+        raise NotOnVisit()
+    manager = patient_links(patient=patient).filter(is_manager=True).first()
+    return manager.account if manager is not None else None
+
+
 def _is_patient_slot_clash(error: IntegrityError) -> bool:
     text = str(error)
     return "appointment_one_active_per_patient_slot" in text or (
@@ -218,11 +252,14 @@ def appointment_book(
     idempotency_key: str | None = None,
     referral: Referral | None = None,
     visit_reason: str = "",
+    on_visit: Appointment | None = None,
 ) -> Appointment:
     """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
     Raises a `BookingRefused` and leaves nothing behind when a rule says no. The same
-    `idempotency_key` from the same account returns the same appointment."""
+    `idempotency_key` from the same account returns the same appointment. `on_visit`: the
+    doctor of that visit books a remote consultation for its patient (the patient's caps
+    count, not the doctor's)."""
     existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
     if existing is not None:
         return existing
@@ -236,6 +273,7 @@ def appointment_book(
                 idempotency_key=idempotency_key,
                 referral=referral,
                 visit_reason=visit_reason,
+                on_visit=on_visit,
             )
     except _AlreadyDone as done:
         return done.appointment

@@ -26,7 +26,13 @@ KIND_CANCELLED = "appointment.cancelled"
 def _load(pk: int) -> Appointment | None:
     return (
         Appointment.objects.select_related(
-            "patient", "booked_by", "slot", "slot__doctor", "slot__site", "slot__department"
+            "patient",
+            "booked_by",
+            "cap_account",
+            "slot",
+            "slot__doctor",
+            "slot__site",
+            "slot__department",
         )
         .filter(pk=pk)
         .first()
@@ -69,7 +75,7 @@ def tell(
     files: list | None = None,
 ) -> None:
     """One e-mail (with its calendar files) and one inbox entry for whoever booked."""
-    account = appointment.booked_by
+    account = appointment.told_account
     notify(
         account=account,
         kind=kind,
@@ -88,7 +94,7 @@ def tell(
 
 
 def booked(appointment: Appointment, *, old: Appointment | None = None) -> None:
-    email = appointment.booked_by.email
+    email = appointment.told_account.email
     doctor = appointment.slot.doctor.display_name
     names = {"doctor": doctor, "when": when(appointment)}
     if old is not None:
@@ -142,7 +148,7 @@ def offers(appointment: Appointment) -> list[dict]:
 
 
 def cancelled(appointment: Appointment) -> None:
-    email = appointment.booked_by.email
+    email = appointment.told_account.email
     names = {"doctor": appointment.slot.doctor.display_name, "when": when(appointment)}
     alternatives: list[dict] = []
     if appointment.cancel_reason == Appointment.CancelReason.CLOSURE:

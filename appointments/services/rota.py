@@ -97,6 +97,12 @@ def _rule_validate(rule: ScheduleRule) -> None:
         )
     if rule.mode == Mode.ONLINE and not doctor.offers_online:
         errors.setdefault("mode", []).append(_("This doctor does not offer online consults."))
+    if rule.mode == Mode.REMOTE and (
+        doctor.hospital.kind != Hospital.Kind.CLOUD or not doctor.offers_online
+    ):
+        errors.setdefault("mode", []).append(
+            _("Remote consultations are held by the cloud hospital's doctors who consult online.")
+        )
     if errors:
         raise ValidationError(errors)
 

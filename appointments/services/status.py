@@ -220,6 +220,13 @@ def _transition(
     return appointment
 
 
+ENCOUNTER_MODES = {
+    Mode.IN_PERSON: Encounter.Mode.IN_PERSON,
+    Mode.ONLINE: Encounter.Mode.ONLINE,
+    Mode.REMOTE: Encounter.Mode.REMOTE,
+}
+
+
 def _encounter_follows_status(
     appointment: Appointment, *, by: Any, new: str, opens: bool = True
 ) -> None:
@@ -230,13 +237,13 @@ def _encounter_follows_status(
     the encounter comes after it (the lock order)."""
     slot = appointment.slot
     visit_begins = (new == Appointment.Status.CHECKED_IN and slot.mode == Mode.IN_PERSON) or (
-        new == Appointment.Status.IN_CONSULT and slot.mode == Mode.ONLINE
+        new == Appointment.Status.IN_CONSULT and slot.mode in (Mode.ONLINE, Mode.REMOTE)
     )
     if opens and visit_begins and appointment.encounter_id is None:
         appointment.encounter = clinical.encounter_open(
             patient=appointment.patient,
             doctor=slot.doctor,
-            mode=Encounter.Mode.IN_PERSON if slot.mode == Mode.IN_PERSON else Encounter.Mode.ONLINE,
+            mode=ENCOUNTER_MODES[slot.mode],
             site=slot.site,
             department=slot.department,
             by=by,
@@ -301,7 +308,8 @@ def appointment_start_consult(
     completed, and no visit enters the record."""
 
     def online_or_checked_in(appt: Appointment, now: dt.datetime) -> None:
-        if appt.status == Appointment.Status.BOOKED and appt.slot.mode != "online":
+        # An online consult and a remote consultation have no desk: they start from booked.
+        if appt.status == Appointment.Status.BOOKED and appt.slot.mode == Mode.IN_PERSON:
             raise IllegalTransition(
                 old=appt.get_status_display(), new=Appointment.Status.IN_CONSULT.label
             )

@@ -32,6 +32,7 @@ from records.models.consents import (
 )
 from records.models.care import CareRelationship, Referral
 from records.models.clinical import (
+    EncounterParticipant,
     ICD10_PATTERN,
     Allergy,
     ClinicalNote,
@@ -62,6 +63,7 @@ __all__ = [
     "ConsentKind",
     "Drug",
     "Encounter",
+    "EncounterParticipant",
     "Exam",
     "GuardianInvitation",
     "LiveLinkQuerySet",

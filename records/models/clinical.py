@@ -30,6 +30,9 @@ class Encounter(models.Model):
     class Mode(models.TextChoices):
         ONLINE = "online", _("online consult")
         IN_PERSON = "in_person", _("in-person visit")
+        # 远程会诊: a cloud hospital specialist called in by a clinic's doctor; its notes are
+        # the specialist's consult opinion.
+        REMOTE = "remote", _("remote consultation")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -89,6 +92,38 @@ class Encounter(models.Model):
     @property
     def is_open(self) -> bool:
         return self.status == self.Status.OPEN
+
+
+class EncounterParticipant(models.Model):
+    """Who took part in a remote consultation's encounter and when they first joined the room
+    (the specialist, the clinic's doctor, the patient at home): shown on the consult's page in
+    the record to the family and to both hospitals' staff."""
+
+    class Role(models.TextChoices):
+        SPECIALIST = "specialist", _("specialist")
+        GP = "gp", _("clinic doctor")
+        PATIENT = "patient", _("patient")
+
+    encounter = models.ForeignKey(Encounter, on_delete=models.CASCADE, related_name="participants")
+    account = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    role = models.CharField(_("took part as"), max_length=10, choices=Role.choices)
+    name = models.CharField(_("name"), max_length=120)
+    joined_at = models.DateTimeField(_("joined"))
+
+    class Meta:
+        verbose_name = _("participant")
+        verbose_name_plural = _("participants")
+        ordering = ["joined_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["encounter", "account"], name="encounter_participant_once"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.role})"
 
 
 class ClinicalNote(models.Model):

@@ -25,6 +25,7 @@ from records.services.encounters import (
     OPEN_ENCOUNTER_GRANT,
     encounter_close,
     encounter_open,
+    encounter_participant_add,
 )
 from records.services.history import allergy_add, allergy_remove, problem_add, problem_resolve
 from records.services.invitations import (
@@ -81,6 +82,7 @@ __all__ = [
     "consent_revoke",
     "encounter_close",
     "encounter_open",
+    "encounter_participant_add",
     "exam_claim",
     "exam_import",
     "exam_record",

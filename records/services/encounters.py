@@ -20,7 +20,7 @@ from audit.services import audit_record
 from hospitals.models import Department, Doctor, Hospital
 from records.access import doctor_hospital_ids
 from records.errors import CLOSED, NOT_YOURS, ClinicalRefused, clinical_refusal
-from records.models import CareRelationship, Encounter, Patient
+from records.models import CareRelationship, Encounter, EncounterParticipant, Patient
 from records.selectors import is_encounter_doctor
 from records.services.care import care_relationship_end, care_relationship_grant
 
@@ -116,3 +116,24 @@ def encounter_close(*, encounter: Encounter, by: Any = None) -> Encounter:
         care_relationship_end(source=encounter, at=now + AFTER_CARE, by=by)
         clinical_audit(by, "encounter.close", encounter, encounter.patient)
     return encounter
+
+
+def encounter_participant_add(
+    *, encounter: Encounter, account: Any, role: str, name: str, joined_at: dt.datetime
+) -> EncounterParticipant:
+    """Record that `account` took part in a remote consultation's encounter, first joining at
+    `joined_at` (a later join keeps the first time). The caller (telemedicine) decides who may
+    take part; records keeps who did, for the consult's page in the record."""
+    if role not in EncounterParticipant.Role.values:
+        raise ValueError(f"unknown participant role {role!r}")
+    with transaction.atomic():
+        participant, created = EncounterParticipant.objects.get_or_create(
+            encounter=encounter,
+            account=account,
+            defaults={"role": role, "name": name[:120], "joined_at": joined_at},
+        )
+        if created:
+            clinical_audit(
+                account, "encounter.participant", encounter, encounter.patient, role=role
+            )
+    return participant

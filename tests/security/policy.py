@@ -439,6 +439,12 @@ POLICY: dict[str, Rule] = {
     "doctor_visit": Rule(get=doctor()),
     "doctor_visit_workspace": Rule(get=doctor()),
     "doctor_visit_complete": Rule(get=roles(NOT_ALLOWED), post=doctor(REDIRECT)),
+    # "Consult a specialist" on that visit (远程会诊): its own doctor only; a POST that names a
+    # period is booked, or refused with the form (400), or sent back to the visit when it is
+    # not going on; anyone else gets a 404 and nothing is written.
+    "remote_consultation_new": Rule(
+        get=doctor(), post=doctor(DONE), form={"slot": "spare.pk", "question": "forged"}
+    ),
     "doctor_call_next": Rule(get=roles(NOT_ALLOWED), post=doctor(REDIRECT, nocare=REDIRECT)),
     # The front desk's queue, the waiting-room display of X (Y's admin: not their hospital),
     # and handing a record to its own person.

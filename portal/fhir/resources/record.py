@@ -34,7 +34,7 @@ from records.models import (
 
 
 def encounter(item: Encounter) -> dict:
-    online = item.mode == Encounter.Mode.ONLINE
+    online = item.mode in (Encounter.Mode.ONLINE, Encounter.Mode.REMOTE)
     return clean(
         {
             "resourceType": "Encounter",
@@ -96,7 +96,13 @@ def note_document(note: ClinicalNote, item: Encounter) -> dict:
             "id": str(note.public_id),
             "status": "current",
             "docStatus": "amended" if note.addenda.all() else "final",
+            # A remote consultation's note is the specialist's consult opinion.
             "type": {
+                "coding": [{"system": LOINC, "code": "11488-4", "display": "Consult note"}],
+                "text": _("Consult opinion"),
+            }
+            if item.mode == Encounter.Mode.REMOTE
+            else {
                 "coding": [{"system": LOINC, "code": "11506-3", "display": "Progress note"}],
                 "text": _("Clinical note"),
             },
