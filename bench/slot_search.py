@@ -324,7 +324,7 @@ def reused_run(size: int, repeats: int, rng: random.Random) -> dict:
     settings_dict = connection.settings_dict
     old_name, old_test = settings_dict["NAME"], dict(settings_dict.get("TEST") or {})
     settings_dict.setdefault("TEST", {})["NAME"] = f"test_{old_name}_slots{size}"
-    connection.creation.create_test_db(verbosity=0, keepdb=True)
+    connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
     try:
         return run_size(size, repeats, rng, reuse=True)
     finally:
