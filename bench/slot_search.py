@@ -11,7 +11,8 @@ times stay where the first run put them; drop the database to move them to now).
 the slot table is emptied and seeded through a bench-only fast path (PostgreSQL COPY of
 generated rows: 500 slots per doctor over 50 days, a tenth of them already past, a third of the
 released ones full, a fifth online, some closed), then ANALYZEd; the searched names and every
-doctor's next free period are then written as the writes would have kept them. Then it times, with random doctors and dates:
+doctor's next free period are then written as the writes would have kept them. Then it times,
+with random doctors and dates:
 
 - the doctor page's grid query (`doctor_grid`: 14 days of one doctor's periods),
 - search in four shapes (`search_doctors`: words; a date and the afternoon; online in one

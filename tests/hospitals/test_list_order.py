@@ -28,7 +28,7 @@ def test_hospitals_sort_by_pinyin_after_the_order_an_admin_set():
     assert names == ["安康医院", "北仑医院", "张家医院"]
 
     pinned = HospitalFactory(name="镇海医院", kind="hospital", display_order=1)
-    assert [h.name for h in hospitals_public(kind="hospital")][0] == pinned.name
+    assert hospitals_public(kind="hospital").first().name == pinned.name
 
 
 def test_departments_and_doctors_sort_by_pinyin():
@@ -37,7 +37,7 @@ def test_departments_and_doctors_sort_by_pinyin():
         DepartmentFactory(hospital=hospital, name=name)
     assert [d.name for d in departments_public(hospital=hospital)] == ["儿科", "皮肤科", "中医科"]
     DepartmentFactory(hospital=hospital, name="急诊科", display_order=0)
-    assert [d.name for d in departments_for_console(hospital=hospital)][0] == "急诊科"
+    assert departments_for_console(hospital=hospital).first().name == "急诊科"
 
     department = DepartmentFactory(hospital=hospital, name="眼科")
     for name in ("周敏", "白雪", "李娜"):
