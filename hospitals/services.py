@@ -31,6 +31,8 @@ DEPARTMENT_FIELDS = (
     "min_age_years",
     "max_age_years",
     "sex",
+    "aliases",
+    "display_order",
 )
 DOCTOR_FIELDS = (
     "name",
