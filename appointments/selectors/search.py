@@ -19,7 +19,17 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import F, OuterRef, Q, QuerySet, Subquery, Window
+from django.db.models import (
+    BooleanField,
+    ExpressionWrapper,
+    F,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+    Value,
+    Window,
+)
 from django.db.models.functions import ExtractHour, JSONObject, RowNumber
 from django.utils import timezone
 from django.utils.translation import get_language
@@ -184,117 +194,28 @@ def _doctor_filter(query: SearchQuery, prefix: str) -> Q:
     return condition
 
 
+def _matching_doctors(query: SearchQuery) -> QuerySet:
+    """The ids of the doctors the words and filters allow, as a subquery: the queries that walk
+    an index filter by it, so the planner keeps walking instead of joining every doctor."""
+    return Doctor.objects.filter(_doctor_filter(query, "")).values("pk")
+
+
+# What a result shows of its doctor, read with the periods (the last query of a search).
 _DOCTOR_FIELDS = (
-    "doctor__name",
-    "doctor__name_en",
-    "doctor__name_pinyin",
-    "doctor__title",
-    "doctor__specialties",
-    "doctor__specialties_en",
-    "doctor__hospital__kind",
-    "doctor__hospital__name",
-    "doctor__hospital__name_en",
-    "doctor__hospital__district",
-    "doctor__hospital__district_en",
-    "doctor__department__name",
-    "doctor__department__name_en",
+    "name",
+    "name_en",
+    "name_pinyin",
+    "title",
+    "specialties",
+    "specialties_en",
+    "hospital__kind",
+    "hospital__name",
+    "hospital__name_en",
+    "hospital__district",
+    "hospital__district_en",
+    "department__name",
+    "department__name_en",
 )
-
-
-def _result(row: dict) -> SearchResult:
-    doctor = ResultDoctor(
-        pk=row["doctor_id"],
-        name=row["doctor__name"],
-        name_en=row["doctor__name_en"],
-        title=row["doctor__title"],
-        specialties=row["doctor__specialties"],
-        specialties_en=row["doctor__specialties_en"],
-        hospital=ResultPlace(
-            name=row["doctor__hospital__name"],
-            name_en=row["doctor__hospital__name_en"],
-            kind=row["doctor__hospital__kind"],
-            district=row["doctor__hospital__district"],
-            district_en=row["doctor__hospital__district_en"],
-        ),
-        department=ResultPlace(
-            name=row["doctor__department__name"], name_en=row["doctor__department__name_en"]
-        ),
-    )
-    return SearchResult(doctor=doctor, first_free=row["first"])
-
-
-def _first_of_each_doctor(rows, found: dict[int, dict]) -> None:
-    for row in rows:
-        best = found.get(row["doctor_id"])
-        if row["first"] is not None and (best is None or row["first"] < best["first"]):
-            found[row["doctor_id"]] = row
-
-
-def _ranked(found: dict[int, dict], limit: int) -> list[SearchResult]:
-    rows = sorted(
-        found.values(), key=lambda r: (r["first"], r["doctor__name_pinyin"], r["doctor_id"])
-    )
-    return [_result(row) for row in rows[:limit]]
-
-
-def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_LIMIT):
-    """No date or part of the day: one query over NextFreePeriod, values of doctor and first
-    free period. The exact rows walk the start index and stop after `2 × limit` (a doctor has at
-    most one row a mode); the stale ones (few: the beat recomputes them) take their first
-    bookable slot from the slot table."""
-    rows = NextFreePeriod.objects.filter(_doctor_filter(query, "doctor__"))
-    if query.mode:
-        rows = rows.filter(mode=query.mode)
-    exact = (
-        rows.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now), start__gt=now)
-        .annotate(first=F("start"))
-        .values("doctor_id", "first", *_DOCTOR_FIELDS)
-        .order_by()
-    )
-    live = slots_bookable(now=now).filter(doctor_id=OuterRef("doctor_id"), mode=OuterRef("mode"))
-    stale = (
-        rows.filter(valid_until__lte=now)
-        .annotate(first=Subquery(live.order_by("start").values("start")[:1]))
-        .values("doctor_id", "first", *_DOCTOR_FIELDS)
-        .order_by()
-    )
-    if connection.features.supports_slicing_ordering_in_compound:
-        exact = exact.order_by("start")[: limit * len(Mode.values)]
-    return exact.union(stale, all=True)
-
-
-PAGE_ROWS = RESULT_LIMIT * 4
-
-
-def matching_slot_rows(*, query: SearchQuery, now: dt.datetime) -> QuerySet:
-    """A date or part of the day: values of the matching bookable slots and their doctors, in
-    order of start (read a page at a time, keyset on start and id)."""
-    return (
-        matching_slots(query=query, now=now)
-        .filter(_doctor_filter(query, "doctor__"))
-        .annotate(first=F("start"))
-        .order_by("start", "id")
-        .values("id", "doctor_id", "first", *_DOCTOR_FIELDS)
-    )
-
-
-def _doctors_by_matching_slots(*, query: SearchQuery, now: dt.datetime, limit: int) -> list:
-    """Pages of matching slots until `limit` doctors are found (rarely more than one)."""
-    slots = matching_slot_rows(query=query, now=now)
-    found: dict[int, dict] = {}
-    after: tuple[dt.datetime, int] | None = None
-    while len(found) < limit:
-        page = slots
-        if after is not None:
-            page = page.filter(Q(start__gt=after[0]) | Q(start=after[0], id__gt=after[1]))
-        rows = list(page[:PAGE_ROWS])
-        _first_of_each_doctor(rows, found)
-        if len(rows) < PAGE_ROWS:
-            break
-        after = (rows[-1]["first"], rows[-1]["id"])
-    return _ranked(found, limit)
-
-
 _PERIOD_FIELDS = (
     "id",
     "start",
@@ -309,10 +230,116 @@ _PERIOD_FIELDS = (
 )
 
 
+def _doctor_of(pk: int, row: dict, prefix: str = "") -> ResultDoctor:
+    return ResultDoctor(
+        pk=pk,
+        name=row[f"{prefix}name"],
+        name_en=row[f"{prefix}name_en"],
+        title=row[f"{prefix}title"],
+        specialties=row[f"{prefix}specialties"],
+        specialties_en=row[f"{prefix}specialties_en"],
+        hospital=ResultPlace(
+            name=row[f"{prefix}hospital__name"],
+            name_en=row[f"{prefix}hospital__name_en"],
+            kind=row[f"{prefix}hospital__kind"],
+            district=row[f"{prefix}hospital__district"],
+            district_en=row[f"{prefix}hospital__district_en"],
+        ),
+        department=ResultPlace(
+            name=row[f"{prefix}department__name"], name_en=row[f"{prefix}department__name_en"]
+        ),
+    )
+
+
+def _first_of_each_doctor(rows, found: dict[int, dt.datetime]) -> None:
+    for row in rows:
+        first = row["first"]
+        best = found.get(row["doctor_id"])
+        if first is not None and (best is None or first < best):
+            found[row["doctor_id"]] = first
+
+
+def _soonest(found: dict[int, dt.datetime], limit: int) -> dict[int, dt.datetime]:
+    return dict(sorted(found.items(), key=lambda item: (item[1], item[0]))[:limit])
+
+
+def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_LIMIT):
+    """No date or part of the day: one query over NextFreePeriod, (doctor_id, first) of the
+    doctors with a free period. The exact rows walk the start index and stop after `2 × limit`
+    (a doctor has at most one row a mode); the stale ones (few: the beat recomputes them) take
+    their first bookable slot from the slot table."""
+    rows = NextFreePeriod.objects.filter(doctor_id__in=_matching_doctors(query))
+    if query.mode:
+        rows = rows.filter(mode=query.mode)
+    exact = (
+        rows.filter(Q(valid_until__isnull=True) | Q(valid_until__gt=now), start__gt=now)
+        .annotate(first=F("start"))
+        .values("doctor_id", "first")
+        .order_by()
+    )
+    live = slots_bookable(now=now).filter(doctor_id=OuterRef("doctor_id"), mode=OuterRef("mode"))
+    stale = (
+        rows.filter(valid_until__lte=now)
+        .annotate(first=Subquery(live.order_by("start").values("start")[:1]))
+        .values("doctor_id", "first")
+        .order_by()
+    )
+    if connection.features.supports_slicing_ordering_in_compound:
+        exact = exact.order_by("start")[: limit * len(Mode.values)]
+    return exact.union(stale, all=True)
+
+
+PAGE_ROWS = RESULT_LIMIT * 4
+
+
+def matching_slot_rows(
+    *, query: SearchQuery, now: dt.datetime, after: tuple[dt.datetime, int] | None = None
+) -> QuerySet:
+    """A date or part of the day: one page of the matching bookable slots in order of start,
+    after the keyset `after` (start, id): (id, doctor_id, first, matches), where `matches`
+    says whether the doctor fits the words and filters.
+
+    The page is chosen from the slot table alone, walking `slot_start_id_idx`, and the doctor
+    is checked on its rows: joined to the doctors, PostgreSQL underestimates how many of a
+    day's slots are free and sorts all of them (2,000 at 1,000,000 slots) instead. With words
+    (few doctors) the doctors are part of the choice, so a page is never mostly other doctors."""
+    walk = matching_slots(query=query, now=now)
+    if query.text:
+        walk = walk.filter(doctor_id__in=_matching_doctors(query))
+        matches = Value(True)
+    else:
+        # Checked through the slot's own doctor, hospital and department rows (a few index
+        # probes a page), not a hash of every doctor.
+        matches = ExpressionWrapper(_doctor_filter(query, "doctor__"), output_field=BooleanField())
+    if after is not None:
+        walk = walk.filter(Q(start__gt=after[0]) | Q(start=after[0], id__gt=after[1]))
+    page = walk.order_by("start", "id").values("id")[:PAGE_ROWS]
+    return (
+        Slot.objects.filter(pk__in=page)
+        .annotate(first=F("start"), matches=matches)
+        .order_by("start", "id")
+        .values("id", "doctor_id", "first", "matches")
+    )
+
+
+def _doctors_by_matching_slots(*, query: SearchQuery, now: dt.datetime, limit: int) -> dict:
+    """Pages of matching slots until `limit` doctors are found (rarely more than one)."""
+    found: dict[int, dt.datetime] = {}
+    after: tuple[dt.datetime, int] | None = None
+    while len(found) < limit:
+        rows = list(matching_slot_rows(query=query, now=now, after=after))
+        _first_of_each_doctor((row for row in rows if row["matches"]), found)
+        if len(rows) < PAGE_ROWS:
+            break
+        after = (rows[-1]["first"], rows[-1]["id"])
+    return _soonest(found, limit)
+
+
 def period_rows(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]) -> QuerySet:
-    """The next `PERIODS_PER_DOCTOR` matching free periods of each of these doctors. On
-    PostgreSQL one small index walk per doctor (an array of JSON objects each); elsewhere a
-    window over their matching slots."""
+    """What each of these doctors shows, with their next `PERIODS_PER_DOCTOR` matching free
+    periods. On PostgreSQL one row a doctor, its periods an array of JSON objects from a small
+    index walk; elsewhere one row a period (a window over their matching slots), each with
+    its doctor's fields."""
     slots = matching_slots(query=query, now=now)
     if connection.vendor == "postgresql":
         from django.contrib.postgres.expressions import ArraySubquery
@@ -325,7 +352,7 @@ def period_rows(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]) 
         return (
             Doctor.objects.filter(pk__in=doctor_ids)
             .annotate(periods=ArraySubquery(first[:PERIODS_PER_DOCTOR]))
-            .values_list("pk", "periods")
+            .values("pk", "periods", *_DOCTOR_FIELDS)
         )
     return (
         slots.filter(doctor_id__in=doctor_ids)
@@ -336,43 +363,51 @@ def period_rows(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]) 
         )
         .filter(rank__lte=PERIODS_PER_DOCTOR)
         .order_by("doctor_id", "start", "mode")
-        .values_list("doctor_id", *_PERIOD_FIELDS)
+        .values("doctor_id", *_PERIOD_FIELDS, *(f"doctor__{name}" for name in _DOCTOR_FIELDS))
     )
 
 
-def _period_rows_by_doctor(rows) -> dict[int, list[dict]]:
-    names = [name.replace("__", "_") for name in _PERIOD_FIELDS]
-    periods: dict[int, list[dict]] = {}
-    for row in rows:
-        if isinstance(row[1], list):  # PostgreSQL: (doctor, [period as JSON, …])
-            for period in row[1]:
+def _period(p: dict, now: dt.datetime) -> ResultPeriod:
+    left = p["capacity"] - p["booked"]
+    if now >= p["referral_merge_at"]:
+        left += p["referral_capacity"] - p["referral_booked"]
+    return ResultPeriod(
+        pk=p["id"],
+        start=p["start"],
+        end=p["end"],
+        mode=p["mode"],
+        places_left=max(left, 0),
+        timezone=p["site_timezone"] if "site_timezone" in p else p["site__timezone"],
+    )
+
+
+def _results(
+    *, query: SearchQuery, now: dt.datetime, found: dict[int, dt.datetime]
+) -> list[SearchResult]:
+    """The found doctors with what they show and their periods, in one query, soonest first
+    (then by the pinyin of the name)."""
+    results: dict[int, SearchResult] = {}
+    keys: dict[int, tuple] = {}
+    for row in period_rows(query=query, now=now, doctor_ids=list(found)):
+        if "periods" in row:  # PostgreSQL: one row a doctor
+            doctor_id = row["pk"]
+            result = SearchResult(doctor=_doctor_of(doctor_id, row), first_free=found[doctor_id])
+            for period in row["periods"] or []:
                 for name in ("start", "end", "referral_merge_at"):
                     period[name] = dt.datetime.fromisoformat(period[name])
-                periods.setdefault(row[0], []).append(period)
+                result.periods.append(_period(period, now))
+            name_pinyin = row["name_pinyin"]
         else:
-            periods.setdefault(row[0], []).append(dict(zip(names, row[1:], strict=True)))
-    return periods
-
-
-def _periods(*, query: SearchQuery, now: dt.datetime, results: list[SearchResult]) -> None:
-    """Each result's next matching free periods, in one query."""
-    by_doctor = {result.doctor.pk: result for result in results}
-    rows = period_rows(query=query, now=now, doctor_ids=list(by_doctor))
-    for doctor_id, periods in _period_rows_by_doctor(rows).items():
-        for p in periods:
-            left = p["capacity"] - p["booked"]
-            if now >= p["referral_merge_at"]:
-                left += p["referral_capacity"] - p["referral_booked"]
-            by_doctor[doctor_id].periods.append(
-                ResultPeriod(
-                    pk=p["id"],
-                    start=p["start"],
-                    end=p["end"],
-                    mode=p["mode"],
-                    places_left=max(left, 0),
-                    timezone=p["site_timezone"],
-                )
-            )
+            doctor_id = row["doctor_id"]
+            if doctor_id not in results:
+                doctor = _doctor_of(doctor_id, row, prefix="doctor__")
+                results[doctor_id] = SearchResult(doctor=doctor, first_free=found[doctor_id])
+            result = results[doctor_id]
+            result.periods.append(_period(row, now))
+            name_pinyin = row["doctor__name_pinyin"]
+        results[doctor_id] = result
+        keys[doctor_id] = (found[doctor_id], name_pinyin, doctor_id)
+    return [results[pk] for pk in sorted(results, key=keys.__getitem__)]
 
 
 def search_doctors(
@@ -382,11 +417,11 @@ def search_doctors(
     next `PERIODS_PER_DOCTOR` matching free periods (each with `places_left`)."""
     now = now or timezone.now()
     if query.day is not None or query.day_part in DAY_PARTS:
-        results = _doctors_by_matching_slots(query=query, now=now, limit=limit)
+        found = _doctors_by_matching_slots(query=query, now=now, limit=limit)
     else:
-        found: dict[int, dict] = {}
+        found = {}
         _first_of_each_doctor(next_free_rows(query=query, now=now, limit=limit), found)
-        results = _ranked(found, limit)
-    if results:
-        _periods(query=query, now=now, results=results)
-    return results
+        found = _soonest(found, limit)
+    if not found:
+        return []
+    return _results(query=query, now=now, found=found)
