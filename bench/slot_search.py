@@ -235,7 +235,7 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
     )
     from appointments.services import next_free_periods_refresh
     from hospitals.models import Doctor
-    from hospitals.search_names import search_names_rebuild
+    from hospitals.services import search_names_rebuild
 
     began = time.perf_counter()
     if reuse and city_seeded(size):

@@ -3,12 +3,12 @@ pinyin in full and as initials (张伟 → zhangwei, zw), and a department's oth
 心血管内科), kept in small tables (`*SearchName`) that each save rewrites.
 
 Pure text functions here; the models call `names_for_*` from `save()`, and
-`search_names_rebuild` fills the tables for rows written in bulk (migrations, benchmarks)."""
+`hospitals.services.search_names_rebuild` fills the tables for rows written in bulk
+(benchmarks)."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable
 
 from pypinyin import Style, lazy_pinyin
 
@@ -98,62 +98,7 @@ def search_words(text: str) -> list[str]:
     return [word.lower() for word in text.split() if word]
 
 
-def search_names_rebuild(*, hospitals: Iterable | None = None) -> int:
-    """Rewrite the searched names of every hospital, department and doctor (or of those of
-    `hospitals`), and their pinyin sort keys: for rows written in bulk, which skip `save()`.
-    Returns the number of names written."""
-    from hospitals.models import (
-        Department,
-        DepartmentSearchName,
-        Doctor,
-        DoctorSearchName,
-        Hospital,
-        HospitalSearchName,
-    )
-
-    hospital_rows = Hospital.objects.all()
-    if hospitals is not None:
-        hospital_rows = hospital_rows.filter(pk__in=[h.pk for h in hospitals])
-    hospital_rows = list(hospital_rows)
-    departments = list(Department.objects.filter(hospital__in=hospital_rows))
-    doctors = list(Doctor.objects.filter(hospital__in=hospital_rows))
-    written = 0
-    for model, rows, owner, names in (
-        (HospitalSearchName, hospital_rows, "hospital", _hospital_names),
-        (DepartmentSearchName, departments, "department", _department_names),
-        (DoctorSearchName, doctors, "doctor", _doctor_names),
-    ):
-        model.objects.filter(**{f"{owner}__in": rows}).delete()
-        fresh = [model(**{owner: row, "text": text}) for row in rows for text in names(row)]
-        model.objects.bulk_create(fresh, batch_size=5000)
-        written += len(fresh)
-        for row in rows:
-            row.name_pinyin = pinyin_key(row.name)
-        if rows:
-            type(rows[0]).objects.bulk_update(rows, ["name_pinyin"], batch_size=2000)
-    return written
-
-
 def search_names_write(owner, *, model, field: str, names: set[str]) -> None:
     """Replace one row's searched names (called by its `save()`)."""
     model.objects.filter(**{field: owner}).delete()
     model.objects.bulk_create(model(**{field: owner, "text": text}) for text in sorted(names))
-
-
-def _hospital_names(hospital) -> set[str]:
-    return names_for_hospital(name=hospital.name, name_en=hospital.name_en)
-
-
-def _department_names(department) -> set[str]:
-    return names_for_department(
-        name=department.name, name_en=department.name_en, aliases=department.aliases
-    )
-
-
-def _doctor_names(doctor) -> set[str]:
-    return names_for_doctor(
-        name=doctor.name,
-        name_en=doctor.name_en,
-        specialties=doctor.specialties,
-        specialties_en=doctor.specialties_en,
-    )
