@@ -8,6 +8,7 @@ from celery import shared_task
 from django.utils import timezone
 
 from appointments.services.holds import release_expired_holds as release_expired_holds_service
+from appointments.services.next_free import next_free_periods_refresh_due
 from appointments.services.reminders import reminders_send_due
 from appointments.services.rota import slots_generate
 from appointments.services.status import mark_no_shows as mark_no_shows_service
@@ -51,3 +52,10 @@ def send_due_reminders(batch: int = 500) -> int:
 def mark_no_shows() -> int:
     """Every few minutes: booked in-person appointments nobody checked in become no-shows."""
     return mark_no_shows_service()
+
+
+@shared_task(**IDEMPOTENT)
+def refresh_next_free_periods() -> int:
+    """Every 20 seconds: recompute the next free periods that time has made stale (a period
+    started, or an earlier one was released); search works them out from the slots meanwhile."""
+    return next_free_periods_refresh_due()

@@ -4,10 +4,15 @@
         .venv/bin/python bench/slot_search.py [--sizes 100000 1000000] [--repeats 200]
 
 Everything happens in a scratch database (Django's test database, `test_<name>`), created and
-migrated at the start and dropped at the end. For each size the slot table is emptied and
-seeded through a bench-only fast path (PostgreSQL COPY of generated rows: 500 slots per doctor
-over 50 days, a tenth of them already past, a third of the released ones full, a fifth online,
-some closed), then ANALYZEd. Then it times, with random doctors and dates:
+migrated at the start and dropped at the end. With `--reuse` each size keeps a database of its
+own (`test_<name>_slots<size>`) that is migrated, seeded only when it does not hold that city yet,
+and kept: seeding a million slots takes minutes, so a second run measures at once (the seeded
+times stay where the first run put them; drop the database to move them to now). For each size
+the slot table is emptied and seeded through a bench-only fast path (PostgreSQL COPY of
+generated rows: 500 slots per doctor over 50 days, a tenth of them already past, a third of the
+released ones full, a fifth online, some closed), then ANALYZEd; the searched names and every
+doctor's next free period are then written as the writes would have kept them. Then it times,
+with random doctors and dates:
 
 - the doctor page's grid query (`doctor_grid`: 14 days of one doctor's periods),
 - search in four shapes (`search_doctors`: words; a date and the afternoon; online in one
@@ -23,6 +28,7 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import json
+import os
 import random
 import re
 import statistics
@@ -38,6 +44,7 @@ import django  # noqa: E402
 
 django.setup()
 
+from django.conf import settings as django_settings  # noqa: E402
 from django.db import connection  # noqa: E402
 from django.test.utils import setup_test_environment, teardown_test_environment  # noqa: E402
 from django.utils import timezone  # noqa: E402
@@ -193,6 +200,9 @@ def explain(queryset) -> dict:
         plan = [row[0] for row in cursor.fetchall()]
     text = "\n".join(plan)
     return {
+        "next_free_rows_scanned": re.findall(
+            r"Index Scan using next_free_start_idx.*?rows=(\d+) loops", text
+        ),
         "indexes_used": sorted(
             set(re.findall(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", text))
             | set(re.findall(r"Bitmap Index Scan on (\w+)", text))
@@ -202,21 +212,50 @@ def explain(queryset) -> dict:
     }
 
 
-def run_size(size: int, repeats: int, rng: random.Random) -> dict:
+def city_seeded(size: int) -> bool:
+    """Whether the scratch database already holds the city of `size` slots (with --reuse)."""
+    from appointments.models import Slot
+    from hospitals.models import Doctor
+
+    return (
+        Doctor.objects.count() == size // SLOTS_PER_DOCTOR
+        and Slot.objects.count() == (size // SLOTS_PER_DOCTOR) * SLOTS_PER_DOCTOR
+    )
+
+
+def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False) -> dict:
     from appointments.models import Slot
     from appointments.selectors import (
         SearchQuery,
         doctor_grid,
-        doctors_matching,
-        matching_slots,
+        matching_slot_rows,
+        next_free_rows,
+        period_rows,
         search_doctors,
     )
+    from appointments.services import next_free_periods_refresh
     from hospitals.models import Doctor
+    from hospitals.services import search_names_rebuild
 
-    doctors = build_city(size // SLOTS_PER_DOCTOR)
     began = time.perf_counter()
-    seeded = seed_slots(doctors, rng)
+    if reuse and city_seeded(size):
+        seeded = Slot.objects.count()
+        doctors = list(Doctor.objects.values_list("id", "hospital_id", "department_id"))
+        reused = True
+    else:
+        doctors = build_city(size // SLOTS_PER_DOCTOR)
+        seeded = seed_slots(doctors, rng)
+        reused = False
     seed_seconds = time.perf_counter() - began
+    # What the writes keep up to date, filled for the rows COPY wrote: the searched names and
+    # every doctor's next free period (timed: the beat's worst case, all doctors at once).
+    search_names_rebuild()
+    began = time.perf_counter()
+    next_free_periods_refresh(doctor_ids=[doctor[0] for doctor in doctors])
+    refresh_seconds = time.perf_counter() - began
+    with connection.cursor() as cursor:
+        cursor.execute("VACUUM ANALYZE appointments_nextfreeperiod")
+        cursor.execute("ANALYZE hospitals_doctorsearchname")
     doctor_objects = list(Doctor.objects.all())
     today = timezone.localdate()
     slot_ids = list(Slot.objects.values_list("id", flat=True)[:5000])
@@ -231,7 +270,13 @@ def run_size(size: int, repeats: int, rng: random.Random) -> dict:
         ),
         "no_filter": lambda: SearchQuery(),
     }
-    result = {"slots": seeded, "doctors": len(doctors), "seed_seconds": round(seed_seconds, 1)}
+    result = {
+        "slots": seeded,
+        "doctors": len(doctors),
+        "seed_seconds": round(seed_seconds, 1),
+        "reused_database": reused,
+        "next_free_refresh_all_doctors_seconds": round(refresh_seconds, 2),
+    }
     baseline = timed_ms(lambda: Slot.objects.filter(pk=rng.choice(slot_ids)).first(), repeats)
     result["baseline_fetch_one_slot_by_pk"] = baseline
     grid = timed_ms(lambda: doctor_grid(doctor=rng.choice(doctor_objects)), repeats)
@@ -250,23 +295,42 @@ def run_size(size: int, repeats: int, rng: random.Random) -> dict:
         doctor=doctor, start__gt=now, start__lt=now + dt.timedelta(days=14)
     ).order_by("start", "mode")
     afternoon = SearchQuery(day=today + dt.timedelta(days=3), day_part="afternoon")
-    found = list(doctors_matching(query=afternoon, now=now)[:30])
+    found = [result.doctor.pk for result in search_doctors(query=afternoon, now=now)]
     result["explain"] = {
         "doctor_page_grid": explain(grid_query),
-        "search_doctors_words": explain(
-            doctors_matching(query=SearchQuery(text="皮肤"), now=now)[:30]
+        "search_doctors_words": explain(next_free_rows(query=SearchQuery(text="皮肤"), now=now)),
+        "search_doctors_date_and_afternoon": explain(matching_slot_rows(query=afternoon, now=now)),
+        "search_doctors_online_in_a_district": explain(
+            next_free_rows(query=SearchQuery(mode="online", district=DISTRICTS[0][0]), now=now)
         ),
-        "search_doctors_date_and_afternoon": explain(
-            doctors_matching(query=afternoon, now=now)[:30]
-        ),
-        "search_doctors_no_filter": explain(doctors_matching(query=SearchQuery(), now=now)[:30]),
+        "search_doctors_no_filter": explain(next_free_rows(query=SearchQuery(), now=now)),
         "search_periods_date_and_afternoon": explain(
-            matching_slots(query=afternoon, now=now)
-            .filter(doctor_id__in=[d.pk for d in found])
-            .order_by("doctor_id", "start", "mode")
+            period_rows(query=afternoon, now=now, doctor_ids=found)
+        ),
+        "search_periods_no_filter": explain(
+            period_rows(
+                query=SearchQuery(),
+                now=now,
+                doctor_ids=[r.doctor.pk for r in search_doctors(query=SearchQuery(), now=now)],
+            )
         ),
     }
     return result
+
+
+def reused_run(size: int, repeats: int, rng: random.Random) -> dict:
+    """One size in its own kept database: created and migrated if need be, seeded if empty."""
+    settings_dict = connection.settings_dict
+    old_name, old_test = settings_dict["NAME"], dict(settings_dict.get("TEST") or {})
+    settings_dict.setdefault("TEST", {})["NAME"] = f"test_{old_name}_slots{size}"
+    connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
+    try:
+        return run_size(size, repeats, rng, reuse=True)
+    finally:
+        connection.close()
+        connection.close_pool()
+        settings_dict["NAME"], settings_dict["TEST"] = old_name, old_test
+        django_settings.DATABASES[connection.alias]["NAME"] = old_name
 
 
 def main() -> None:
@@ -275,17 +339,24 @@ def main() -> None:
     parser.add_argument("--repeats", type=int, default=200)
     parser.add_argument("--seed", type=int, default=5)
     parser.add_argument("--plans", action="store_true", help="print whole plans, not summaries")
+    parser.add_argument(
+        "--reuse", action="store_true", help="keep one seeded database per size between runs"
+    )
     arguments = parser.parse_args()
     if connection.vendor != "postgresql":
         sys.exit("Set DATABASE_URL to a PostgreSQL database (the benchmark seeds with COPY).")
     setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
     rng = random.Random(arguments.seed)
-    try:
-        runs = [run_size(size, arguments.repeats, rng) for size in arguments.sizes]
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-        teardown_test_environment()
+    load_before = os.getloadavg()
+    if arguments.reuse:
+        runs = [reused_run(size, arguments.repeats, rng) for size in arguments.sizes]
+    else:
+        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
+        try:
+            runs = [run_size(size, arguments.repeats, rng) for size in arguments.sizes]
+        finally:
+            connection.creation.destroy_test_db(old_name, verbosity=0)
+    teardown_test_environment()
     if not arguments.plans:
         for run in runs:
             for plan in run["explain"].values():
@@ -296,6 +367,10 @@ def main() -> None:
                 "benchmark": "slot_search",
                 "database": "PostgreSQL",
                 "repeats": arguments.repeats,
+                "load_average_before_and_after": [
+                    [round(value, 2) for value in load_before],
+                    [round(value, 2) for value in os.getloadavg()],
+                ],
                 "runs": runs,
             },
             indent=2,

@@ -23,12 +23,22 @@ class HolidayCalendarAdmin(admin.ModelAdmin):
 class DepartmentInline(admin.TabularInline):
     model = Department
     extra = 0
-    fields = ("name", "name_en", "slug", "min_age_years", "max_age_years", "sex", "is_active")
+    fields = (
+        "name",
+        "name_en",
+        "slug",
+        "aliases",
+        "display_order",
+        "min_age_years",
+        "max_age_years",
+        "sex",
+        "is_active",
+    )
 
 
 @admin.register(Hospital)
 class HospitalAdmin(admin.ModelAdmin):
-    list_display = ("name", "name_en", "kind", "district", "is_active")
+    list_display = ("name", "name_en", "kind", "district", "display_order", "is_active")
     list_filter = ("kind", "district", "is_active")
     search_fields = ("name", "name_en", "slug")
     prepopulated_fields = {"slug": ("name_en",)}

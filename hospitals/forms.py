@@ -18,6 +18,9 @@ class DepartmentForm(forms.ModelForm):
             "slug": _("Used in the address, e.g. dermatology. Letters, digits and hyphens."),
             "min_age_years": _("Leave empty when patients of any age may book."),
             "sex": _("Leave empty when anyone may book."),
+            "display_order": _(
+                "Lower numbers come first in lists; leave empty to list by name (pinyin order)."
+            ),
         }
         widgets = {
             "description": forms.Textarea(attrs={"rows": 3}),

@@ -13,6 +13,21 @@ from django.db.models import Q
 from django.utils.translation import get_language, pgettext_lazy
 from django.utils.translation import gettext_lazy as _
 
+from hospitals.search_names import (
+    names_for_department,
+    names_for_doctor,
+    names_for_hospital,
+    pinyin_key,
+    search_names_write,
+)
+
+
+def _with_sort_key(save_kwargs: dict) -> None:
+    """A save of named fields that changes the name saves its pinyin sort key too."""
+    fields = save_kwargs.get("update_fields")
+    if fields is not None and "name" in fields:
+        save_kwargs["update_fields"] = {*fields, "name_pinyin"}
+
 
 def validate_timezone(value: str) -> None:
     try:
@@ -115,6 +130,9 @@ class Hospital(BilingualName):
         verbose_name=_("holiday calendar"),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    # Lists show hospitals by this number where an admin set one, then by the name's pinyin.
+    display_order = models.PositiveSmallIntegerField(_("order in lists"), null=True, blank=True)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
 
     # Booking policy (DESIGN.md §3), each with a default a hospital may change.
     booking_horizon_days = models.PositiveSmallIntegerField(
@@ -145,7 +163,18 @@ class Hospital(BilingualName):
     class Meta:
         verbose_name = _("hospital")
         verbose_name_plural = _("hospitals")
-        ordering = ["kind", "name"]
+        ordering = ["kind", models.F("display_order").asc(nulls_last=True), "name_pinyin", "name"]
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_pinyin = pinyin_key(self.name)
+        _with_sort_key(kwargs)
+        super().save(*args, **kwargs)
+        search_names_write(
+            self,
+            model=HospitalSearchName,
+            field="hospital",
+            names=names_for_hospital(name=self.name, name_en=self.name_en),
+        )
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -192,11 +221,25 @@ class Department(BilingualName):
     max_age_years = models.PositiveSmallIntegerField(_("maximum age"), null=True, blank=True)
     sex = models.CharField(_("only for"), max_length=6, choices=Sex.choices, blank=True)
     is_active = models.BooleanField(_("active"), default=True)
+    # Other names patients search by, beside the common ones hospitals.search_names knows.
+    aliases = models.CharField(
+        _("other names"),
+        max_length=200,
+        blank=True,
+        help_text=_("Other names patients search for, separated by spaces or commas."),
+    )
+    display_order = models.PositiveSmallIntegerField(_("order in lists"), null=True, blank=True)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("department")
         verbose_name_plural = _("departments")
-        ordering = ["hospital", "name"]
+        ordering = [
+            "hospital",
+            models.F("display_order").asc(nulls_last=True),
+            "name_pinyin",
+            "name",
+        ]
         constraints = [
             models.UniqueConstraint(fields=["hospital", "slug"], name="department_slug_unique"),
             models.CheckConstraint(
@@ -206,6 +249,17 @@ class Department(BilingualName):
                 name="department_age_range_ordered",
             ),
         ]
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_pinyin = pinyin_key(self.name)
+        _with_sort_key(kwargs)
+        super().save(*args, **kwargs)
+        search_names_write(
+            self,
+            model=DepartmentSearchName,
+            field="department",
+            names=names_for_department(name=self.name, name_en=self.name_en, aliases=self.aliases),
+        )
 
 
 class Doctor(BilingualName):
@@ -246,11 +300,28 @@ class Doctor(BilingualName):
         help_text=_("Shown on the waiting-room display, e.g. 2楼 205诊室."),
     )
     is_active = models.BooleanField(_("active"), default=True)
+    name_pinyin = models.CharField(max_length=400, blank=True, editable=False)
 
     class Meta:
         verbose_name = _("doctor")
         verbose_name_plural = _("doctors")
-        ordering = ["hospital", "department", "name"]
+        ordering = ["hospital", "department", "name_pinyin", "name"]
+
+    def save(self, *args, **kwargs) -> None:
+        self.name_pinyin = pinyin_key(self.name)
+        _with_sort_key(kwargs)
+        super().save(*args, **kwargs)
+        search_names_write(
+            self,
+            model=DoctorSearchName,
+            field="doctor",
+            names=names_for_doctor(
+                name=self.name,
+                name_en=self.name_en,
+                specialties=self.specialties,
+                specialties_en=self.specialties_en,
+            ),
+        )
 
     def clean(self) -> None:
         if (
@@ -268,6 +339,32 @@ class Doctor(BilingualName):
         if language.startswith("en") and self.specialties_en:
             return self.specialties_en
         return self.specialties
+
+
+class SearchName(models.Model):
+    """One lowercased name a search finds its owner by (hospitals.search_names)."""
+
+    text = models.CharField(max_length=200)
+
+    class Meta:
+        abstract = True
+
+    def __str__(self) -> str:
+        return self.text
+
+
+class HospitalSearchName(SearchName):
+    hospital = models.ForeignKey(Hospital, on_delete=models.CASCADE, related_name="search_names")
+
+
+class DepartmentSearchName(SearchName):
+    department = models.ForeignKey(
+        Department, on_delete=models.CASCADE, related_name="search_names"
+    )
+
+
+class DoctorSearchName(SearchName):
+    doctor = models.ForeignKey(Doctor, on_delete=models.CASCADE, related_name="search_names")
 
 
 class StaffMembership(models.Model):

@@ -2,13 +2,14 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from django.db.models import Case, Count, Q, QuerySet, When
+from django.db.models import Case, Count, F, Q, QuerySet, When
 from django.shortcuts import get_object_or_404
 from django.utils.translation import get_language
 
 from audit.models import AuditEvent
 from audit.selectors import audit_events_for
 from hospitals.models import Department, Doctor, Hospital, StaffMembership
+from hospitals.search_names import pinyin_key
 from hospitals.signals import FreePeriod, next_free_periods_wanted
 
 
@@ -55,14 +56,21 @@ def doctor_history(*, doctor, limit: int = 100) -> list:
     return list(events.select_related("actor")[:limit])
 
 
+# Lists: the order an admin set where there is one, then the name's pinyin (not code point).
+ADMIN_ORDER = F("display_order").asc(nulls_last=True)
+DEPARTMENT_ADMIN_ORDER = F("department__display_order").asc(nulls_last=True)
+
+
 def departments_for_console(*, hospital: Hospital) -> QuerySet[Department]:
     active = Count("doctors", filter=Q(doctors__is_active=True))
-    return hospital.departments.annotate(active_doctors=active).order_by("-is_active", "name")
+    return hospital.departments.annotate(active_doctors=active).order_by(
+        "-is_active", ADMIN_ORDER, "name_pinyin", "name"
+    )
 
 
 def doctors_for_console(*, hospital: Hospital) -> QuerySet[Doctor]:
     return hospital.doctors.select_related("department", "user").order_by(
-        "-is_active", "department__name", "name"
+        "-is_active", DEPARTMENT_ADMIN_ORDER, "department__name_pinyin", "name_pinyin", "name"
     )
 
 
@@ -91,7 +99,7 @@ def hospitals_public(*, district: str = "", kind: str = "") -> QuerySet[Hospital
         *[When(kind=kind, then=rank) for rank, kind in enumerate(KIND_ORDER)],
         default=len(KIND_ORDER),
     )
-    return hospitals.order_by(kind_order, "name")
+    return hospitals.order_by(kind_order, ADMIN_ORDER, "name_pinyin", "name")
 
 
 def hospital_districts() -> list[tuple[str, str]]:
@@ -108,13 +116,15 @@ def hospital_districts() -> list[tuple[str, str]]:
     for district, district_en in rows:
         label = district_en if language.startswith("en") and district_en else district
         seen.setdefault(district, label)
-    return sorted(seen.items(), key=lambda item: item[1])
+    return sorted(seen.items(), key=lambda item: pinyin_key(item[1]))
 
 
 def departments_public(*, hospital: Hospital) -> QuerySet[Department]:
     active = Count("doctors", filter=Q(doctors__is_active=True))
     return (
-        hospital.departments.filter(is_active=True).annotate(doctor_count=active).order_by("name")
+        hospital.departments.filter(is_active=True)
+        .annotate(doctor_count=active)
+        .order_by(ADMIN_ORDER, "name_pinyin", "name")
     )
 
 
@@ -123,7 +133,7 @@ def doctors_public(*, department: Department) -> QuerySet[Doctor]:
         *[When(title=title, then=rank) for rank, title in enumerate(TITLE_ORDER)],
         default=len(TITLE_ORDER),
     )
-    return department.doctors.filter(is_active=True).order_by(order, "name")
+    return department.doctors.filter(is_active=True).order_by(order, "name_pinyin", "name")
 
 
 KIND_ORDER = [Hospital.Kind.CLOUD, Hospital.Kind.HOSPITAL, Hospital.Kind.CLINIC]

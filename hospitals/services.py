@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Iterable
 from typing import Any
 from urllib.parse import quote
 
@@ -18,7 +19,16 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 
 from audit.services import audit_record
-from hospitals.models import Department, Doctor, Hospital, StaffMembership
+from hospitals import search_names
+from hospitals.models import (
+    Department,
+    DepartmentSearchName,
+    Doctor,
+    DoctorSearchName,
+    Hospital,
+    HospitalSearchName,
+    StaffMembership,
+)
 from notifications.models import OutboxMessage
 from notifications.services import notify
 
@@ -31,6 +41,8 @@ DEPARTMENT_FIELDS = (
     "min_age_years",
     "max_age_years",
     "sex",
+    "aliases",
+    "display_order",
 )
 DOCTOR_FIELDS = (
     "name",
@@ -327,3 +339,49 @@ def doctor_invite(
             secret=needs_password,
         )
     return doctor
+
+
+def search_names_rebuild(*, hospitals: Iterable | None = None) -> int:
+    """Rewrite the searched names of every hospital, department and doctor (or of those of
+    `hospitals`), and their pinyin sort keys: for rows written in bulk, which skip `save()`.
+    Returns the number of names written."""
+    hospital_rows = Hospital.objects.all()
+    if hospitals is not None:
+        hospital_rows = hospital_rows.filter(pk__in=[h.pk for h in hospitals])
+    hospital_rows = list(hospital_rows)
+    departments = list(Department.objects.filter(hospital__in=hospital_rows))
+    doctors = list(Doctor.objects.filter(hospital__in=hospital_rows))
+    written = 0
+    for model, rows, owner, names in (
+        (HospitalSearchName, hospital_rows, "hospital", _hospital_names),
+        (DepartmentSearchName, departments, "department", _department_names),
+        (DoctorSearchName, doctors, "doctor", _doctor_names),
+    ):
+        model.objects.filter(**{f"{owner}__in": rows}).delete()
+        fresh = [model(**{owner: row, "text": text}) for row in rows for text in names(row)]
+        model.objects.bulk_create(fresh, batch_size=5000)
+        written += len(fresh)
+        for row in rows:
+            row.name_pinyin = search_names.pinyin_key(row.name)
+        if rows:
+            type(rows[0]).objects.bulk_update(rows, ["name_pinyin"], batch_size=2000)
+    return written
+
+
+def _hospital_names(hospital) -> set[str]:
+    return search_names.names_for_hospital(name=hospital.name, name_en=hospital.name_en)
+
+
+def _department_names(department) -> set[str]:
+    return search_names.names_for_department(
+        name=department.name, name_en=department.name_en, aliases=department.aliases
+    )
+
+
+def _doctor_names(doctor) -> set[str]:
+    return search_names.names_for_doctor(
+        name=doctor.name,
+        name_en=doctor.name_en,
+        specialties=doctor.specialties,
+        specialties_en=doctor.specialties_en,
+    )

@@ -263,6 +263,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "appointments.tasks.send_due_reminders",
         "schedule": 60.0,
     },
+    # Search's next free period per doctor, recomputed when time makes it stale.
+    "refresh-next-free-periods": {
+        "task": "appointments.tasks.refresh_next_free_periods",
+        "schedule": 20.0,
+    },
     # Booked in-person appointments nobody checked in by the end of the slot + grace.
     "mark-no-shows": {
         "task": "appointments.tasks.mark_no_shows",

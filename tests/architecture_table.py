@@ -51,6 +51,7 @@ TOPIC_VERB_MODULES = [
     "records.attachments",  # checking and storing uploads
     "portal.sessions",  # the sign-in session's idle and absolute limits
     "audit.context",  # where a change came from: the address and request id of its request
+    "hospitals.search_names",  # the names search finds things by: pinyin, initials, aliases
 ]
 
 _VERB_MODULE_NAME = re.compile(r"^(services|selectors)(_\w+)?$")

@@ -175,6 +175,7 @@ class SlotFactory(factory.django.DjangoModelFactory):
 
     class Meta:
         model = "appointments.Slot"
+        skip_postgeneration_save = True
 
     doctor = factory.SubFactory(DoctorFactory)
     site = factory.SelfAttribute("doctor.hospital")
@@ -190,6 +191,15 @@ class SlotFactory(factory.django.DjangoModelFactory):
     release_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(days=7))
     referral_release_at = factory.LazyAttribute(lambda o: o.release_at - dt.timedelta(days=7))
     referral_merge_at = factory.LazyAttribute(lambda o: o.start - dt.timedelta(hours=24))
+
+    @factory.post_generation
+    def next_free_period(obj, create, extracted, **kwargs):
+        """Search reads each doctor's next free period, which the services that write slots
+        keep; a slot written by the factory brings its doctor's up to date the same way."""
+        if create:
+            from appointments.services import next_free_periods_refresh
+
+            next_free_periods_refresh(doctor_ids=[obj.doctor_id])
 
 
 # --- booking ----------------------------------------------------------------------------------

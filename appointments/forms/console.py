@@ -122,11 +122,12 @@ class ClosureForm(forms.Form):
     def __init__(self, *args, hospital: Hospital, **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.hospital = hospital
+        # Pinyin order (the models' default), not code point.
         self.fields["doctor"].queryset = Doctor.objects.filter(
             hospital=hospital, is_active=True
-        ).order_by("name")
+        ).order_by("name_pinyin", "name")
         self.fields["department"].queryset = Department.objects.filter(hospital=hospital).order_by(
-            "name"
+            "name_pinyin", "name"
         )
 
     def clean(self) -> dict:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django import forms
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.models import Mode
@@ -57,6 +58,16 @@ class SearchForm(forms.Form):
     def __init__(self, *args, districts: list[tuple[str, str]], **kwargs) -> None:
         super().__init__(*args, **kwargs)
         self.fields["district"].choices = [("", _("all districts")), *districts]
+
+    def clean_date(self):
+        day = self.cleaned_data["date"]
+        if day is not None and day < timezone.localdate():
+            raise forms.ValidationError(
+                _("%(date)s has passed. Choose today or a later day."),
+                code="past",
+                params={"date": day.isoformat()},
+            )
+        return day
 
     def search_query(self) -> SearchQuery:
         data = self.cleaned_data

@@ -17,6 +17,7 @@ from appointments.models.booking import (
     Appointment,
     WaitlistEntry,
 )
+from appointments.models.search import NextFreePeriod
 
 # isort: on
 
@@ -29,6 +30,7 @@ __all__ = [
     "DeskQueue",
     "Hold",
     "Mode",
+    "NextFreePeriod",
     "Pool",
     "ScheduleRule",
     "Slot",

@@ -78,8 +78,10 @@ class Slot(models.Model):
         ]
         indexes = [
             models.Index(fields=["site", "start"], name="slot_site_start_idx"),
-            # FHIR's Slot search by time alone (start=ge…&start=lt…, no schedule).
-            models.Index(fields=["start"], name="slot_start_idx"),
+            # FHIR's Slot search by time alone (start=ge…&start=lt…, no schedule), and search's
+            # walk of a day's slots in (start, id) order, which stops after a page: the id
+            # breaks the ties of the many periods that start at the same time.
+            models.Index(fields=["start", "id"], name="slot_start_id_idx"),
             models.Index(fields=["department", "start"], name="slot_department_start_idx"),
         ]
 

@@ -10,7 +10,7 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from django.db.models import Q, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.utils import timezone
 
 from appointments.models import ScheduleRule, Slot
@@ -268,7 +268,12 @@ def rota_by_doctor(*, hospital: Hospital) -> list[tuple[Doctor, list[ScheduleRul
     doctors = list(
         Doctor.objects.filter(hospital=hospital, is_active=True)
         .select_related("department")
-        .order_by("department__name", "name", "id")
+        .order_by(
+            F("department__display_order").asc(nulls_last=True),
+            "department__name_pinyin",
+            "name_pinyin",
+            "id",
+        )
     )
     rules: dict[int, list[ScheduleRule]] = defaultdict(list)
     for rule in (

@@ -79,15 +79,17 @@ def sessions_from_slots(slots: Iterable[Slot]) -> list[Session]:
 
 
 def day_sessions(*, hospital: Hospital, day: dt.date) -> list[Session]:
-    """Every session on a local day of the hospital's doctors, or held at the hospital."""
+    """Every session on a local day of the hospital's doctors, or held at the hospital, in
+    order of time (doctors of one time in pinyin order)."""
     begin, finish = hospital.local_day_bounds(day)
     slots = (
         Slot.objects.filter(start__gte=begin, start__lt=finish)
         .filter(Q(doctor__hospital=hospital) | Q(site=hospital))
         .select_related("doctor", "doctor__department", "site")
-        .order_by("doctor__name", "doctor_id", "start", "mode")
+        .order_by("doctor_id", "start", "mode")
     )
-    return sessions_from_slots(slots)
+    sessions = sessions_from_slots(slots)
+    return sorted(sessions, key=lambda s: (s.start, s.doctor.name_pinyin, s.doctor.pk, s.mode))
 
 
 def doctor_sessions(*, doctor: Doctor, start: dt.datetime, end: dt.datetime) -> list[Session]:

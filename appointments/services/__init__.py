@@ -34,6 +34,11 @@ from appointments.services.calendar import (
 from appointments.services.closures import closure_cancel_appointments, closure_create
 from appointments.services.hold_limits import hold_rate_check
 from appointments.services.holds import hold_create, hold_release, release_expired_holds
+from appointments.services.next_free import (
+    next_free_periods_refresh,
+    next_free_periods_refresh_due,
+    next_free_periods_refresh_later,
+)
 from appointments.services.queue import queue_assign, queue_call_next
 from appointments.services.reminders import reminders_send_due, reminders_send_due_batch
 from appointments.services.rota import (
@@ -76,6 +81,9 @@ __all__ = [
     "hold_rate_check",
     "hold_release",
     "mark_no_shows",
+    "next_free_periods_refresh",
+    "next_free_periods_refresh_due",
+    "next_free_periods_refresh_later",
     "offer_take",
     "queue_assign",
     "queue_call_next",

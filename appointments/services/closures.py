@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 
 from appointments.models import CLOSURE_CANCELS_STATUSES, Appointment, Closure, Slot, WaitlistEntry
 from appointments.selectors.closures import closure_covered_slots
+from appointments.services.next_free import next_free_periods_refresh_later
 from appointments.services.status import appointment_cancel
 from audit.services import audit_record
 from hospitals.models import Department, Doctor, Hospital
@@ -70,6 +71,7 @@ def closure_create(
         slots = list(covered.order_by("pk").values("id", "doctor_id", "booked", "referral_booked"))
         slot_ids = [slot["id"] for slot in slots]
         Slot.objects.filter(pk__in=slot_ids).update(closed_at=timezone.now(), closure=closure)
+        next_free_periods_refresh_later(doctor_ids={slot["doctor_id"] for slot in slots})
         common = {
             "closure_id": closure.pk,
             "scope": scope,

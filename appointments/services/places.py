@@ -13,6 +13,7 @@ from django.db import connection
 from appointments import policies
 from appointments.errors import ReferralPlacesFull, SlotFull
 from appointments.models import Pool, Slot
+from appointments.services.next_free import next_free_periods_refresh_later
 
 # One statement takes a place of one pool, only if the slot is open for it at `now`.
 _TAKE = {
@@ -59,6 +60,7 @@ def _update_counters(slot: Slot, assignment: str, condition: str, now: dt.dateti
     if row is None:
         return False
     slot.booked, slot.referral_booked = row
+    next_free_periods_refresh_later(doctor_ids=[slot.doctor_id])
     return True
 
 

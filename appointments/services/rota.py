@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 
 from appointments.models import Mode, ScheduleRule, Slot, Weekday
 from appointments.selectors.rota import PlannedSlot, SlotPlan, slots_plan
+from appointments.services.next_free import next_free_periods_refresh_later
 from audit.services import audit_record
 from hospitals.models import Doctor, Hospital
 
@@ -253,6 +254,9 @@ def slots_generate(
         for chunk in _chunks(plan.to_restore, 2000):
             Slot.objects.filter(pk__in=chunk).update(orphaned_at=None)
         slots_insert(plan.to_create)
+        next_free_periods_refresh_later(
+            doctor_ids={p.doctor_id for p in plan.to_create} | set(deleted)
+        )
         _audit_generation(plan=plan, deleted=deleted, start=start, end=end, by=by)
     return len(plan.to_create)
 

@@ -128,3 +128,56 @@ def test_search_runs_a_fixed_number_of_queries(client, doctors, django_assert_nu
     with django_assert_num_queries(3):
         response = client.get("/search/", {"q": "dermatology"})
     assert response.content.decode().count('class="card doctor-result"') == doctors
+
+
+@pytest.fixture
+def cardiology():
+    hospital = HospitalFactory(name="宁波市第一医院", name_en="Ningbo No. 1 Hospital")
+    heart = DepartmentFactory(hospital=hospital, name="心血管内科", name_en="Cardiology")
+    zhang = DoctorFactory(department=heart, name="张伟", name_en="Zhang Wei")
+    other = DoctorFactory(
+        department=DepartmentFactory(hospital=hospital, name="眼科", name_en="Ophthalmology"),
+        name="李娜",
+        name_en="Li Na",
+    )
+    for doctor in (zhang, other):
+        SlotFactory(doctor=doctor, start=local(2, 9))
+    return {"zhang": zhang, "other": other, "heart": heart}
+
+
+@pytest.mark.parametrize(
+    "words", ["心内科", "xnk", "xinneike", "心血管", "xxgnk", "张", "zw", "zhangwei", "Zhang Wei"]
+)
+def test_departments_are_found_by_their_other_names_and_pinyin_doctors_by_their_pinyin(
+    client, cardiology, words
+):
+    page = search(client, q=words)
+    assert "Zhang Wei" in page, words
+    assert "Li Na" not in page, words
+
+
+def test_hospitals_are_found_by_pinyin_initials(client, cardiology):
+    page = search(client, q="nbsdyyy")  # 宁波市第一医院
+    assert "Zhang Wei" in page and "Li Na" in page
+
+
+def test_a_department_found_by_an_alias_its_admin_added_and_names_follow_a_rename(
+    client, cardiology
+):
+    heart = cardiology["heart"]
+    heart.aliases = "胸痛中心, 心脏科"
+    heart.save()
+    assert "Zhang Wei" in search(client, q="胸痛中心")
+    assert "Zhang Wei" in search(client, q="xzk")
+    zhang = cardiology["zhang"]
+    zhang.name = "王芳"
+    zhang.save()
+    assert "Zhang Wei" in search(client, q="wf")  # English name unchanged
+    assert "Zhang Wei" not in search(client, q="zw")
+
+
+def test_a_past_date_says_the_date_has_passed(client, city):
+    yesterday = (timezone.localdate() - dt.timedelta(days=1)).isoformat()
+    page = search(client, date=yesterday)
+    assert "has passed" in page
+    assert "doctors with free periods" not in page

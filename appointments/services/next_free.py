@@ -1,0 +1,132 @@
+"""Each doctor's next free period per mode (NextFreePeriod), kept by the writes that change it.
+
+Every change of a slot's places goes through appointments.services.places, which calls
+`next_free_periods_refresh_later`; closures and rota publishes call it for the doctors they
+touched. The refresh runs after the commit in a short transaction of its own that first takes
+a per-doctor lock, so it reads what every earlier commit wrote and two refreshes of one doctor
+never cross (the booking transactions themselves take no extra lock). A row also stops being
+exact when time passes (its period starts, or an earlier one is released); the beat task
+`refresh_next_free_periods` recomputes those, and search works out any row past its
+`valid_until` from the slots until then."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable
+
+from django.db import connection, transaction
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, When
+from django.db.models.functions import Greatest
+from django.utils import timezone
+
+from appointments.models import Mode, NextFreePeriod, Slot
+from appointments.selectors.slots import slots_bookable
+from hospitals.models import Doctor
+
+REFRESH_CHUNK = 500
+# pg_advisory_xact_lock(key1, key2): key1 names this table's locks, key2 is the doctor id.
+_LOCK_SPACE = 0x4E46
+
+
+def _lock_doctors(doctor_ids: list[int]) -> None:
+    if connection.vendor != "postgresql":
+        return  # SQLite's IMMEDIATE transactions already run one writer at a time
+    with connection.cursor() as cursor:
+        for doctor_id in doctor_ids:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s, %s)", [_LOCK_SPACE, doctor_id])
+
+
+def next_free_periods_compute(
+    *, doctor_ids: Iterable[int], now: dt.datetime
+) -> list[NextFreePeriod]:
+    """The rows of these doctors as of `now`, one per doctor and mode, unsaved."""
+    doctor_ids = sorted(set(doctor_ids))
+    firsts = {
+        (row["doctor_id"], row["mode"]): row["first"]
+        for row in slots_bookable(now=now)
+        .filter(doctor_id__in=doctor_ids)
+        .values("doctor_id", "mode")
+        .annotate(first=Min("start"))
+        .order_by()
+    }
+    # When a slot that cannot be booked now becomes bookable without anyone writing: its public
+    # places at release, or its unused referral places when they join the public pool.
+    becomes_bookable = Case(
+        When(booked__lt=F("capacity"), then=F("release_at")),
+        default=Greatest("release_at", "referral_merge_at"),
+    )
+    events = {
+        (row["doctor_id"], row["mode"]): row["event"]
+        for row in Slot.objects.filter(
+            Q(booked__lt=F("capacity")) | Q(referral_booked__lt=F("referral_capacity")),
+            doctor_id__in=doctor_ids,
+            closed_at__isnull=True,
+            start__gt=now,
+        )
+        .annotate(becomes=becomes_bookable)
+        .filter(becomes__gt=now, becomes__lt=F("start"))
+        .values("doctor_id", "mode")
+        .annotate(event=Min("becomes"))
+        .order_by()
+    }
+    rows = []
+    for doctor_id in doctor_ids:
+        for mode in Mode.values:
+            first = firsts.get((doctor_id, mode))
+            ends = [moment for moment in (first, events.get((doctor_id, mode))) if moment]
+            rows.append(
+                NextFreePeriod(
+                    doctor_id=doctor_id,
+                    mode=mode,
+                    start=first,
+                    computed_at=now,
+                    valid_until=min(ends) if ends else None,
+                )
+            )
+    return rows
+
+
+def next_free_periods_refresh(*, doctor_ids: Iterable[int], now: dt.datetime | None = None) -> int:
+    """Recompute the rows of these doctors from their slots; returns how many were written.
+
+    Each chunk is one transaction that locks its doctors (in id order) before it reads, so a
+    refresh never writes a result older than another refresh's."""
+    doctor_ids = sorted(set(doctor_ids))
+    written = 0
+    for index in range(0, len(doctor_ids), REFRESH_CHUNK):
+        chunk = doctor_ids[index : index + REFRESH_CHUNK]
+        with transaction.atomic():
+            _lock_doctors(chunk)
+            rows = next_free_periods_compute(doctor_ids=chunk, now=now or timezone.now())
+            NextFreePeriod.objects.bulk_create(
+                rows,
+                update_conflicts=True,
+                unique_fields=["doctor", "mode"],
+                update_fields=["start", "computed_at", "valid_until"],
+            )
+        written += len(rows)
+    return written
+
+
+def next_free_periods_refresh_later(*, doctor_ids: Iterable[int]) -> None:
+    """Refresh these doctors' rows once the current transaction commits (at once outside
+    one): the one call a write that changes a slot's places, closes or creates slots makes."""
+    doctor_ids = sorted(set(doctor_ids))
+    if doctor_ids:
+        transaction.on_commit(lambda: next_free_periods_refresh(doctor_ids=doctor_ids))
+
+
+def next_free_periods_refresh_due(*, now: dt.datetime | None = None) -> int:
+    """Recompute every row whose `valid_until` has passed, and write the rows of doctors who
+    have slots but none yet (after a deploy, or slots written in bulk): the beat task. Returns
+    how many rows were written."""
+    now = now or timezone.now()
+    due = set(
+        NextFreePeriod.objects.filter(valid_until__lte=now).values_list("doctor_id", flat=True)
+    )
+    due.update(
+        Doctor.objects.exclude(pk__in=NextFreePeriod.objects.values("doctor_id"))
+        .filter(Exists(Slot.objects.filter(doctor_id=OuterRef("pk"), start__gt=now)))
+        .values_list("pk", flat=True)
+    )
+    return next_free_periods_refresh(doctor_ids=due, now=now)
