@@ -202,6 +202,8 @@ POLICY: dict[str, Rule] = {
     "appointment_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "appointment_detail": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
     "appointment_ics": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
+    # The short link of text messages: the owner is sent on to the appointment page.
+    "appointment_short": Rule(get=owner(outcome=REDIRECT), post=owner(outcome=NOT_ALLOWED)),
     "appointment_cancel": Rule(get=owner(outcome=NOT_ALLOWED), post=owner(outcome=REDIRECT)),
     "appointment_reschedule": Rule(get=owner(), post=owner(outcome=OK)),
     # Booking a public period is open to every signed-in account (for its own people).
