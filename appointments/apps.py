@@ -11,8 +11,8 @@ class AppointmentsConfig(AppConfig):
         # inside appointments every step is a direct call. docs/architecture.md lists them all.
         from appointments import receivers
         from appointments.ics import message_file_ics
-        from notifications.render import register_file_builder
         from hospitals.signals import next_free_periods_wanted
+        from notifications.render import register_file_builder
         from records.signals import future_appointments_counted
 
         # The directory shows each doctor's next free period.

@@ -168,7 +168,8 @@ def sms_split(text: str) -> list[str]:
         if len(rest) <= room:
             pieces.append(rest)
             break
-        cut = max(rest.rfind(mark, room // 2, room + 1) for mark in " ，。：；,.;")
+        # The mark stays with the part it ends, so it must sit before the last place.
+        cut = max(rest.rfind(mark, room // 2, room - 1) for mark in " ，。：；,.;")
         if cut <= 0:
             cut = room
         elif rest[cut] != " ":
@@ -209,15 +210,11 @@ def message_render(
             context = message_context(params, language=language, now=now)
         context.setdefault("site", _("Cloud Hospital"))
         templates = _templates(kind, params)
-        text = {
-            part: template.render(context).strip() for part, template in templates.items()
-        }
+        text = {part: template.render(context).strip() for part, template in templates.items()}
         title = " ".join(text["title"].split())[:300]
         sms = text.get("sms") or " ".join(part for part in (title, context.get("url", "")) if part)
         built = (
-            [_file(spec, language, file_cache) for spec in params.get("files", [])]
-            if files
-            else []
+            [_file(spec, language, file_cache) for spec in params.get("files", [])] if files else []
         )
     return Rendered(
         title=title,
