@@ -116,3 +116,18 @@ def access_token_authenticate(*, secret: str) -> PersonalAccessToken | None:
         PersonalAccessToken.objects.filter(pk=token.pk).update(last_used_at=now)
         token.last_used_at = now
     return token
+
+
+def account_message_channels_set(*, account: Any, by_email: bool, by_sms: bool) -> Any:
+    """The channels a person wants messages about their appointments on (the inbox always
+    gets them; a stop-clinic notice goes by SMS to a verified number whatever they chose)."""
+    with transaction.atomic():
+        account.message_by_email, account.message_by_sms = by_email, by_sms
+        account.save(update_fields=["message_by_email", "message_by_sms"])
+        audit_record(
+            actor=account,
+            action="account.message_channels",
+            target=account,
+            data={"email": by_email, "sms": by_sms},
+        )
+    return account

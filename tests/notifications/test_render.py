@@ -213,3 +213,17 @@ def test_the_short_link_opens_the_appointment_for_its_people_only(client):
     response = client.get(f"/a/{appointment.code}")
     assert response.status_code == 302
     assert response["Location"] == f"/appointments/{appointment.code}/"
+
+
+def test_a_person_chooses_channels_on_the_messages_page(client):
+    patient, account = person()
+    client.force_login(account)
+    page = client.get("/me/notifications/")
+    assert b'name="by_sms"' in page.content and b'name="by_email"' in page.content
+
+    response = client.post("/me/notifications/channels/", {"by_email": "on"})
+    assert response.status_code == 302
+    account.refresh_from_db()
+    assert (account.message_by_email, account.message_by_sms) == (True, False)
+    appointment_book(patient=patient, slot=open_slot(), booked_by=account)
+    assert sorted(OutboxMessage.objects.values_list("channel", flat=True)) == ["email", "inapp"]

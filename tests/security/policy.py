@@ -192,6 +192,8 @@ POLICY: dict[str, Rule] = {
     "notification_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "notification_unread": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "notification_read_all": Rule(get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)),
+    # Each account sets its own channels only (nothing in the request names an object).
+    "message_channels": Rule(get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)),
     "notification_read": Rule(
         get=SIGNED_IN_POST_ONLY,
         post=owner(outcome=REDIRECT),
