@@ -288,6 +288,8 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
 REMINDER_OFFSETS_HOURS = env.list("REMINDER_OFFSETS_HOURS", cast=int, default=[24, 2])
 # After a commit that wrote outbox rows, enqueue a drain at once (the beat is the safety net).
 OUTBOX_DRAIN_ON_COMMIT = env.bool("OUTBOX_DRAIN_ON_COMMIT", default=True)
+# ...at most once a second per process: one drain delivers everything that is due.
+OUTBOX_DRAIN_MIN_INTERVAL = env.float("OUTBOX_DRAIN_MIN_INTERVAL", default=1.0)
 # The worker rewrites this file every WORKER_LIVENESS_INTERVAL seconds while it consumes
 # (portal/liveness.py); `manage.py supervise_worker` and `manage.py worker_alive` read it.
 WORKER_LIVENESS_FILE = env.str(

@@ -30,6 +30,7 @@ EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
 SMS_BACKEND = "notifications.sms.LocmemBackend"
 # Tests deliver the outbox themselves (outbox_deliver_due); the on-commit drain has its own test.
 OUTBOX_DRAIN_ON_COMMIT = False
+OUTBOX_DRAIN_MIN_INTERVAL = 0  # a test that turns the drain on sees every ask
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.InMemoryStorage"},
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
