@@ -54,6 +54,10 @@ class User(AbstractBaseUser, PermissionsMixin):
     # E.164 (+8613812345678); verified by an SMS code through allauth's phone flow.
     phone = models.CharField(_("mobile phone"), max_length=20, blank=True)
     phone_verified = models.BooleanField(_("phone verified"), default=False)
+    # The channels the person chose for messages about their appointments (the inbox always
+    # gets them; a stop-clinic notice always goes by SMS to a verified number).
+    message_by_email = models.BooleanField(_("messages by e-mail"), default=True)
+    message_by_sms = models.BooleanField(_("messages by text message"), default=True)
     is_staff = models.BooleanField(
         _("staff status"),
         default=False,

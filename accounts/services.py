@@ -152,3 +152,18 @@ def account_email_verified_sync(*, user_id: int) -> bool:
     )
     User.objects.filter(pk=user_id).update(email_verified=verified)
     return verified
+
+
+def account_message_channels_set(*, account: Any, by_email: bool, by_sms: bool) -> Any:
+    """The channels a person wants messages about their appointments on (the inbox always
+    gets them; a stop-clinic notice goes by SMS to a verified number whatever they chose)."""
+    with transaction.atomic():
+        account.message_by_email, account.message_by_sms = by_email, by_sms
+        account.save(update_fields=["message_by_email", "message_by_sms"])
+        audit_record(
+            actor=account,
+            action="account.message_channels",
+            target=account,
+            data={"email": by_email, "sms": by_sms},
+        )
+    return account

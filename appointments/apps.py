@@ -10,7 +10,9 @@ class AppointmentsConfig(AppConfig):
         # Lower apps ask us through their signals, as they cannot import us (DESIGN.md §2);
         # inside appointments every step is a direct call. docs/architecture.md lists them all.
         from appointments import receivers
+        from appointments.ics import message_file_ics
         from hospitals.signals import next_free_periods_wanted
+        from notifications.render import register_file_builder
         from records.signals import future_appointments_counted
 
         # The directory shows each doctor's next free period.
@@ -22,3 +24,5 @@ class AppointmentsConfig(AppConfig):
             receivers.future_appointments_answer,
             dispatch_uid="appointments.future_appointments_count",
         )
+        # The worker builds a message's .ics from its snapshot (notifications.render).
+        register_file_builder("appointment_ics", message_file_ics)

@@ -11,6 +11,7 @@ import datetime as dt
 import functools
 from collections.abc import Iterable
 from email.utils import parseaddr
+from zoneinfo import ZoneInfo
 
 from django.conf import settings
 from django.urls import reverse
@@ -51,36 +52,67 @@ def _organizer() -> vCalAddress:
     return organizer
 
 
-def appointment_event(
-    appointment: Appointment, *, now: dt.datetime, attendee_email: str = ""
-) -> Event:
+def both_languages(obj, attribute: str = "display_name") -> dict[str, str]:
+    """A bilingual name as a message snapshot keeps it: the reader's language picks one."""
+    texts = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            texts[language] = str(getattr(obj, attribute) or "")
+    return texts
+
+
+def appointment_facts(appointment: Appointment) -> dict:
+    """What an appointment's calendar event says, as plain JSON (a message snapshot keeps it,
+    and the worker builds the .ics from it without reading the database)."""
     slot = appointment.slot
-    doctor, site = slot.doctor, slot.site
-    zone = site.zone
-    cancelled = appointment.status == Appointment.Status.CANCELLED
+    room = consult_room_url(appointment) if slot.mode == Mode.ONLINE else None
+    return {
+        "code": appointment.code,
+        "sequence": appointment.sequence,
+        "start_at": slot.start.isoformat(),
+        "end_at": slot.end.isoformat(),
+        "tz": slot.site.timezone,
+        "online": slot.mode == Mode.ONLINE,
+        "doctor": both_languages(slot.doctor),
+        "site": both_languages(slot.site),
+        "address": both_languages(slot.site, "display_address"),
+        "room": room or "",
+        "cancelled": appointment.status == Appointment.Status.CANCELLED,
+    }
+
+
+def _pick(texts: dict[str, str]) -> str:
+    language = translation.get_language() or ""
+    return (texts.get("en") if language.startswith("en") else None) or texts.get("zh-hans", "")
+
+
+def event_from_facts(facts: dict, *, now: dt.datetime, attendee_email: str = "") -> Event:
+    zone = ZoneInfo(facts["tz"])
+    cancelled = facts["cancelled"]
     event = Event()
-    event.add("uid", appointment_uid(appointment))
-    event.add("sequence", appointment.sequence)
+    event.add("uid", f"appointment-{facts['code']}@{settings.SITE_DOMAIN}")
+    event.add("sequence", facts["sequence"])
     event.add("dtstamp", now)
     # Local times with the hospital's TZID; the calendar carries the matching VTIMEZONE.
-    event.add("dtstart", timezone.localtime(slot.start, zone))
-    event.add("dtend", timezone.localtime(slot.end, zone))
-    if slot.mode == Mode.ONLINE:
+    event.add("dtstart", dt.datetime.fromisoformat(facts["start_at"]).astimezone(zone))
+    event.add("dtend", dt.datetime.fromisoformat(facts["end_at"]).astimezone(zone))
+    if facts["online"]:
         summary = _("Online consult with %(doctor)s · %(hospital)s")
     else:
         summary = _("Appointment with %(doctor)s · %(hospital)s")
-    title = summary % {"doctor": doctor.display_name, "hospital": site.display_name}
+    site = _pick(facts["site"])
+    title = summary % {"doctor": _pick(facts["doctor"]), "hospital": site}
     event.add("summary", title)
-    url = appointment_url(appointment)
-    if slot.mode == Mode.ONLINE:
-        event.add("location", consult_room_url(appointment) or url)
+    url = f"{settings.SITE_URL}{reverse('appointment_detail', args=[facts['code']])}"
+    if facts["online"]:
+        event.add("location", facts["room"] or url)
     else:
-        event.add("location", site.display_address or site.display_name)
+        event.add("location", _pick(facts["address"]) or site)
     event.add("url", url)
     event.add(
         "description",
         _("Appointment code %(code)s. Details and changes: %(url)s")
-        % {"code": appointment.code, "url": url},
+        % {"code": facts["code"], "url": url},
     )
     event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
     event.add("transp", "OPAQUE")
@@ -97,6 +129,12 @@ def appointment_event(
         alarm.add("description", title)
         event.add_component(alarm)
     return event
+
+
+def appointment_event(
+    appointment: Appointment, *, now: dt.datetime, attendee_email: str = ""
+) -> Event:
+    return event_from_facts(appointment_facts(appointment), now=now, attendee_email=attendee_email)
 
 
 @functools.lru_cache(maxsize=64)
@@ -146,6 +184,19 @@ def appointment_ics(appointment: Appointment, *, attendee_email: str = "") -> by
         appointment_event(appointment, now=timezone.now(), attendee_email=attendee_email)
     )
     return _to_ical(calendar)
+
+
+def message_file_ics(spec: dict, language: str) -> str:
+    """The .ics a message carries, built by the worker from the snapshot (registered with
+    notifications.render as "appointment_ics"): METHOD:REQUEST or CANCEL as the spec says."""
+    with translation.override(language):
+        calendar = _calendar(spec.get("method", "REQUEST"))
+        calendar.add_component(
+            event_from_facts(
+                spec["event"], now=timezone.now(), attendee_email=spec.get("attendee", "")
+            )
+        )
+        return _to_ical(calendar).decode()
 
 
 def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | None = None) -> bytes:

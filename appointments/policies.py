@@ -11,7 +11,8 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from django.db.models import Q
+from django.db.models import Count, Exists, IntegerField, Q, Subquery, Value
+from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from appointments.errors import (
@@ -34,7 +35,12 @@ from appointments.errors import (
 )
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
 from records.models import ConsentKind, Patient, age_on
-from records.selectors import account_acts_for, patient_has_consent
+from records.selectors import (
+    account_acts_for,
+    patient_consents_live,
+    patient_has_consent,
+    patient_links_for_account,
+)
 
 NO_SHOW_WINDOW = dt.timedelta(days=90)
 CAP_ZONE = ZoneInfo("Asia/Shanghai")  # months are counted on the city's calendar
@@ -280,6 +286,70 @@ def check_patient_policies(
     check_one_per_doctor_session(patient=patient, slot=slot, nearby=nearby)
     check_one_per_department_day(patient=patient, slot=slot, nearby=nearby)
     check_monthly_caps(account=account, slot=slot, now=now, ignore=ignore)
+
+
+def _count(queryset, by: str) -> Coalesce:
+    return Coalesce(
+        Subquery(queryset.order_by().values(by).annotate(n=Count("pk")).values("n")[:1]),
+        Value(0),
+        output_field=IntegerField(),
+    )
+
+
+def slot_checked_for_booking(
+    *, patient: Patient, slot: Slot, account: Any, now: dt.datetime
+) -> Slot:
+    """`check_patient_policies` for the usual booking (no referral, nothing replaced) in one
+    read: the slot with its site, doctor and department, and beside it whether the account
+    may book for the person, the consent, any active appointment of the person near the slot,
+    the no-shows and the month's bookings. When every fact is clearly fine the booking goes
+    on; on any doubt the rules run one by one and raise the precise refusal. The caller holds
+    the slot's lock. Returns the slot, loaded."""
+    month = _counted_this_month(now, None)
+    phone = account.phone if getattr(account, "phone_verified", False) else ""
+    loaded = (
+        Slot.objects.select_related("site", "doctor__user", "department")
+        .annotate(
+            may_book=Exists(
+                patient_links_for_account(account=account, patient=patient, can_book=True)
+            ),
+            consented=Exists(
+                patient_consents_live(patient=patient, kind=ConsentKind.ID_AND_HEALTH_DATA)
+            ),
+            # Wider than any rule's window: whatever is found here is judged by the rules.
+            near=Exists(
+                _active(patient, None).filter(
+                    slot__start__gte=slot.start - dt.timedelta(days=1),
+                    slot__start__lt=max(slot.start + dt.timedelta(days=1), slot.end),
+                )
+            ),
+            no_shows=_count(
+                Appointment.objects.filter(
+                    patient=patient, status="no_show", slot__start__gte=now - NO_SHOW_WINDOW
+                ),
+                "patient",
+            ),
+            by_account=_count(month.filter(booked_by=account), "booked_by"),
+            by_phone=_count(month.filter(booked_phone=phone), "booked_phone")
+            if phone
+            else Value(0, output_field=IntegerField()),
+        )
+        .get(pk=slot.pk)
+    )
+    site = loaded.site
+    clear = (
+        loaded.may_book
+        and loaded.consented
+        and not loaded.near
+        and not (site.no_show_limit and loaded.no_shows >= site.no_show_limit)
+        and loaded.by_account < site.monthly_cap_per_account
+        and loaded.by_phone < site.monthly_cap_per_phone
+    )
+    if clear:
+        check_eligibility(patient=patient, slot=loaded)
+    else:
+        check_patient_policies(patient=patient, slot=loaded, account=account, now=now)
+    return loaded
 
 
 # --- Status machine ------------------------------------------------------------------------

@@ -50,6 +50,7 @@ urlpatterns = [
         booking.appointment_reschedule_view,
         name="appointment_reschedule",
     ),
+    re_path(rf"^a/{CODE}$", my_appointments.appointment_short, name="appointment_short"),
     path("calendar/<str:token>.ics", my_appointments.calendar_feed, name="calendar_feed"),
     path("desk/", desk.desk, name="desk"),
     path("desk/check-in/", desk.desk_check_in, name="desk_check_in"),

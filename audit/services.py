@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.contrib.contenttypes.models import ContentType
@@ -45,5 +48,29 @@ def audit_record(
     if on_behalf_of is not None:
         event.on_behalf_type = ContentType.objects.get_for_model(on_behalf_of)
         event.on_behalf_id = str(on_behalf_of.pk)
-    event.save()
+    batch = _batch.get()
+    if batch is not None:
+        batch.append(event)
+    else:
+        event.save()
     return event
+
+
+_batch: ContextVar[list[AuditEvent] | None] = ContextVar("audit_batch", default=None)
+
+
+@contextmanager
+def audit_batch() -> Iterator[None]:
+    """Inside, `audit_record` collects its events; at the end they are inserted with one
+    statement, still in the caller's transaction (a booking writes its own event and its care
+    grant's with one INSERT). An exception inside writes none of them."""
+    if _batch.get() is not None:  # nested: the outer batch writes them
+        yield
+        return
+    events: list[AuditEvent] = []
+    token = _batch.set(events)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    AuditEvent.objects.bulk_create(events)

@@ -1,9 +1,12 @@
 """The outbox (every message to a person, written in the transaction that causes it) and the
 in-app inbox (DESIGN.md §2).
 
-Messages are rendered at write time, in the language of the request (or job) that causes them:
-the row holds the finished subject, body and attachments, so delivery needs no templates, no
-translation and none of the objects it speaks of, and what was sent is exactly what is stored.
+A row holds its kind, its language and a JSON snapshot of what it speaks of (`params`: times,
+doctor, place, code, ...), never a finished text: the transaction that writes it renders
+nothing, the worker renders e-mail and SMS from the snapshot at delivery
+(`notifications.render`), and the inbox renders at read time in the reader's language. The
+snapshot, not the live objects, is what the message says, so delivery needs none of them.
+Rows written before the snapshot kept their finished `title`/`body`; they are shown as stored.
 """
 
 from __future__ import annotations
@@ -50,8 +53,11 @@ class OutboxMessage(models.Model):
     subject_type = models.ForeignKey(ContentType, on_delete=models.CASCADE, related_name="+")
     subject_id = models.CharField(max_length=64)
     language = models.CharField(_("language"), max_length=10, blank=True)
-    title = models.CharField(_("subject"), max_length=300)
-    body = models.TextField(_("text"))
+    # The snapshot the renderer reads (notifications.render); {} on rows written before it.
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    # Finished texts of rows written before the snapshot (and nothing on newer rows).
+    title = models.CharField(_("subject"), max_length=300, blank=True)
+    body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     # [{"name": "K7M2Q9.ics", "content": "BEGIN:VCALENDAR...", "method": "REQUEST"}, ...]
     attachments = models.JSONField(default=list, blank=True)
@@ -110,6 +116,10 @@ class Notification(models.Model):
     source = models.OneToOneField(
         OutboxMessage, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
     )
+    # What the inbox renders at read time, in the reader's language (notifications.render);
+    # `title` and `body` keep the text as first delivered, for rows without a snapshot.
+    kind = models.CharField(_("kind"), max_length=64, blank=True)
+    params = models.JSONField(_("parameters"), default=dict, blank=True)
     title = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)

@@ -10,13 +10,10 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-import math
 import random
-import time
 from collections.abc import Iterable, Sequence
 from typing import Any
 
-from celery import current_app
 from django.conf import settings
 from django.contrib.contenttypes.models import ContentType
 from django.core.mail import EmailMessage
@@ -25,8 +22,10 @@ from django.db.models import Case, CharField, F, JSONField, Q, TextField, Value,
 from django.utils import timezone, translation
 
 from audit.services import audit_record
+from notifications.drain import enqueue_drain
 from notifications.live import push_unread
 from notifications.models import Notification, OutboxMessage
+from notifications.render import Rendered, message_render
 from notifications.sms import SMSRejected, mask_phone, send_sms
 
 logger = logging.getLogger(__name__)
@@ -38,9 +37,6 @@ DEFAULT_CHANNELS = (Channel.EMAIL, Channel.INAPP)
 MAX_ATTEMPTS = 8
 RETRY_BASE_SECONDS = 30
 RETRY_CAP_SECONDS = 3600
-# Queued by name: notifications.tasks imports this module, so importing it back would be a
-# cycle. tests/notifications/test_outbox.py checks that the worker knows the name.
-DELIVER_OUTBOX_TASK = "notifications.tasks.deliver_outbox"
 
 
 def _attachments(ics: Any) -> list[dict[str, str]]:
@@ -70,39 +66,58 @@ def _address(account: Any, channel: str) -> str:
     return ""
 
 
+def _chosen(account: Any, channel: str) -> bool:
+    """The person's choice of channels on their account page (the inbox is always on)."""
+    if channel == Channel.EMAIL:
+        return getattr(account, "message_by_email", True)
+    if channel == Channel.SMS:
+        return getattr(account, "message_by_sms", True)
+    return True
+
+
+def _snapshot(context: dict[str, Any] | None, params: dict[str, Any] | None) -> dict[str, Any]:
+    if params is not None:
+        return params
+    if context is None:
+        raise ValueError("A message needs its `params` (or, for a finished text, `context`).")
+    # A text its writer finished (an invitation): rendered as it is, by messages/text/.
+    return {"text": {key: str(value) for key, value in context.items()}}
+
+
 def outbox_rows(
     *,
     account: Any,
     kind: str,
     subject: Any,
-    context: dict[str, Any],
+    context: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
     expires_at: dt.datetime | None = None,
     address: str = "",
     secret: bool = False,
+    language: str | None = None,
+    chosen: bool = False,
+    always: Iterable[str] = (),
 ) -> list[OutboxMessage]:
-    """The unsaved rows `notify(...)` writes, in the active language: a job that tells many
-    people at once builds them one by one and writes them with one `outbox_write(...)`."""
+    """The unsaved rows `notify(...)` writes: a job that tells many people at once builds them
+    one by one and writes them with one `outbox_write(...)`. Renders nothing."""
     channels = tuple(channels)
+    always = set(always)
     if account is None and (not address or set(channels) != {Channel.EMAIL}):
         raise ValueError("Without an account, a message is an e-mail to `address`.")
     if secret and Channel.INAPP in channels:
         raise ValueError("A secret never goes to the inbox, which keeps what it shows.")
+    snapshot = _snapshot(context, params)
     subject_type = ContentType.objects.get_for_model(subject)
-    language = translation.get_language() or settings.LANGUAGE_CODE
-    title = str(context["title"])[:300]
-    body = str(context.get("body", ""))
-    link = str(context.get("link", ""))
+    language = language or translation.get_language() or settings.LANGUAGE_CODE
     rows = []
     for channel in channels:
+        if chosen and channel not in always and not _chosen(account, channel):
+            continue
         to = address if address and channel == Channel.EMAIL else _address(account, channel)
-        text = body
-        attachments: list[dict[str, str]] = []
-        if channel == Channel.EMAIL:
-            attachments = _attachments(ics)
-        elif channel == Channel.SMS:
-            text = str(context.get("sms") or " ".join(part for part in (title, link) if part))
+        if channel == Channel.SMS and not to:
+            continue  # no pending text message for a number nobody verified
         skipped = channel != Channel.INAPP and not to
         rows.append(
             OutboxMessage(
@@ -113,11 +128,9 @@ def outbox_rows(
                 subject_type=subject_type,
                 subject_id=str(subject.pk),
                 language=language,
-                title=title,
                 # Never sent, so nothing to keep of a secret.
-                body="" if secret and skipped else text,
-                link="" if secret and skipped else link,
-                attachments=[] if secret and skipped else attachments,
+                params={} if secret and skipped else snapshot,
+                attachments=_attachments(ics) if channel == Channel.EMAIL and ics else [],
                 secret=secret,
                 expires_at=expires_at,
                 state=State.SKIPPED if skipped else State.PENDING,
@@ -139,25 +152,28 @@ def _key(row: OutboxMessage) -> tuple:
     return _key_of(*(getattr(row, field) for field in KEY_FIELDS))
 
 
-def outbox_write(*, rows: Sequence[OutboxMessage]) -> int:
+def outbox_write(*, rows: Sequence[OutboxMessage], fresh: bool = False) -> int:
     """Insert the rows whose (subject, kind, recipient, channel) is not in the outbox yet, in
     the caller's transaction: one query to look, one INSERT, however many rows. Returns how many
-    were new."""
+    were new. `fresh` says the subject was created in this transaction, so nothing can be
+    there yet: the look is skipped (a concurrent duplicate still loses to the unique index)."""
     if not rows:
         return 0
-    recipients = Q(account_id__in={row.account_id for row in rows} - {None})
-    addressed = {row.address for row in rows if row.account_id is None}
-    if addressed:
-        recipients |= Q(account=None, address__in=addressed)
-    existing = {
-        _key_of(*values)
-        for values in OutboxMessage.objects.filter(
-            recipients,
-            subject_type_id__in={row.subject_type_id for row in rows},
-            subject_id__in={row.subject_id for row in rows},
-            kind__in={row.kind for row in rows},
-        ).values_list(*KEY_FIELDS)
-    }
+    existing: set[tuple] = set()
+    if not fresh:
+        recipients = Q(account_id__in={row.account_id for row in rows} - {None})
+        addressed = {row.address for row in rows if row.account_id is None}
+        if addressed:
+            recipients |= Q(account=None, address__in=addressed)
+        existing = {
+            _key_of(*values)
+            for values in OutboxMessage.objects.filter(
+                recipients,
+                subject_type_id__in={row.subject_type_id for row in rows},
+                subject_id__in={row.subject_id for row in rows},
+                kind__in={row.kind for row in rows},
+            ).values_list(*KEY_FIELDS)
+        }
     new = []
     for row in rows:
         if _key(row) not in existing:
@@ -176,24 +192,34 @@ def notify(
     account: Any,
     kind: str,
     subject: Any,
-    context: dict[str, Any],
+    context: dict[str, Any] | None = None,
+    params: dict[str, Any] | None = None,
     channels: Iterable[str] = DEFAULT_CHANNELS,
     ics: Any = None,
     expires_at: dt.datetime | None = None,
     address: str = "",
     secret: bool = False,
+    language: str | None = None,
+    chosen: bool = False,
+    always: Iterable[str] = (),
+    fresh: bool = False,
 ) -> int:
     """Write one outbox row per channel for `account` about `subject` (any model instance), in
     the caller's transaction: a rolled-back change writes nothing. Idempotent by (subject, kind,
     recipient, channel): calling again writes nothing. Returns how many rows were new.
 
-    `context` holds the finished message, rendered by the caller in the recipient's language:
-    `title`, `body`, optional `link` and `sms` (the short text for a text message; defaults to
-    the title and the link). A message still unsent at `expires_at` is skipped.
+    `params` is the JSON snapshot the one renderer (`notifications.render`) reads at delivery,
+    with the templates `messages/<kind>/`; nothing is rendered here. `context` is for a text
+    its writer finished (`title`, `body`, optional `link` and `sms`). The row's language is
+    `language`, else the active one. A message still unsent at `expires_at` is skipped.
+
+    An SMS row is written only for a verified number. With `chosen`, the channels the account
+    turned off on its account page are left out, except those in `always` (a stop-clinic
+    notice always goes by SMS). `fresh`: the subject is new in this transaction.
 
     `address` is the e-mail address to write to instead of the account's; with `account=None`
     it is the only recipient (someone invited who may have no account), e-mail only. `secret`
-    marks a text that holds a credential (a one-time link): its body is blanked once it is
+    marks a text that holds a credential (a one-time link): its text is blanked once it is
     sent, fails for good or is skipped, and it never goes to the in-app inbox."""
     return outbox_write(
         rows=outbox_rows(
@@ -201,56 +227,18 @@ def notify(
             kind=kind,
             subject=subject,
             context=context,
+            params=params,
             channels=channels,
             ics=ics,
             expires_at=expires_at,
             address=address,
             secret=secret,
-        )
+            language=language,
+            chosen=chosen,
+            always=always,
+        ),
+        fresh=fresh,
     )
-
-
-class _DrainAsks:
-    """When this process last asked for a drain, and whether a later one is already queued."""
-
-    asked_at = -math.inf
-    trailing = False
-
-
-def enqueue_drain() -> None:
-    """After commit: ask a worker to drain now rather than at the next beat. A broker that is
-    down costs nothing but latency: the beat drains every 30 seconds anyway.
-
-    A drain delivers every due row, so a process asks at most once per
-    `OUTBOX_DRAIN_COALESCE_SECONDS` (1 s), plus one drain queued for the end of that window for
-    the commits that came after the ask: during a release rush each booking used to open a
-    broker connection of its own while its request still held a database connection (a third
-    of the web workers' time in bench/http_rush.py). No message waits longer than the window."""
-    if not settings.OUTBOX_DRAIN_ON_COMMIT:
-        return
-    window = float(getattr(settings, "OUTBOX_DRAIN_COALESCE_SECONDS", 1.0))
-    now = time.monotonic()
-    elapsed = now - _DrainAsks.asked_at
-    if elapsed >= window:
-        _DrainAsks.asked_at, _DrainAsks.trailing = now, False
-        countdown = None
-    elif not _DrainAsks.trailing:
-        _DrainAsks.trailing = True
-        countdown = window - elapsed
-    else:
-        return  # the drain queued for the end of this window delivers this commit's rows
-    try:
-        # current_app: the portal's Celery app (portal/celery.py), without importing upward.
-        with current_app.connection_for_write() as connection:
-            # One quick try: a request never waits on a broker that is down.
-            connection.ensure_connection(
-                max_retries=1, interval_start=0, interval_step=0, timeout=2
-            )
-            current_app.send_task(
-                DELIVER_OUTBOX_TASK, connection=connection, retry=False, countdown=countdown
-            )
-    except Exception as exc:  # any broker failure: the beat will drain
-        logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
 
 
 def retry_delay(attempts: int) -> dt.timedelta:
@@ -266,14 +254,32 @@ def _masked(row: OutboxMessage) -> str:
     return f"{name[:1]}***@{domain}" if domain else "***"
 
 
-def _deliver_email(row: OutboxMessage) -> None:
-    message = EmailMessage(
-        subject=row.title,
+def row_render(row: OutboxMessage, *, now: dt.datetime | None = None, **options: Any) -> Rendered:
+    """A row's message in its own language: from its snapshot, or as stored (older rows)."""
+    if row.params:
+        rendered = message_render(
+            kind=row.kind, params=row.params, language=row.language, now=now, **options
+        )
+        rendered.files.extend(row.attachments)  # finished files its writer attached
+        return rendered
+    return Rendered(
+        title=row.title,
         body=row.body,
+        inbox=row.body,
+        sms=[row.body],
+        link=row.link,
+        files=list(row.attachments),
+    )
+
+
+def _deliver_email(row: OutboxMessage, rendered: Rendered) -> None:
+    message = EmailMessage(
+        subject=rendered.title,
+        body=rendered.body,
         to=[row.address],
         headers={"Message-ID": row.message_id},
     )
-    for attachment in row.attachments:
+    for attachment in rendered.files:
         message.attach(
             attachment["name"],
             attachment["content"],
@@ -282,33 +288,39 @@ def _deliver_email(row: OutboxMessage) -> None:
     message.send()
 
 
-def _deliver_inapp(rows: Sequence[OutboxMessage]) -> set[int]:
-    """One INSERT for a batch's inbox entries. An entry an earlier, cut delivery already made
-    is found by its unique `source` and left alone. Returns the accounts whose inbox changed."""
-    Notification.objects.bulk_create(
-        [
+def _deliver_inapp(rows: Sequence[OutboxMessage], now: dt.datetime) -> set[int]:
+    """One INSERT for a batch's inbox entries, which keep the snapshot (the inbox renders it
+    again in the reader's language) and the text as first delivered. An entry an earlier, cut
+    delivery already made is found by its unique `source` and left alone. Returns the accounts
+    whose inbox changed."""
+    entries = []
+    for row in rows:
+        rendered = row_render(row, now=now)
+        entries.append(
             Notification(
                 source=row,
                 account_id=row.account_id,
-                title=row.title,
-                body=row.body,
-                link=row.link,
+                kind=row.kind if row.params else "",
+                params=row.params,
+                title=rendered.title,
+                body=rendered.inbox,
+                link=rendered.link,
                 created_at=row.created_at,
             )
-            for row in rows
-        ],
-        ignore_conflicts=True,
-    )
+        )
+    Notification.objects.bulk_create(entries, ignore_conflicts=True)
     return {row.account_id for row in rows}
 
 
-def _deliver(row: OutboxMessage) -> None:
-    """E-mail or SMS; neither writes to our database (an SMS backend might: a savepoint)."""
+def _deliver(row: OutboxMessage, now: dt.datetime, file_cache: dict) -> None:
+    """E-mail or SMS, rendered from the snapshot now. Neither writes to our database (an SMS
+    backend talks to its provider only), so no savepoint per row: a batch's statements stay
+    the same however many texts it holds. A text too long for one SMS goes as its parts."""
     if row.channel == Channel.EMAIL:
-        _deliver_email(row)
+        _deliver_email(row, row_render(row, now=now, files=True, file_cache=file_cache))
     else:
-        with transaction.atomic():
-            send_sms(phone=row.address, text=row.body)
+        for text in row_render(row, now=now).sms:
+            send_sms(phone=row.address, text=text)
 
 
 def _scrub(row: OutboxMessage, error: Exception) -> str:
@@ -322,17 +334,22 @@ def _forget_secret(row: OutboxMessage) -> list[str]:
     """Blank the text of a secret row that will not be sent again; the fields to save."""
     if not row.secret:
         return []
-    row.body, row.link, row.attachments = "", "", []
-    return ["body", "link", "attachments"]
+    row.body, row.link, row.attachments, row.params = "", "", [], {}
+    return ["body", "link", "attachments", "params"]
 
 
 # The text of a secret row, blanked in the same UPDATE that marks it sent.
 _UNLESS_SECRET = {
-    field: Case(When(secret=True, then=Value(empty)), default=F(field), output_field=kind())
+    field: Case(
+        When(secret=True, then=Value(empty, output_field=kind())),
+        default=F(field),
+        output_field=kind(),
+    )
     for field, empty, kind in (
         ("body", "", TextField),
         ("link", "", CharField),
         ("attachments", [], JSONField),
+        ("params", {}, JSONField),
     )
 }
 
@@ -366,6 +383,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
         )
         sent: list[OutboxMessage] = []
         inapp: list[OutboxMessage] = []
+        file_cache: dict = {}  # an appointment's .ics is built once per batch
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
                 row.state = State.SKIPPED
@@ -377,7 +395,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
                 inapp.append(row)
                 continue
             try:
-                _deliver(row)
+                _deliver(row, now, file_cache)
             except Exception as error:  # every failure is recorded on the row
                 _failed(row, error, now)
             else:
@@ -385,7 +403,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
         if inapp:
             try:
                 with transaction.atomic():
-                    changed = _deliver_inapp(inapp)
+                    changed = _deliver_inapp(inapp, now)
             except Exception as error:
                 for row in inapp:
                     _failed(row, error, now)

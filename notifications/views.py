@@ -11,6 +11,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_POST
 
+from accounts.services import account_message_channels_set
 from notifications.models import Notification
 from notifications.selectors import inbox_page, unread_count
 from notifications.services import notification_mark_all_read, notification_mark_read
@@ -54,3 +55,16 @@ def notification_read_all(request: HttpRequest) -> HttpResponse:
 def notification_unread(request: HttpRequest) -> JsonResponse:
     """The badge's figure, for polling."""
     return JsonResponse({"unread": unread_count(account=request.user)})
+
+
+@login_required
+@require_POST
+def message_channels(request: HttpRequest) -> HttpResponse:
+    """The channel choice on the messages page: e-mail and text message on or off."""
+    account_message_channels_set(
+        account=request.user,
+        by_email=request.POST.get("by_email") == "on",
+        by_sms=request.POST.get("by_sms") == "on",
+    )
+    messages.success(request, _("Your choice of channels is saved."))
+    return redirect("notification_list")

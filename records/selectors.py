@@ -105,8 +105,13 @@ def patient_consents(*, patient: Patient) -> QuerySet[Consent]:
     return Consent.objects.filter(patient=patient).select_related("given_by")
 
 
+def patient_consents_live(*, patient: Any, kind: str) -> QuerySet[Consent]:
+    """A person's standing consents of one kind (for an EXISTS inside a larger read)."""
+    return Consent.objects.filter(patient=patient, kind=kind, revoked_at__isnull=True)
+
+
 def patient_has_consent(*, patient: Patient, kind: str) -> bool:
-    return Consent.objects.filter(patient=patient, kind=kind, revoked_at__isnull=True).exists()
+    return patient_consents_live(patient=patient, kind=kind).exists()
 
 
 def patient_open_invitations(*, patient: Patient) -> QuerySet[GuardianInvitation]:

@@ -11,7 +11,7 @@ import datetime as dt
 import secrets
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, connection, transaction
 from django.utils import timezone
 
 from appointments import policies
@@ -31,9 +31,15 @@ from appointments.live import slot_places_changed
 from appointments.models import Appointment, Hold, Mode, Slot, WaitlistEntry
 from appointments.selectors.appointments import appointment_by_idempotency_key
 from appointments.services.messages import messages_for_booking
-from appointments.services.places import place_give_back, place_take, slot_lock, slots_lock
+from appointments.services.places import (
+    place_give_back,
+    place_take,
+    slot_fresh,
+    slot_lock,
+    slots_lock,
+)
 from appointments.signals import appointment_booked
-from audit.services import audit_record
+from audit.services import audit_batch, audit_record
 from records.models import CareRelationship, Referral
 from records.selectors import patient_links
 from records.services import care_relationship_grant
@@ -44,11 +50,43 @@ CARE_AFTER_VISIT = dt.timedelta(days=7)
 
 
 def _new_code() -> str:
-    for _attempt in range(10):
-        code = "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
-        if not Appointment.objects.filter(code=code).exists():
-            return code
-    raise RuntimeError("could not find a free appointment code")  # pragma: no cover
+    """40 random bits: a clash is left to the unique index (`appointment_book` tries again),
+    not looked for with a query in every booking."""
+    return "".join(secrets.choice(CODE_ALPHABET) for _ in range(CODE_LENGTH))
+
+
+# Slot, then hold (the lock order) in one statement: the slot's row is locked by the
+# materialised CTE before the UPDATE reaches the hold. Only while the slot is open and the
+# hold is this account's, live and on this slot; otherwise nothing, and the usual path says why.
+_CONVERT_HOLD = """
+WITH locked AS MATERIALIZED (
+    SELECT id FROM appointments_slot
+    WHERE id = %(slot)s AND closed_at IS NULL AND start > %(now)s
+    FOR NO KEY UPDATE
+)
+UPDATE appointments_hold SET state = 'converted', ended_at = %(now)s
+FROM locked
+WHERE appointments_hold.id = %(hold)s AND appointments_hold.slot_id = locked.id
+    AND appointments_hold.account_id = %(account)s AND appointments_hold.state = 'live'
+    AND appointments_hold.expires_at > %(now)s
+RETURNING appointments_hold.pool, appointments_hold.referral_id
+"""
+
+
+def _hold_convert(*, hold: Hold, slot: Slot, account: Any, now: dt.datetime):
+    """The usual case of a booking from the confirmation page, in one statement (PostgreSQL):
+    (pool, referral id) of the converted hold, or None to take the usual path."""
+    if connection.vendor != "postgresql":
+        return None
+    with connection.cursor() as cursor:
+        cursor.execute(
+            _CONVERT_HOLD, {"slot": slot.pk, "hold": hold.pk, "account": account.pk, "now": now}
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    hold.state, hold.ended_at = Hold.State.CONVERTED, now
+    return row
 
 
 def waitlist_promote_on_commit(slot_id: int) -> None:
@@ -102,64 +140,82 @@ def appointment_book_locked(
     hold and the referral (the lock order); a reschedule has locked both slots and
     the old appointment before."""
     now = timezone.now()
-    slot = slot_lock(slot)
     cap_account = _check_on_visit(patient=patient, slot=slot, booked_by=booked_by, visit=on_visit)
-    ran_out = False
-    live_hold = None
-    if hold is not None:
-        hold = Hold.objects.select_for_update().get(pk=hold.pk)
-        if hold.account_id != booked_by.pk or hold.slot_id != slot.pk:
-            raise HoldNotYours()
-        if hold.is_live(now=now):
-            live_hold = hold
+    usual = referral is None and ignore is None and rescheduled_from is None and on_visit is None
+    converted = None
+    if hold is not None and usual and slot.start is not None and slot.end is not None:
+        converted = _hold_convert(hold=hold, slot=slot, account=booked_by, now=now)
+    if converted is not None:
+        live_hold = hold
+        pool, referral_id = converted
+        if referral_id is not None:  # a referral's hold books with its referral (locked last)
+            usual = False
+            referral = Referral.objects.select_for_update().get(pk=referral_id)
+            slot = slot_fresh(slot)
+    else:
+        slot = slot_lock(slot)
+        ran_out = False
+        live_hold = None
+        if hold is not None:
+            hold = Hold.objects.select_for_update().get(pk=hold.pk)
+            if hold.account_id != booked_by.pk or hold.slot_id != slot.pk:
+                raise HoldNotYours()
+            if hold.is_live(now=now):
+                live_hold = hold
+            else:
+                # A converted hold is already an appointment: a second submit is a new request.
+                ran_out = hold.state != Hold.State.CONVERTED
+                if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
+                    hold_end(hold, now=now, state=Hold.State.RELEASED)
         else:
-            # A converted hold is already an appointment: a second submit is a new request.
-            ran_out = hold.state != Hold.State.CONVERTED
-            if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
-                hold_end(hold, now=now, state=Hold.State.RELEASED)
-    else:
-        live_hold = (
-            Hold.objects.select_for_update()
-            .filter(account=booked_by, slot=slot, state=Hold.State.LIVE, expires_at__gt=now)
-            .first()
-        )
-    if live_hold is not None and referral is None and live_hold.referral_id:
-        referral = live_hold.referral
-    if referral is not None:
-        referral = Referral.objects.select_for_update().get(pk=referral.pk)
+            live_hold = (
+                Hold.objects.select_for_update()
+                .filter(account=booked_by, slot=slot, state=Hold.State.LIVE, expires_at__gt=now)
+                .first()
+            )
+        if live_hold is not None and referral is None and live_hold.referral_id:
+            referral = live_hold.referral
+        if referral is not None:
+            referral = Referral.objects.select_for_update().get(pk=referral.pk)
 
-    if live_hold is not None:
-        if slot.closed_at is not None:
-            raise SlotClosed()
-        if now >= slot.start:
-            raise SlotStarted()
-        pool = live_hold.pool
-        live_hold.state = Hold.State.CONVERTED
-        live_hold.ended_at = now
-        live_hold.save(update_fields=["state", "ended_at"])
-    else:
-        try:
-            policies.check_slot_open(slot=slot, now=now, referral=referral is not None)
-            pool = place_take(slot, now=now, referral=referral is not None)
-        except SlotFull:
-            if ran_out:
-                raise HoldExpired() from None
-            raise
+        if live_hold is not None:
+            if slot.closed_at is not None:
+                raise SlotClosed()
+            if now >= slot.start:
+                raise SlotStarted()
+            pool = live_hold.pool
+            live_hold.state = Hold.State.CONVERTED
+            live_hold.ended_at = now
+            live_hold.save(update_fields=["state", "ended_at"])
+        else:
+            try:
+                policies.check_slot_open(slot=slot, now=now, referral=referral is not None)
+                pool = place_take(slot, now=now, referral=referral is not None)
+            except SlotFull:
+                if ran_out:
+                    raise HoldExpired() from None
+                raise
     # Holding the slot's row now: a request with the same key that got here first has
     # committed, and this statement sees it.
     existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
     if existing is not None:
         raise _AlreadyDone(existing)
 
-    policies.check_patient_policies(
-        patient=patient,
-        slot=slot,
-        account=booked_by if on_visit is None else cap_account,
-        now=now,
-        ignore=ignore,
-        referral=referral,
-        on_visit=on_visit,
-    )
+    if usual and referral is None:
+        # One read for every rule (and the slot's site, doctor and department).
+        slot = policies.slot_checked_for_booking(
+            patient=patient, slot=slot, account=booked_by, now=now
+        )
+    else:
+        policies.check_patient_policies(
+            patient=patient,
+            slot=slot,
+            account=booked_by if on_visit is None else cap_account,
+            now=now,
+            ignore=ignore,
+            referral=referral,
+            on_visit=on_visit,
+        )
     phone_of = booked_by if on_visit is None else cap_account
 
     appointment = Appointment.objects.create(
@@ -180,8 +236,40 @@ def appointment_book_locked(
     if referral is not None and referral.status != Referral.Status.BOOKED:
         referral.status = Referral.Status.BOOKED
         referral.save(update_fields=["status"])
+    with audit_batch():  # the booking's event and its care grant's: one INSERT
+        _audit_and_grant(
+            appointment,
+            slot=slot,
+            pool=pool,
+            live_hold=live_hold,
+            referral=referral,
+            rescheduled_from=rescheduled_from,
+            on_visit=on_visit,
+        )
+    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
+    appointment_booked.send(
+        sender=Appointment,
+        appointment=appointment,
+        by=booked_by,
+        rescheduled_from=rescheduled_from,
+    )
+    slot_places_changed(slot=slot)
+    return appointment
+
+
+def _audit_and_grant(
+    appointment: Appointment,
+    *,
+    slot: Slot,
+    pool: str,
+    live_hold: Hold | None,
+    referral: Referral | None,
+    rescheduled_from: Appointment | None,
+    on_visit: Appointment | None = None,
+) -> None:
+    patient = appointment.patient
     audit_record(
-        actor=booked_by,
+        actor=appointment.booked_by,
         action="appointment.book",
         target=appointment,
         on_behalf_of=patient,
@@ -204,16 +292,16 @@ def appointment_book_locked(
             reason=CareRelationship.Reason.BOOKING,
             until=slot.end + CARE_AFTER_VISIT,
             source=appointment,
+            new_source=True,
         )
-    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
-    appointment_booked.send(
-        sender=Appointment,
-        appointment=appointment,
-        by=booked_by,
-        rescheduled_from=rescheduled_from,
-    )
-    slot_places_changed(slot=slot)
-    return appointment
+
+
+CODE_ATTEMPTS = 5
+
+
+def _is_code_clash(error: IntegrityError) -> bool:
+    text = str(error)
+    return "appointments_appointment_code" in text or "appointment.code" in text
 
 
 def _check_on_visit(*, patient: Any, slot: Slot, booked_by: Any, visit: Appointment | None):
@@ -263,32 +351,36 @@ def appointment_book(
     existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
     if existing is not None:
         return existing
-    try:
-        with transaction.atomic():
-            return appointment_book_locked(
-                patient=patient,
-                slot=slot,
-                booked_by=booked_by,
-                hold=hold,
-                idempotency_key=idempotency_key,
-                referral=referral,
-                visit_reason=visit_reason,
-                on_visit=on_visit,
-            )
-    except _AlreadyDone as done:
-        return done.appointment
-    except IntegrityError as error:
-        existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
-        if existing is not None:
-            return existing
-        if _is_patient_slot_clash(error):
-            raise AlreadyBooked() from None
-        raise
-    except BookingRefused:
-        existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
-        if existing is not None:
-            return existing
-        raise
+    for attempt in range(CODE_ATTEMPTS):
+        try:
+            with transaction.atomic():
+                return appointment_book_locked(
+                    patient=patient,
+                    slot=slot,
+                    booked_by=booked_by,
+                    hold=hold,
+                    idempotency_key=idempotency_key,
+                    referral=referral,
+                    visit_reason=visit_reason,
+                    on_visit=on_visit,
+                )
+        except _AlreadyDone as done:
+            return done.appointment
+        except IntegrityError as error:
+            existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
+            if existing is not None:
+                return existing
+            if _is_patient_slot_clash(error):
+                raise AlreadyBooked() from None
+            if _is_code_clash(error) and attempt + 1 < CODE_ATTEMPTS:
+                continue  # the whole booking rolled back: once more with another code
+            raise
+        except BookingRefused:
+            existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
+            if existing is not None:
+                return existing
+            raise
+    raise AssertionError("unreachable")  # pragma: no cover
 
 
 _SLOT_SAYS_NO = (SlotFull, SlotClosed, SlotStarted, NotReleasedYet)

@@ -119,5 +119,6 @@ def closure_cancel_appointments(*, closure: Closure, slot_ids: list[int]) -> Non
             appointment=appointment,
             by=closure.created_by,
             reason=Appointment.CancelReason.CLOSURE,
+            why=closure.reason,
         )
     WaitlistEntry.objects.filter(slot_id__in=slot_ids, state="waiting").update(state="expired")

@@ -15,7 +15,13 @@ from appointments.live import slot_places_changed
 from appointments.models import Hold, Slot
 from appointments.services.booking import hold_end, waitlist_promote_on_commit
 from appointments.services.hold_limits import hold_rate_check
-from appointments.services.places import place_give_back, place_take, slot_fresh, slots_lock
+from appointments.services.places import (
+    place_give_back,
+    place_take,
+    slot_fresh,
+    slot_lock,
+    slots_lock,
+)
 from audit.services import audit_record
 from records.models import Referral
 
@@ -50,10 +56,20 @@ def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold
     now = timezone.now()
     with transaction.atomic():
         seen = Hold.objects.filter(account=account, state="live").first()
-        slots_lock({slot.pk} | ({seen.slot_id} if seen is not None else set()))
-        previous = Hold.objects.select_for_update().filter(account=account, state="live").first()
-        if (previous.pk if previous else None) != (seen.pk if seen else None):
-            raise _HoldMoved()
+        locked = None
+        if seen is None:
+            # The usual first visit: lock and read the slot in one statement. A hold another
+            # request of this account makes meanwhile loses to the one-live-hold index, and
+            # `hold_create` takes the usual path again.
+            locked = slot_lock(slot)
+            previous = None
+        else:
+            slots_lock({slot.pk, seen.slot_id})
+            previous = (
+                Hold.objects.select_for_update().filter(account=account, state="live").first()
+            )
+            if (previous.pk if previous else None) != seen.pk:
+                raise _HoldMoved()
         if (
             previous is not None
             and previous.slot_id == slot.pk
@@ -71,7 +87,7 @@ def _hold_create(*, slot: Slot, account: Any, referral: Referral | None) -> Hold
                 target=previous,
                 data={"slot": previous.slot_id, "why": "replaced"},
             )
-        slot = slot_fresh(slot)
+        slot = locked or slot_fresh(slot)
         if referral is not None:
             referral = Referral.objects.select_for_update().get(pk=referral.pk)
             policies.check_referral(referral=referral, patient=None, slot=slot, now=now)

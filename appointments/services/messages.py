@@ -1,42 +1,33 @@
 """Booking messages through the outbox (notifications.notify): written inside the booking's
 transaction, so a rolled-back booking tells nobody and a booking never waits on (or fails with)
-the mail server or the broker; a worker delivers them. The e-mail carries the .ics; no visit
-reason or full ID number ever goes into a message. Rendered now, in the language of the request
-that caused them (the worker has no request)."""
+the mail server or the broker; a worker delivers them.
+
+Nothing is rendered here: each row keeps its kind, its language and a JSON snapshot of the
+appointment (`appointment_snapshot`: time, doctor, place, code, links, the .ics facts), and
+`notifications.render` turns it into e-mail, SMS and inbox text with the templates
+`messages/<kind>/`. No visit reason or full ID number ever goes into a message. Every message
+about an appointment goes to whoever booked it, on the channels they chose (e-mail, SMS to a
+verified number), and always to their inbox; a stop-clinic notice always goes by SMS."""
 
 from __future__ import annotations
 
 from django.conf import settings
-from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.formats import date_format
-from django.utils.translation import gettext as _
 
-from appointments.ics import appointment_ics, appointment_url
+from appointments.ics import appointment_facts, both_languages
 from appointments.models import Appointment
 from appointments.selectors.alternatives import closure_alternatives, offer_token
+from notifications.models import OutboxMessage
 from notifications.services import notify
 
 KIND_BOOKED = "appointment.booked"
 KIND_MOVED = "appointment.moved"
 KIND_CANCELLED = "appointment.cancelled"
+KIND_CLOSED = "appointment.closed"
 
-
-def _load(pk: int) -> Appointment | None:
-    return (
-        Appointment.objects.select_related(
-            "patient",
-            "booked_by",
-            "cap_account",
-            "slot",
-            "slot__doctor",
-            "slot__site",
-            "slot__department",
-        )
-        .filter(pk=pk)
-        .first()
-    )
+CHANNELS = (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.SMS, OutboxMessage.Channel.INAPP)
 
 
 def when_slot(slot) -> str:
@@ -52,83 +43,97 @@ def appointment_path(appointment: Appointment) -> str:
     return reverse("appointment_detail", args=[appointment.code])
 
 
-def _body(appointment: Appointment, template: str, **context) -> str:
-    return render_to_string(
-        template,
-        {
-            "appointment": appointment,
-            "slot": appointment.slot,
-            "url": appointment_url(appointment),
-            "when": when(appointment),
-            **context,
-        },
+def short_path(appointment: Appointment) -> str:
+    """The site's own short link for texts: /a/<code> opens the appointment page for a
+    signed-in account linked to it, and is a 404 for anyone else."""
+    return reverse("appointment_short", args=[appointment.code])
+
+
+def ics_file(appointment: Appointment, *, method: str, name: str = "") -> dict:
+    facts = appointment_facts(appointment)
+    if method == "CANCEL":
+        facts["cancelled"] = True
+    return {
+        "builder": "appointment_ics",
+        "name": name or f"{appointment.code}.ics",
+        "method": method,
+        "event": facts,
+        "attendee": appointment.told_account.email or "",
+    }
+
+
+def appointment_snapshot(appointment: Appointment) -> dict:
+    """What every message about `appointment` may say, as JSON; reads no rows beyond the
+    appointment, its slot (doctor, site, department), its patient and its booker."""
+    slot = appointment.slot
+    site = slot.site
+    facts = appointment_facts(appointment)
+    return {
+        "code": appointment.code,
+        "tz": site.timezone,
+        "start_at": facts["start_at"],
+        "end_at": facts["end_at"],
+        "online": facts["online"],
+        "doctor": facts["doctor"],
+        "department": both_languages(slot.department),
+        "site": facts["site"],
+        "address": facts["address"],
+        "patient": appointment.patient.name,
+        "id_masked": appointment.patient.id_number_masked,
+        "fee": str(slot.fee),
+        "cutoff_hours": site.cancellation_cutoff_hours,
+        # The inbox's link and the texts' short link (`url`/`short_url` when rendered).
+        "link": appointment_path(appointment),
+        "detail_path": appointment_path(appointment),
+        "path": short_path(appointment),
+        "room_path": facts["room"].removeprefix(settings.SITE_URL),
+    }
+
+
+def _language() -> str:
+    return translation.get_language() or settings.LANGUAGE_CODE
+
+
+def _tell(appointment: Appointment, *, kind: str, params: dict, fresh: bool = False, **extra):
+    notify(
+        account=appointment.told_account,
+        kind=kind,
+        subject=appointment,
+        params=params,
+        channels=CHANNELS,
+        language=_language(),
+        chosen=True,
+        fresh=fresh,
+        **extra,
     )
 
 
-def tell(
-    appointment: Appointment,
-    *,
-    kind: str,
-    title: str,
-    email_body: str,
-    summary: str,
-    files: list | None = None,
+def messages_for_booking(
+    *, appointment: Appointment, rescheduled_from: Appointment | None = None
 ) -> None:
-    """One e-mail (with its calendar files) and one inbox entry for whoever booked."""
-    account = appointment.told_account
-    notify(
-        account=account,
-        kind=kind,
-        subject=appointment,
-        channels=("email",),
-        context={"title": title, "body": email_body, "link": appointment_url(appointment)},
-        ics=files or None,
-    )
-    notify(
-        account=account,
-        kind=kind,
-        subject=appointment,
-        channels=("inapp",),
-        context={"title": title, "body": summary, "link": appointment_path(appointment)},
-    )
-
-
-def booked(appointment: Appointment, *, old: Appointment | None = None) -> None:
-    email = appointment.told_account.email
-    doctor = appointment.slot.doctor.display_name
-    names = {"doctor": doctor, "when": when(appointment)}
-    if old is not None:
-        kind, title = KIND_MOVED, _("Appointment moved: %(doctor)s, %(when)s") % names
-    else:
-        kind, title = KIND_BOOKED, _("Appointment booked: %(doctor)s, %(when)s") % names
-    files = [
-        (f"{appointment.code}.ics", appointment_ics(appointment, attendee_email=email), "REQUEST")
-    ]
-    if old is not None:
+    """The confirmation (or, with `rescheduled_from`, the "moved") message, in the outbox of the
+    booking's transaction. A patient promoted from the waiting list is booked through the same
+    service, so is told the same way. Reads nothing: the caller's rows are the snapshot."""
+    params = appointment_snapshot(appointment)
+    files = [ics_file(appointment, method="REQUEST")]
+    kind = KIND_BOOKED
+    if rescheduled_from is not None:
+        kind = KIND_MOVED
+        params["old_start_at"] = rescheduled_from.slot.start.isoformat()
         # The old time leaves the calendar: its own UID, cancelled.
         files.append(
-            (f"{old.code}-cancelled.ics", appointment_ics(old, attendee_email=email), "CANCEL")
+            ics_file(
+                rescheduled_from,
+                method="CANCEL",
+                name=f"{rescheduled_from.code}-cancelled.ics",
+            )
         )
-    tell(
-        appointment,
-        kind=kind,
-        title=title,
-        email_body=_body(
-            appointment,
-            "appointments/email/booked.txt",
-            old=old,
-            old_when=when(old) if old is not None else "",
-            cutoff_hours=appointment.slot.site.cancellation_cutoff_hours,
-        ),
-        summary=_("%(person)s with %(doctor)s, %(when)s. Code %(code)s.")
-        % {**names, "person": appointment.patient.name, "code": appointment.code},
-        files=files,
-    )
+    params["files"] = files
+    _tell(appointment, kind=kind, params=params, fresh=True)
 
 
 def offers(appointment: Appointment) -> list[dict]:
     """A stopped clinic's notice offers ranked alternatives, each with its one-click link."""
-
     offered = []
     for alternative in closure_alternatives(appointment=appointment):
         path = reverse(
@@ -141,73 +146,53 @@ def offers(appointment: Appointment) -> list[dict]:
                 "site": alternative.slot.site.display_name,
                 "when": when_slot(alternative.slot),
                 "path": path,
-                "url": f"https://{settings.SITE_DOMAIN}{path}",
+                "url": f"{settings.SITE_URL}{path}",
             }
         )
     return offered
 
 
-def cancelled(appointment: Appointment) -> None:
-    email = appointment.told_account.email
-    names = {"doctor": appointment.slot.doctor.display_name, "when": when(appointment)}
-    alternatives: list[dict] = []
-    if appointment.cancel_reason == Appointment.CancelReason.CLOSURE:
-        title = _("Clinic stopped — appointment cancelled: %(doctor)s, %(when)s") % names
-        alternatives = offers(appointment)
-    else:
-        title = _("Appointment cancelled: %(doctor)s, %(when)s") % names
-    summary = _("%(person)s with %(doctor)s, %(when)s: %(why)s.") % {
-        **names,
-        "person": appointment.patient.name,
-        "why": appointment.get_cancel_reason_display(),
-    }
-    if alternatives:
-        summary += "\n" + render_to_string(
-            "appointments/email/alternatives.txt", {"alternatives": alternatives}
+def _offers_snapshot(appointment: Appointment) -> list[dict]:
+    snapshot = []
+    for alternative in closure_alternatives(appointment=appointment):
+        slot = alternative.slot
+        label = {}
+        for language in ("zh-hans", "en"):
+            with translation.override(language):
+                label[language] = str(alternative.label)
+        snapshot.append(
+            {
+                "label": label,
+                "doctor": both_languages(slot.doctor),
+                "site": both_languages(slot.site),
+                "start_at": slot.start.isoformat(),
+                "take_path": reverse(
+                    "appointment_rebook", args=[offer_token(appointment=appointment, slot=slot)]
+                ),
+            }
         )
-    tell(
-        appointment,
-        kind=KIND_CANCELLED,
-        title=title,
-        email_body=_body(
-            appointment, "appointments/email/cancelled.txt", alternatives=alternatives
-        ),
-        summary=summary.strip(),
-        files=[
-            (
-                f"{appointment.code}.ics",
-                appointment_ics(appointment, attendee_email=email),
-                "CANCEL",
-            )
-        ],
-    )
+    return snapshot
 
 
-def _language() -> str:
-    return translation.get_language() or settings.LANGUAGE_CODE
-
-
-def messages_for_booking(
-    *, appointment: Appointment, rescheduled_from: Appointment | None = None
-) -> None:
-    """The confirmation (or, with `rescheduled_from`, the "moved") message, in the outbox of the
-    booking's transaction. A patient promoted from the waiting list is booked through the same
-    service, so is told the same way."""
-    fresh = _load(appointment.pk)
-    old = _load(rescheduled_from.pk) if rescheduled_from is not None else None
-    if fresh is None:
-        return
-    with translation.override(_language()):
-        booked(fresh, old=old)
-
-
-def messages_for_cancellation(*, appointment: Appointment, reason: str) -> None:
+def messages_for_cancellation(*, appointment: Appointment, reason: str, why: str = "") -> None:
     """A cancellation with METHOD:CANCEL, in the outbox of the cancel's transaction. A
-    reschedule's old appointment is cancelled inside the "moved" message instead."""
+    reschedule's old appointment is cancelled inside the "moved" message instead. A stopped
+    clinic's notice says the reason the admin typed (`why`) and offers the alternatives, with
+    the rebook link; it always goes by SMS."""
     if reason == Appointment.CancelReason.RESCHEDULED:
         return
-    fresh = _load(appointment.pk)
-    if fresh is None:
+    params = appointment_snapshot(appointment)
+    params["files"] = [ics_file(appointment, method="CANCEL")]
+    reason_label = {}
+    for language in ("zh-hans", "en"):
+        with translation.override(language):
+            reason_label[language] = str(Appointment.CancelReason(reason).label)
+    params["cancel_reason"] = reason_label
+    if reason == Appointment.CancelReason.CLOSURE:
+        params["why"] = why
+        # Each with its one-click link in the e-mail and the inbox; the text message links
+        # the appointment page (/a/<code>), which offers the same places.
+        params["alternatives"] = _offers_snapshot(appointment)
+        _tell(appointment, kind=KIND_CLOSED, params=params, always=(OutboxMessage.Channel.SMS,))
         return
-    with translation.override(_language()):
-        cancelled(fresh)
+    _tell(appointment, kind=KIND_CANCELLED, params=params)

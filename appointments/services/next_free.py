@@ -23,6 +23,9 @@ from appointments.models import Mode, NextFreePeriod, Slot
 from appointments.selectors.slots import slots_bookable
 from hospitals.models import Doctor
 
+# A remote consultation's periods are booked by clinic staff on a visit, never searched.
+SEARCHED_MODES = [mode for mode in Mode.values if mode != Mode.REMOTE]
+
 REFRESH_CHUNK = 500
 # pg_advisory_xact_lock(key1, key2): key1 names this table's locks, key2 is the doctor id.
 _LOCK_SPACE = 0x4E46
@@ -71,7 +74,7 @@ def next_free_periods_compute(
     }
     rows = []
     for doctor_id in doctor_ids:
-        for mode in Mode.values:
+        for mode in SEARCHED_MODES:
             first = firsts.get((doctor_id, mode))
             ends = [moment for moment in (first, events.get((doctor_id, mode))) if moment]
             rows.append(

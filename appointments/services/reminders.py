@@ -5,8 +5,10 @@ number of workers may run it at once), writes each reminder to the outbox (uniqu
 appointment and offset) and records the offset on the appointment, all in one transaction per
 batch: no ETA tasks, nothing lost when a worker dies, nothing written twice.
 
-When several reminders are due at once (a late booking, or a worker that was down) only the
-latest is sent; none once the appointment has started.
+When several reminders are due at once (a worker that was down) only the latest is sent; none
+once the appointment has started, and none whose moment had passed when the booking was made.
+A reminder is a snapshot (notifications.render): its text says the real time ("today 10:00, in
+2 h 15 min", "tomorrow 09:30") as of its delivery.
 """
 
 from __future__ import annotations
@@ -16,15 +18,17 @@ from collections import defaultdict
 
 from django.conf import settings
 from django.db import transaction
-from django.db.models import Q
-from django.template.loader import render_to_string
-from django.utils import timezone, translation
-from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
+from django.db.models import F, Q
+from django.utils import timezone
 
-from appointments.ics import appointment_ics, appointment_url
 from appointments.models import Appointment
-from appointments.services.messages import KIND_BOOKED, appointment_path, when
+from appointments.services.messages import (
+    CHANNELS,
+    KIND_BOOKED,
+    KIND_MOVED,
+    appointment_snapshot,
+    ics_file,
+)
 from notifications.models import OutboxMessage
 from notifications.services import outbox_rows, outbox_write
 
@@ -35,12 +39,16 @@ def reminder_offsets() -> list[int]:
 
 
 def _due(now: dt.datetime, offsets: list[int]) -> Q:
-    """Booked, not started, and within an offset smaller than the last one reminded of."""
+    """Booked, not started, within an offset smaller than the last one reminded of, and booked
+    before that offset's window opened: a reminder whose moment had passed when the booking was
+    made is never sent (booked at 07:45 for 08:15, neither the 24 h nor the 2 h one)."""
     due = Q(pk__in=[])
     ascending = sorted(offsets)
     for index, hours in enumerate(ascending):
-        band = Q(slot__start__lte=now + dt.timedelta(hours=hours))
+        window = dt.timedelta(hours=hours)
+        band = Q(slot__start__lte=now + window)
         band &= Q(slot__start__gt=now + dt.timedelta(hours=ascending[index - 1]) if index else now)
+        band &= Q(created_at__lte=F("slot__start") - window)
         due |= band & (Q(reminded_hours=None) | Q(reminded_hours__gt=hours))
     return due
 
@@ -60,8 +68,8 @@ def _languages(appointments: list[Appointment]) -> dict[int, str]:
     """Each appointment's reminder speaks the language its booking confirmation was written in."""
     return dict(
         OutboxMessage.objects.filter(
-            kind=KIND_BOOKED,
-            channel="email",
+            kind__in=(KIND_BOOKED, KIND_MOVED),
+            channel="inapp",
             subject_type__app_label="appointments",
             subject_type__model="appointment",
             subject_id__in=[str(a.pk) for a in appointments],
@@ -69,59 +77,21 @@ def _languages(appointments: list[Appointment]) -> dict[int, str]:
     )
 
 
-def _reminder_rows(appointment: Appointment, hours: int) -> list[OutboxMessage]:
-    """The e-mail (with the .ics) and the inbox entry of one reminder, in the active language."""
-    consultation = getattr(appointment, "consultation", None)
-    room = ""
-    if consultation is not None and hasattr(consultation, "get_absolute_url"):
-        room = f"{settings.SITE_URL}{consultation.get_absolute_url()}"
-    names = {"doctor": appointment.slot.doctor.display_name, "when": when(appointment)}
-    title = ngettext(
-        "Reminder: in %(hours)s hour, %(doctor)s, %(when)s",
-        "Reminder: in %(hours)s hours, %(doctor)s, %(when)s",
-        hours,
-    ) % {**names, "hours": hours}
-    body = render_to_string(
-        "appointments/email/reminder.txt",
-        {
-            "appointment": appointment,
-            "slot": appointment.slot,
-            "url": appointment_url(appointment),
-            "when": when(appointment),
-            "room": room,
-        },
-    )
-    account = appointment.booked_by
-    kind = f"reminder.{hours}h"
-    email = outbox_rows(
-        account=account,
-        kind=kind,
+def _reminder_rows(appointment: Appointment, hours: int, language: str) -> list[OutboxMessage]:
+    """E-mail (with the .ics), SMS and inbox rows of one reminder: a snapshot, rendered at
+    delivery, when "today 10:00, in 2 h 15 min" is measured."""
+    params = appointment_snapshot(appointment)
+    params["files"] = [ics_file(appointment, method="REQUEST")]
+    return outbox_rows(
+        account=appointment.told_account,
+        kind=f"reminder.{hours}h",
         subject=appointment,
-        channels=("email",),
-        context={"title": title, "body": body, "link": room or appointment_url(appointment)},
-        ics=[
-            (
-                f"{appointment.code}.ics",
-                appointment_ics(appointment, attendee_email=account.email),
-                "REQUEST",
-            )
-        ],
+        params=params,
+        channels=CHANNELS,
+        language=language,
+        chosen=True,
         expires_at=appointment.slot.start,
     )
-    inapp = outbox_rows(
-        account=account,
-        kind=kind,
-        subject=appointment,
-        channels=("inapp",),
-        context={
-            "title": title,
-            "body": _("%(person)s with %(doctor)s, %(when)s. Code %(code)s.")
-            % {**names, "person": appointment.patient.name, "code": appointment.code},
-            "link": room.removeprefix(settings.SITE_URL) or appointment_path(appointment),
-        },
-        expires_at=appointment.slot.start,
-    )
-    return email + inapp
 
 
 def reminders_send_due_batch(*, now: dt.datetime | None = None, batch: int = 500) -> int:
@@ -138,6 +108,7 @@ def reminders_send_due_batch(*, now: dt.datetime | None = None, batch: int = 500
             .select_related(
                 "patient",
                 "booked_by",
+                "cap_account",
                 "slot",
                 "slot__doctor",
                 "slot__site",
@@ -152,8 +123,7 @@ def reminders_send_due_batch(*, now: dt.datetime | None = None, batch: int = 500
         for appointment in appointments:
             hours = _latest_due_offset(appointment, now, offsets)
             language = languages.get(str(appointment.pk)) or settings.LANGUAGE_CODE
-            with translation.override(language):
-                rows.extend(_reminder_rows(appointment, hours))
+            rows.extend(_reminder_rows(appointment, hours, language))
             reminded[hours].append(appointment.pk)
         # The whole batch in a few statements: one look and one INSERT for the outbox, one
         # UPDATE per offset for the appointments.

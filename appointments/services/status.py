@@ -45,7 +45,9 @@ def _lock_appointment(appointment: Appointment) -> Appointment:
     the slot has locked it before (`_lock_slot_then_appointment`)."""
     return (
         Appointment.objects.select_for_update(of=("self",))
-        .select_related("slot", "slot__site", "patient")
+        .select_related(
+            "slot", "slot__site", "slot__doctor", "slot__department", "patient", "booked_by"
+        )
         .get(pk=appointment.pk)
     )
 
@@ -78,7 +80,9 @@ def _check_cutoff(appointment: Appointment, *, now: dt.datetime) -> None:
         raise CancelTooLate(hours=hours)
 
 
-def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime) -> Appointment:
+def _cancel(
+    appointment: Appointment, *, by: Any, reason: str, now: dt.datetime, why: str = ""
+) -> Appointment:
     """The caller holds the slot's lock, then the appointment's; the receivers of
     `appointment_cancelled` lock the consultation, then the encounter is closed and the
     referral given back (the lock order)."""
@@ -95,7 +99,7 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     appointment.save(update_fields=["status", "cancel_reason", "ended_at", "sequence"])
     slot = appointment.slot
     place_give_back(slot, appointment.pool, now=now)
-    messages_for_cancellation(appointment=appointment, reason=reason)
+    messages_for_cancellation(appointment=appointment, reason=reason, why=why)
     appointment_cancelled.send(sender=Appointment, appointment=appointment, by=by, reason=reason)
     _encounter_follows_status(appointment, by=by, new=Appointment.Status.CANCELLED)
     if (
@@ -124,9 +128,12 @@ def _cancel(appointment: Appointment, *, by: Any, reason: str, now: dt.datetime)
     return appointment
 
 
-def appointment_cancel(*, appointment: Appointment, by: Any, reason: str) -> Appointment:
+def appointment_cancel(
+    *, appointment: Appointment, by: Any, reason: str, why: str = ""
+) -> Appointment:
     """Cancel and free the place. A patient (`reason="patient"`) must act for the person and
-    be before the hospital's cut-off; the hospital or a closure may cancel any time. Locks the
+    be before the hospital's cut-off; the hospital or a closure may cancel any time. `why` is
+    the sentence the patient is told (a closure's reason, as the admin typed it). Locks the
     slot, then the appointment (the lock order)."""
     if reason not in Appointment.CancelReason.values:
         raise ValueError(f"unknown cancel reason {reason!r}")
@@ -138,7 +145,7 @@ def appointment_cancel(*, appointment: Appointment, by: Any, reason: str) -> App
                 raise PatientNotLinked()
             if appointment.status == Appointment.Status.BOOKED:
                 _check_cutoff(appointment, now=now)
-        return _cancel(appointment, by=by, reason=reason, now=now)
+        return _cancel(appointment, by=by, reason=reason, now=now, why=why)
 
 
 def appointment_reschedule(*, appointment: Appointment, new_slot: Slot, by: Any) -> Appointment:

@@ -164,3 +164,11 @@ def calendar_feed(request: HttpRequest, token: str) -> HttpResponse:
     calendar_token_mark_used(token=live)
     body = personal_feed_ics(appointments_for_feed(account=live.owner))
     return HttpResponse(body, content_type="text/calendar; charset=utf-8")
+
+
+@account_appointment
+@require_GET
+def appointment_short(request: HttpRequest, appointment) -> HttpResponse:
+    """/a/<code>, the short link of text messages: the appointment page, for a signed-in
+    account linked to the appointment (anyone else: sign in, then a 404)."""
+    return redirect("appointment_detail", code=appointment.code)

@@ -35,34 +35,41 @@ def care_relationship_grant(
     reason: str,
     until: dt.datetime,
     source: models.Model | str | None = None,
+    new_source: bool = False,
 ) -> CareRelationship:
     """Let a staff account read a person's record until `until`, for `reason`.
 
     Each source object (an appointment, an encounter, a referral) gets its own grant, so that
     ending that source ends only its grant (`care_relationship_end`); a second grant for the
     same person, account, reason and source object is extended (never shortened) rather than
-    duplicated. Called by appointments inside the booking transaction.
+    duplicated. Called by appointments inside the booking transaction; `new_source` says the
+    source was created in the caller's transaction, so no grant of it can exist yet (no look).
+    No savepoint of its own: a failure here fails the caller's whole change anyway.
     """
     now = timezone.now()
     if until <= now:
         raise ValueError("a care relationship must end in the future")
     source_fields = _source_fields(source)
-    with transaction.atomic():
+    with transaction.atomic(savepoint=False):
         existing = (
-            CareRelationship.objects.select_for_update()
-            .filter(
-                patient=patient,
-                user=user,
-                reason=reason,
-                # A grant without a source object (break-glass) is matched among those alone.
-                source_type=source_fields.get("source_type"),
-                source_id=source_fields.get("source_id", ""),
-                revoked_at__isnull=True,
-                starts_at__lte=now,
-                ends_at__gt=now,
+            None
+            if new_source
+            else (
+                CareRelationship.objects.select_for_update()
+                .filter(
+                    patient=patient,
+                    user=user,
+                    reason=reason,
+                    # A grant without a source object (break-glass) is matched among those alone.
+                    source_type=source_fields.get("source_type"),
+                    source_id=source_fields.get("source_id", ""),
+                    revoked_at__isnull=True,
+                    starts_at__lte=now,
+                    ends_at__gt=now,
+                )
+                .order_by("-ends_at")
+                .first()
             )
-            .order_by("-ends_at")
-            .first()
         )
         if existing is not None:
             if until > existing.ends_at:

@@ -44,7 +44,7 @@ def test_a_booking_sends_a_confirmation_with_the_invitation_once_delivered(appoi
         messages_for_booking(appointment=appointment)
     assert mail.outbox == []  # in the outbox until a worker delivers it
 
-    assert outbox_deliver_due() == 2  # the e-mail and the inbox entry
+    assert outbox_deliver_due() == 3  # the e-mail, the text message and the inbox entry
     [message] = mail.outbox
     assert message.to == [alice.email]
     assert "Zhou Ruoxi" in message.subject and REASON not in message.subject

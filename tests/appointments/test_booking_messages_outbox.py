@@ -34,7 +34,8 @@ def test_a_rolled_back_booking_writes_and_sends_nothing():
 
     with pytest.raises(RuntimeError), transaction.atomic():
         appointment_book(patient=patient, slot=slot, booked_by=account)
-        assert OutboxMessage.objects.count() == 2  # written inside the booking's transaction
+        # e-mail, SMS (a verified number) and inbox, inside the booking's transaction
+        assert OutboxMessage.objects.count() == 3
         raise RuntimeError("payment step failed")
 
     assert not OutboxMessage.objects.exists()
@@ -63,7 +64,7 @@ def test_a_booking_succeeds_while_the_broker_is_down_and_is_delivered_later(
     assert "the beat will deliver" in caplog.text
     assert appointment.status == "booked"
     assert set(OutboxMessage.objects.values_list("state", flat=True)) == {"pending"}
-    assert outbox_deliver_due() == 2
+    assert outbox_deliver_due() == 3
     [message] = mail.outbox
     assert appointment.code in message.body
 
@@ -76,6 +77,7 @@ def test_booking_moving_and_cancelling_each_write_their_own_messages():
         appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
         assert list(OutboxMessage.objects.values_list("kind", "channel")) == [
             ("appointment.booked", "email"),
+            ("appointment.booked", "sms"),
             ("appointment.booked", "inapp"),
         ]
         moved = appointment_reschedule(
@@ -146,7 +148,8 @@ def test_each_patient_of_a_stopped_clinic_is_told_why():
 
     assert sorted(m.to[0] for m in mail.outbox) == sorted(a.email for _p, a in people)
     assert all(m.subject.startswith("Clinic stopped") for m in mail.outbox)
-    assert all("Conference" not in m.body for m in mail.outbox)
+    # The reason the admin typed reaches every patient (issue 19 item 9).
+    assert all("Conference" in m.body for m in mail.outbox)
 
 
 def test_booking_messages_are_written_once_however_often_they_are_asked_for():
@@ -157,6 +160,6 @@ def test_booking_messages_are_written_once_however_often_they_are_asked_for():
     appointment = appointment_book(patient=patient, slot=slot, booked_by=account)
     messages_for_booking(appointment=appointment)
 
-    assert OutboxMessage.objects.count() == 2
+    assert OutboxMessage.objects.count() == 3
     outbox_deliver_due()
     assert len(mail.outbox) == 1

@@ -49,7 +49,11 @@ def test_the_24_hour_reminder_is_written_when_due_and_only_once(booked):
     assert reminders_send_due(now=start - 24 * HOUR + SECOND) == 1
     assert reminders_send_due(now=start - 24 * HOUR + SECOND) == 0  # run twice: same result
     assert reminders_send_due(now=start - 3 * HOUR) == 0
-    assert reminders() == [("reminder.24h", "email"), ("reminder.24h", "inapp")]
+    assert reminders() == [
+        ("reminder.24h", "email"),
+        ("reminder.24h", "inapp"),
+        ("reminder.24h", "sms"),
+    ]
 
     assert reminders_send_due(now=start - 2 * HOUR + SECOND) == 1
     assert reminders_send_due(now=start - 2 * HOUR + SECOND) == 0
@@ -62,7 +66,11 @@ def test_the_24_hour_reminder_is_written_when_due_and_only_once(booked):
 def test_when_several_are_due_at_once_only_the_latest_is_sent(booked):
     # A late booking, or a worker that was down all day: an hour before, only the 2 h reminder.
     assert reminders_send_due(now=booked.slot.start - HOUR) == 1
-    assert reminders() == [("reminder.2h", "email"), ("reminder.2h", "inapp")]
+    assert reminders() == [
+        ("reminder.2h", "email"),
+        ("reminder.2h", "inapp"),
+        ("reminder.2h", "sms"),
+    ]
     assert reminders_send_due(now=booked.slot.start - HOUR) == 0
 
 
@@ -103,7 +111,11 @@ def test_the_reminder_speaks_the_booking_language_and_carries_the_calendar_file(
 @override_settings(REMINDER_OFFSETS_HOURS=[48])
 def test_the_offsets_are_configurable(booked):
     assert reminders_send_due(now=booked.slot.start - 47 * HOUR) == 1
-    assert reminders() == [("reminder.48h", "email"), ("reminder.48h", "inapp")]
+    assert reminders() == [
+        ("reminder.48h", "email"),
+        ("reminder.48h", "inapp"),
+        ("reminder.48h", "sms"),
+    ]
 
 
 def test_the_beat_task_claims_in_batches_and_is_safe_to_repeat():
@@ -116,7 +128,7 @@ def test_the_beat_task_claims_in_batches_and_is_safe_to_repeat():
         assert send_due_reminders.apply(kwargs={"batch": 2}).get() == 5
         assert send_due_reminders.apply(kwargs={"batch": 2}).get() == 0
 
-    assert OutboxMessage.objects.filter(kind="reminder.24h").count() == 10
+    assert OutboxMessage.objects.filter(kind="reminder.24h").count() == 15  # e-mail, SMS, inbox
 
 
 def _book_many(slot, n: int) -> None:
@@ -143,7 +155,7 @@ def test_a_batch_of_reminders_costs_the_same_queries_however_many_it_holds(
 
     # savepoint, claim, the inbox INSERT in its savepoint, one UPDATE
     with django_assert_num_queries(7):
-        assert outbox_deliver_due(now=now, batch=4) == 4
+        assert outbox_deliver_due(now=now, batch=6) == 6
     with django_assert_num_queries(7):
-        assert outbox_deliver_due(now=now, batch=12) == 12
+        assert outbox_deliver_due(now=now, batch=18) == 18  # e-mail, SMS and inbox of each
     assert Notification.objects.count() == 8 and len(mail.outbox) == 8

@@ -152,9 +152,10 @@ def test_a_doctor_finds_the_person_types_a_reason_and_reads_the_whole_record(cli
     # The family is told, in every channel, with the reason and where to look.
     told = OutboxMessage.objects.filter(account=record.reader, kind="record.break_glass")
     assert {m.channel for m in told} >= {"inapp", "email"}
-    inapp = told.get(channel="inapp")
-    assert REASON in inapp.body and inapp.link == "/me/record/"
-    assert record.patient.id_number not in inapp.body + inapp.title
+    # The row keeps the text its writer finished (params["text"]); the worker renders it.
+    text = told.get(channel="inapp").params["text"]
+    assert REASON in text["body"] and text["link"] == "/me/record/"
+    assert record.patient.id_number not in text["body"] + text["title"]
     # …and the messages render and go out: an e-mail and the inbox entry linking the record.
     outbox_deliver_due()
     assert any(REASON in message.body for message in mail.outbox)

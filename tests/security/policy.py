@@ -228,6 +228,8 @@ POLICY: dict[str, Rule] = {
     "notification_list": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "notification_unread": Rule(get=SIGNED_IN, post=roles(NOT_ALLOWED, anonymous=LOGIN)),
     "notification_read_all": Rule(get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)),
+    # Each account sets its own channels only (nothing in the request names an object).
+    "message_channels": Rule(get=SIGNED_IN_POST_ONLY, post=roles(REDIRECT, anonymous=LOGIN)),
     "notification_read": Rule(
         get=SIGNED_IN_POST_ONLY,
         post=owner(outcome=REDIRECT),
@@ -240,6 +242,8 @@ POLICY: dict[str, Rule] = {
     "appointment_ics": Rule(get=owner(), post=owner(outcome=NOT_ALLOWED)),
     # GET asks "cancel this appointment?" (works without JavaScript); POST cancels.
     "appointment_cancel": Rule(get=owner(), post=owner(outcome=REDIRECT)),
+    # The short link of text messages: the owner is sent on to the appointment page.
+    "appointment_short": Rule(get=owner(outcome=REDIRECT), post=owner(outcome=NOT_ALLOWED)),
     "appointment_reschedule": Rule(get=owner(), post=owner(outcome=OK)),
     # Booking a public period is open to every signed-in account (for its own people).
     # Naming A's referral or A's child in the booking form is somebody else's object.
