@@ -179,7 +179,8 @@ def wait_until(condition, what: str) -> None:
 
 
 def due_appointments(n: int) -> None:
-    """n booked appointments starting 3 to 4 hours from now: each owes its 24 h reminder."""
+    """n booked appointments starting 3 to 4 hours from now, booked two days ago: each owes its
+    24 h reminder (one booked inside that window would owe none)."""
     account = UserFactory()
     patient = PatientLinkFactory(account=account).patient
     doctor = DoctorFactory()
@@ -189,7 +190,13 @@ def due_appointments(n: int) -> None:
         for i in range(n)
     )
     Appointment.objects.bulk_create(
-        Appointment(code=f"IT{i:06d}", patient=patient, slot=slot, booked_by=account)
+        Appointment(
+            code=f"IT{i:06d}",
+            patient=patient,
+            slot=slot,
+            booked_by=account,
+            created_at=timezone.now() - dt.timedelta(days=2),
+        )
         for i, slot in enumerate(slots)
     )
 
