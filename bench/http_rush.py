@@ -42,6 +42,7 @@ import os
 import random
 import sys
 import time
+import traceback
 import uuid
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
@@ -423,6 +424,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # DEBUG is off in the servers: the pages need the manifest `make serve` builds.
+    call_command("collectstatic", interactive=False, verbosity=0)
     servers = Servers(
         root=ROOT, var=VAR, database_url=SCRATCH_URL, workers=args.workers, pool=args.pool
     )
@@ -441,6 +444,7 @@ def main() -> None:
         for count in args.clients:
             posts = max(4 * count, 1000)
             baseline = bench.baseline(count, posts)
+            print(json.dumps({"baseline": baseline}), file=sys.stderr, flush=True)
             run = bench.spread(count)
             run["baseline"] = baseline
             run["ratio_to_baseline"] = round(
@@ -463,6 +467,7 @@ def main() -> None:
     except Exception as error:  # report what was measured before it
         failed = error
         result["failed"] = repr(error)
+        traceback.print_exc()
     finally:
         servers.stop()
         from django.db import connections
