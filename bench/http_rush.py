@@ -28,7 +28,7 @@ capacity, `booked == active appointments + live holds`, and the hot slot sold ex
 The load tool is a lean asyncio HTTP/1.1 client (uvloop, raw streams, pre-built requests): its
 CPU time is reported, as is the servers' (gunicorn's processes, from /proc) and the load
 average, since all of it shares this machine's cores. `--profile` records each web worker with
-py-spy during the 100-client run (var/bench/*.txt, collapsed stacks) and prints the hottest
+py-spy during the 100-client run and the hot-slot run (var/bench/*.txt, collapsed stacks) and prints the hottest
 frames. Prints JSON.
 """
 
@@ -375,14 +375,15 @@ class Bench:
         async def run():
             opened = await open_pages(clients, [path] * count)
             release([slot_id])
+            spies = start_profiles(self.servers) if self.args.profile else []
             began = time.perf_counter()
             tally, late = await open_loop(clients, items, self.args.rate)
             seconds = time.perf_counter() - began
             for client in clients:
                 client.close()
-            return opened, tally.report(seconds), late
+            return opened, tally.report(seconds), late, spies
 
-        (opened, report, late), cpu = self.measure(run())
+        (opened, report, late, spies), cpu = self.measure(run())
         result = {
             "clients": count,
             "planned_rate": self.args.rate,
@@ -393,6 +394,8 @@ class Bench:
         }
         result.update(check_database([slot_id]))
         result["exactly_30_booked"] = result["booked_in_db"] == HOT_PLACES
+        if spies:
+            result["profile"] = finish_profiles(spies)
         return result
 
 
