@@ -28,8 +28,8 @@ capacity, `booked == active appointments + live holds`, and the hot slot sold ex
 The load tool is a lean asyncio HTTP/1.1 client (uvloop, raw streams, pre-built requests): its
 CPU time is reported, as is the servers' (gunicorn's processes, from /proc) and the load
 average, since all of it shares this machine's cores. `--profile` records each web worker with
-py-spy during the 100-client run and the hot-slot run (var/bench/*.txt, collapsed stacks) and prints the hottest
-frames. Prints JSON.
+py-spy during the 100-client run and the hot-slot run (var/bench/*.txt, collapsed stacks) and
+prints the hottest frames. Prints JSON.
 """
 
 from __future__ import annotations
