@@ -28,8 +28,8 @@ capacity, `booked == active appointments + live holds`, and the hot slot sold ex
 The load tool is a lean asyncio HTTP/1.1 client (uvloop, raw streams, pre-built requests): its
 CPU time is reported, as is the servers' (gunicorn's processes, from /proc) and the load
 average, since all of it shares this machine's cores. `--profile` records each web worker with
-py-spy during the 100-client run (var/bench/*.txt, collapsed stacks) and prints the hottest
-frames. Prints JSON.
+py-spy during the 100-client run and the hot-slot run (var/bench/*.txt, collapsed stacks) and
+prints the hottest frames. Prints JSON.
 """
 
 from __future__ import annotations
@@ -42,6 +42,7 @@ import os
 import random
 import sys
 import time
+import traceback
 import uuid
 from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
@@ -374,14 +375,15 @@ class Bench:
         async def run():
             opened = await open_pages(clients, [path] * count)
             release([slot_id])
+            spies = start_profiles(self.servers) if self.args.profile else []
             began = time.perf_counter()
             tally, late = await open_loop(clients, items, self.args.rate)
             seconds = time.perf_counter() - began
             for client in clients:
                 client.close()
-            return opened, tally.report(seconds), late
+            return opened, tally.report(seconds), late, spies
 
-        (opened, report, late), cpu = self.measure(run())
+        (opened, report, late, spies), cpu = self.measure(run())
         result = {
             "clients": count,
             "planned_rate": self.args.rate,
@@ -392,6 +394,8 @@ class Bench:
         }
         result.update(check_database([slot_id]))
         result["exactly_30_booked"] = result["booked_in_db"] == HOT_PLACES
+        if spies:
+            result["profile"] = finish_profiles(spies)
         return result
 
 
@@ -423,6 +427,8 @@ def main() -> None:
     from django.core.management import call_command
 
     call_command("migrate", verbosity=0)
+    # DEBUG is off in the servers: the pages need the manifest `make serve` builds.
+    call_command("collectstatic", interactive=False, verbosity=0)
     servers = Servers(
         root=ROOT, var=VAR, database_url=SCRATCH_URL, workers=args.workers, pool=args.pool
     )
@@ -441,6 +447,7 @@ def main() -> None:
         for count in args.clients:
             posts = max(4 * count, 1000)
             baseline = bench.baseline(count, posts)
+            print(json.dumps({"baseline": baseline}), file=sys.stderr, flush=True)
             run = bench.spread(count)
             run["baseline"] = baseline
             run["ratio_to_baseline"] = round(
@@ -463,6 +470,7 @@ def main() -> None:
     except Exception as error:  # report what was measured before it
         failed = error
         result["failed"] = repr(error)
+        traceback.print_exc()
     finally:
         servers.stop()
         from django.db import connections

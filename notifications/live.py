@@ -12,10 +12,12 @@ consumer (notifications/consumers.py) joins `inbox_group(account_id)`.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import os
 from collections.abc import Callable
 
-from asgiref.sync import async_to_sync
+from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
@@ -36,11 +38,45 @@ def group_send_on_commit(*, group: str, message: dict | Callable[[], dict], what
         if layer is None:
             return
         try:
-            async_to_sync(layer.group_send)(group, message() if callable(message) else message)
+            body = message() if callable(message) else message
+            loop = serving_loop()
+            if loop is not None:
+                # A page's request: hand the send to the server's event loop and go on, rather
+                # than hold the process's one thread for views (and its database connection)
+                # for a Redis round trip per push (bench/http_rush.py).
+                loop.call_soon_threadsafe(_send_soon, layer, group, body, what)
+            else:
+                async_to_sync(layer.group_send)(group, body)
         except Exception:
             logger.warning("could not %s", what, exc_info=True)
 
     transaction.on_commit(push)
+
+
+_sending: set[asyncio.Task] = set()
+
+
+def serving_loop() -> asyncio.AbstractEventLoop | None:
+    """The ASGI server's running event loop when this thread runs a view for it (asgiref's
+    SyncToAsync records it on the thread); None elsewhere (a worker, a command, a test)."""
+    local = SyncToAsync.threadlocal
+    loop = getattr(local, "main_event_loop", None)
+    if loop is None or getattr(local, "main_event_loop_pid", None) != os.getpid():
+        return None
+    return loop if loop.is_running() else None
+
+
+def _send_soon(layer, group: str, message: dict, what: str) -> None:
+    """On the server's loop: send, keep the task until it is done, log a failure."""
+    task = asyncio.ensure_future(layer.group_send(group, message))
+    _sending.add(task)
+
+    def done(task: asyncio.Task) -> None:
+        _sending.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            logger.warning("could not %s", what, exc_info=task.exception())
+
+    task.add_done_callback(done)
 
 
 def inbox_group(account_id: int) -> str:

@@ -341,16 +341,19 @@ def appointment_book(
     referral: Referral | None = None,
     visit_reason: str = "",
     on_visit: Appointment | None = None,
+    key_checked: bool = False,
 ) -> Appointment:
     """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
     Raises a `BookingRefused` and leaves nothing behind when a rule says no. The same
     `idempotency_key` from the same account returns the same appointment. `on_visit`: the
     doctor of that visit books a remote consultation for its patient (the patient's caps
-    count, not the doctor's)."""
-    existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
-    if existing is not None:
-        return existing
+    count, not the doctor's). `key_checked`: the caller has just looked the key up (the
+    confirmation page does, first); the locked transaction looks again either way."""
+    if not key_checked:
+        existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
+        if existing is not None:
+            return existing
     for attempt in range(CODE_ATTEMPTS):
         try:
             with transaction.atomic():

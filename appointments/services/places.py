@@ -40,7 +40,9 @@ _GIVE_BACK = {
 }
 
 
-def _update_counters(slot: Slot, assignment: str, condition: str, now: dt.datetime) -> bool:
+def _update_counters(
+    slot: Slot, assignment: str, condition: str, now: dt.datetime, *, taking: bool
+) -> bool:
     table = connection.ops.quote_name(Slot._meta.db_table)
     # Only this module's fixed fragments are joined in; values go as parameters.
     sql = " ".join(
@@ -51,7 +53,7 @@ def _update_counters(slot: Slot, assignment: str, condition: str, now: dt.dateti
             assignment,
             "WHERE id = %(id)s AND",
             condition,
-            "RETURNING booked, referral_booked",
+            "RETURNING booked, referral_booked, capacity, referral_capacity",
         ]
     )
     with connection.cursor() as cursor:
@@ -59,8 +61,18 @@ def _update_counters(slot: Slot, assignment: str, condition: str, now: dt.dateti
         row = cursor.fetchone()
     if row is None:
         return False
-    slot.booked, slot.referral_booked = row
-    next_free_periods_refresh_later(doctor_ids=[slot.doctor_id])
+    slot.booked, slot.referral_booked, capacity, referral_capacity = row
+    # A doctor's next free period depends on each slot only through "has a public place" and
+    # "has a referral place" (next_free.py): refresh it when this change flipped one, i.e. the
+    # pool just filled (a take) or just stopped being full (a give-back). In a rush most
+    # bookings leave places behind and skip the refresh's transaction.
+    counted, of = (
+        (slot.booked, capacity)
+        if assignment.startswith("booked")
+        else (slot.referral_booked, referral_capacity)
+    )
+    if counted == (of if taking else of - 1):
+        next_free_periods_refresh_later(doctor_ids=[slot.doctor_id])
     return True
 
 
@@ -70,7 +82,7 @@ def place_take(slot: Slot, *, now: dt.datetime, referral: bool) -> str:
     order = ("referral", "public") if referral else ("public", "merged")
     for way in order:
         assignment, condition = _TAKE[way]
-        if _update_counters(slot, assignment, condition + base, now):
+        if _update_counters(slot, assignment, condition + base, now, taking=True):
             return Pool.PUBLIC if way == "public" else Pool.REFERRAL
     slot.refresh_from_db(fields=["booked", "referral_booked", "closed_at"])
     policies.check_slot_open(slot=slot, now=now, referral=referral)
@@ -81,7 +93,7 @@ def place_take(slot: Slot, *, now: dt.datetime, referral: bool) -> str:
 
 def place_give_back(slot: Slot, pool: str, *, now: dt.datetime) -> None:
     assignment, condition = _GIVE_BACK[pool]
-    _update_counters(slot, assignment, condition, now)
+    _update_counters(slot, assignment, condition, now, taking=False)
 
 
 def slot_fresh(slot: Slot) -> Slot:

@@ -99,10 +99,12 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     refusal = None
     hold = None
     already = None
+    chose = False
     if request.method == "POST":
         form = ConfirmForm(request.POST, patients=people)
         hold = _live_hold(account=user, slot=slot)
-        if hold is None and form.is_valid():
+        chose = form.is_valid()  # one of the people: the page need not ask whether any exist
+        if hold is None and chose:
             refusal = _sold_out(slot=slot, referral=referral)
         if refusal is not None:
             form.add_error(None, refusal.message)
@@ -116,6 +118,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                     idempotency_key=form.cleaned_data["key"],
                     referral=referral,
                     visit_reason=form.cleaned_data["reason"].strip(),
+                    key_checked=True,  # above, before any other read
                 )
             except BookingRefused as refused:
                 refusal = refused
@@ -159,7 +162,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "waitlist": waitlist,
             "referral": referral,
             "referrals": [r for r in referrals if r != referral],
-            "has_people": people.exists(),
+            "has_people": chose or people.exists(),
             "already": already,
             "cancel_until": slot.start - dt.timedelta(hours=site.cancellation_cutoff_hours),
         },

@@ -58,6 +58,28 @@ def test_a_sold_out_post_takes_no_lock_writes_nothing_and_offers_the_waiting_lis
     assert not Appointment.objects.filter(slot=slot).exists()
 
 
+# The session, the account, its roles, the slot, the idempotency key, the referrals, the
+# account's live hold, the person chosen; the inbox badge and the two forms' people (the
+# booking form and the waiting-list offer). Nothing locked, nothing written (above).
+SOLD_OUT_POST_STATEMENTS = 11
+
+
+def test_a_sold_out_post_is_answered_in_a_fixed_handful_of_reads(client, alice):
+    me, _ = person(alice)
+    slot = sold_out_slot()
+    signed_in(client, alice).get("/appointments/")
+
+    with CaptureQueriesContext(connection) as seen:
+        page = client.post(
+            f"/appointments/book/{slot.pk}/", {"patient": me.pk, "key": "k2", "reason": ""}
+        )
+
+    assert page.status_code == 200 and "Join the waiting list" in page.content.decode()
+    assert len(seen.captured_queries) <= SOLD_OUT_POST_STATEMENTS, [
+        q["sql"][:120] for q in seen.captured_queries
+    ]
+
+
 def test_a_sold_out_confirmation_page_takes_no_lock_and_writes_nothing(client, alice):
     person(alice)
     slot = sold_out_slot()
