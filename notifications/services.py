@@ -23,7 +23,7 @@ from django.utils import timezone, translation
 
 from audit.services import audit_record
 from notifications.drain import enqueue_drain
-from notifications.live import push_unread
+from notifications.live import push_unread, push_unread_many
 from notifications.models import Notification, OutboxMessage
 from notifications.render import Rendered, message_render
 from notifications.sms import SMSRejected, mask_phone, send_sms
@@ -409,8 +409,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
                     _failed(row, error, now)
             else:
                 sent.extend(inapp)
-                for account_id in changed:
-                    push_unread(account_id)
+                push_unread_many(changed)
         if sent:
             # One moment for the whole batch, taken after its last send: never earlier than
             # the real delivery, so lateness measured from it is not flattered.

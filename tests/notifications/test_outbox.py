@@ -161,7 +161,7 @@ def test_the_drain_is_queued_by_the_name_of_a_task_the_worker_knows():
     # name must stay the registered task's.
     from celery import current_app
 
-    from notifications.services import DELIVER_OUTBOX_TASK
+    from notifications.drain import DELIVER_OUTBOX_TASK
     from notifications.tasks import deliver_outbox
 
     assert deliver_outbox.name == DELIVER_OUTBOX_TASK
@@ -172,7 +172,7 @@ def test_the_drain_is_queued_by_the_name_of_a_task_the_worker_knows():
 def test_the_drain_asked_for_after_commit_reaches_the_broker():
     from celery import current_app
 
-    from notifications.services import DELIVER_OUTBOX_TASK, enqueue_drain
+    from notifications.drain import DELIVER_OUTBOX_TASK, enqueue_drain
 
     conf = current_app.conf
     healthy = conf.broker_url
@@ -318,5 +318,5 @@ def test_a_rush_of_commits_asks_for_one_drain_now_and_one_at_the_end_of_the_wind
     finally:
         conf.broker_url = healthy
 
-    assert [headers["task"] for headers in asked] == [services.DELIVER_OUTBOX_TASK] * 2
+    assert [headers["task"] for headers in asked] == [drain.DELIVER_OUTBOX_TASK] * 2
     assert asked[0]["eta"] is None and asked[1]["eta"] is not None
