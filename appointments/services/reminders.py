@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from appointments.ics import names_remembered
 from appointments.models import Appointment
 from appointments.services.messages import (
     CHANNELS,
@@ -101,7 +102,7 @@ def reminders_send_due_batch(*, now: dt.datetime | None = None, batch: int = 500
     offsets = reminder_offsets()
     if not offsets:
         return 0
-    with transaction.atomic():
+    with transaction.atomic(), names_remembered():
         appointments = list(
             Appointment.objects.select_for_update(skip_locked=True, of=("self",))
             .filter(_due(now, offsets), status=Appointment.Status.BOOKED)
