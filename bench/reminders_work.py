@@ -78,6 +78,9 @@ def build(n: int, accounts: int) -> None:
             )
             for index, slot in enumerate(slots, first)
         )
+    # A city's tables have statistics; a freshly bulk-loaded scratch database has none.
+    with connections["default"].cursor() as cursor:
+        cursor.execute("ANALYZE")
 
 
 def work(batch: int, profile: bool) -> dict:
