@@ -21,7 +21,7 @@ from asgiref.sync import SyncToAsync, async_to_sync
 from channels.layers import get_channel_layer
 from django.db import transaction
 
-from notifications.selectors import unread_count
+from notifications.selectors import unread_count, unread_counts
 
 logger = logging.getLogger(__name__)
 
@@ -91,3 +91,33 @@ def push_unread(account_id: int) -> None:
         message=lambda: {"type": MESSAGE_TYPE, "unread": unread_count(account=account_id)},
         what=f"push the unread count of account {account_id}",
     )
+
+
+def push_unread_many(account_ids: set[int]) -> None:
+    """`push_unread` for a batch's accounts: one count query and one trip through the channel
+    layer after the commit, not one of each per account."""
+    if not account_ids:
+        return
+    ids = sorted(account_ids)
+
+    def push() -> None:
+        layer = get_channel_layer()
+        if layer is None:
+            return
+        counts = unread_counts(accounts=ids)
+
+        async def send_all() -> None:
+            for account_id in ids:
+                try:
+                    await layer.group_send(
+                        inbox_group(account_id),
+                        {"type": MESSAGE_TYPE, "unread": counts.get(account_id, 0)},
+                    )
+                except Exception:
+                    logger.warning(
+                        "could not push the unread count of account %s", account_id, exc_info=True
+                    )
+
+        async_to_sync(send_all)()
+
+    transaction.on_commit(push)

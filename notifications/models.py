@@ -20,6 +20,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class SnapshotField(models.JSONField):
+    """A JSONField whose bulk INSERT is a VALUES list: Django's PostgreSQL UNNEST form sends a
+    jsonb[] that psycopg's client-side binding quotes element by element in Python, ten times
+    slower for a batch of snapshots (bench/reminders.py). Same column, same migrations."""
+
+    def get_placeholder(self, value, compiler, connection) -> str:
+        return "%s"
+
+    def deconstruct(self):
+        name, _path, args, kwargs = super().deconstruct()
+        return name, "django.db.models.JSONField", args, kwargs
+
+
 def new_message_id() -> str:
     """A stable RFC 5322 Message-ID: a delivery that repeats (at least once) repeats it too."""
     return f"<{uuid.uuid4().hex}@{settings.SITE_DOMAIN}>"
@@ -54,13 +67,13 @@ class OutboxMessage(models.Model):
     subject_id = models.CharField(max_length=64)
     language = models.CharField(_("language"), max_length=10, blank=True)
     # The snapshot the renderer reads (notifications.render); {} on rows written before it.
-    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    params = SnapshotField(_("parameters"), default=dict, blank=True)
     # Finished texts of rows written before the snapshot (and nothing on newer rows).
     title = models.CharField(_("subject"), max_length=300, blank=True)
     body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)
     # [{"name": "K7M2Q9.ics", "content": "BEGIN:VCALENDAR...", "method": "REQUEST"}, ...]
-    attachments = models.JSONField(default=list, blank=True)
+    attachments = SnapshotField(default=list, blank=True)
     # The text holds a credential (a one-time link): blanked once the message is sent, fails
     # for good or is skipped, so the outbox does not keep it readable.
     secret = models.BooleanField(_("holds a secret"), default=False)
@@ -119,7 +132,7 @@ class Notification(models.Model):
     # What the inbox renders at read time, in the reader's language (notifications.render);
     # `title` and `body` keep the text as first delivered, for rows without a snapshot.
     kind = models.CharField(_("kind"), max_length=64, blank=True)
-    params = models.JSONField(_("parameters"), default=dict, blank=True)
+    params = SnapshotField(_("parameters"), default=dict, blank=True)
     title = models.CharField(_("subject"), max_length=300)
     body = models.TextField(_("text"), blank=True)
     link = models.CharField(_("link"), max_length=500, blank=True)

@@ -134,19 +134,30 @@ def message_context(params: dict, *, language: str, now: dt.datetime) -> dict:
     return context
 
 
-def _templates(kind: str, params: dict) -> dict[str, Any]:
-    """The compiled templates of a kind's parts (the loader caches the compilation)."""
-    folders = ["text"] if "text" in params else [kind, kind.split(".")[0]]
+def _templates(
+    kind: str, params: dict, parts: tuple[str, ...] = PARTS, cache: dict | None = None
+) -> dict[str, Any]:
+    """The compiled templates of a kind's `parts` (the title always; the body when the inbox
+    has no template of its own). `cache`, a dict kept for one batch, looks each up once."""
+    folders = ("text",) if "text" in params else (kind, kind.split(".")[0])
+    key = (folders, parts)
+    if cache is not None and key in cache:
+        return cache[key]
     found: dict[str, Any] = {}
-    for part in PARTS:
+    wanted = ["title", *(part for part in PARTS if part in parts and part != "title")]
+    for part in wanted:
         for folder in folders:
             try:
                 found[part] = get_template(f"messages/{folder}/{part}.txt")
                 break
             except TemplateDoesNotExist:
                 continue
+        if part == "inbox" and "inbox" not in found and "body" not in wanted:
+            wanted.append("body")
     if "title" not in found:
         raise TemplateDoesNotExist(f"messages/{kind}/title.txt")
+    if cache is not None:
+        cache[key] = found
     return found
 
 
@@ -198,9 +209,12 @@ def message_render(
     now: dt.datetime | None = None,
     files: bool = False,
     file_cache: dict | None = None,
+    parts: tuple[str, ...] = PARTS,
+    template_cache: dict | None = None,
 ) -> Rendered:
-    """Every part of one message in `language`, as of `now`. With `files`, the attachments too
-    (`file_cache`, a dict kept for one batch, builds the same file once)."""
+    """The `parts` of one message (all by default) in `language`, as of `now`. With `files`,
+    the attachments too (`file_cache`, a dict kept for one batch, builds the same file once;
+    `template_cache` looks each template up once per batch)."""
     now = now or timezone.now()
     language = language or settings.LANGUAGE_CODE
     with translation.override(language):
@@ -209,7 +223,7 @@ def message_render(
         else:
             context = message_context(params, language=language, now=now)
         context.setdefault("site", _("Cloud Hospital"))
-        templates = _templates(kind, params)
+        templates = _templates(kind, params, parts, template_cache)
         text = {part: template.render(context).strip() for part, template in templates.items()}
         title = " ".join(text["title"].split())[:300]
         sms = text.get("sms") or " ".join(part for part in (title, context.get("url", "")) if part)

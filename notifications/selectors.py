@@ -6,7 +6,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.paginator import Page, Paginator
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.utils import timezone, translation
 
 from notifications.models import Notification
@@ -36,3 +36,13 @@ def inbox_page(*, account: Any, number: Any = 1) -> Page:
 
 def unread_count(*, account: Any) -> int:
     return Notification.objects.filter(account=account, read_at=None).count()
+
+
+def unread_counts(*, accounts: list[int]) -> dict[int, int]:
+    """Unread counts of many accounts in one query (absent: none unread)."""
+    return dict(
+        Notification.objects.filter(account_id__in=accounts, read_at=None)
+        .values_list("account_id")
+        .annotate(count=Count("pk"))
+        .values_list("account_id", "count")
+    )

@@ -147,15 +147,16 @@ def test_a_batch_of_reminders_costs_the_same_queries_however_many_it_holds(
     _book_many(many, 6)
     now = few.start - 20 * HOUR
 
-    # savepoint, claim, the booking languages, the outbox look-up and INSERT, one UPDATE
-    with django_assert_num_queries(7):
+    # savepoint, claim (by id, then read in full), the booking languages, the outbox look-up
+    # and INSERT, one UPDATE
+    with django_assert_num_queries(8):
         assert reminders_send_due_batch(now=now, batch=2) == 2
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert reminders_send_due_batch(now=now, batch=6) == 6  # and the online consults' rooms
 
-    # savepoint, claim, the inbox INSERT in its savepoint, one UPDATE
-    with django_assert_num_queries(7):
+    # savepoint, claim (by id, then read), the inbox INSERT in its savepoint, one UPDATE
+    with django_assert_num_queries(8):
         assert outbox_deliver_due(now=now, batch=6) == 6
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         assert outbox_deliver_due(now=now, batch=18) == 18  # e-mail, SMS and inbox of each
     assert Notification.objects.count() == 8 and len(mail.outbox) == 8
