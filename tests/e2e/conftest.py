@@ -75,3 +75,14 @@ def page(browser):
     page.set_default_timeout(15_000)
     yield page
     context.close()
+
+
+def htmx_at_rest(page) -> None:
+    """Wait (bounded) until no htmx request, swap or settle is under way. Polled from here:
+    Playwright's wait_for_function evaluates a string in the page, which the policy refuses."""
+    busy = "!!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
+    for _ in range(150):
+        if not page.evaluate(busy):
+            return
+        page.wait_for_timeout(100)
+    raise AssertionError("htmx still busy after 15 s")

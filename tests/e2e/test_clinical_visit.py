@@ -8,6 +8,7 @@ import pytest
 import time_machine
 
 from records.models import Allergy, ClinicalNote, Referral
+from tests.e2e.conftest import htmx_at_rest
 from tests.factories import PASSWORD, DepartmentFactory, DoctorFactory
 from tests.records.conftest import CLINIC_MOMENT, checked_in_visit
 
@@ -40,6 +41,9 @@ def test_a_doctor_writes_the_visit_on_a_phone_without_reloading(page, live_serve
         page.get_by_role("button", name="Sign the note").click()
         page.wait_for_selector(".note-meta:has-text('Signed')")
         assert page.get_by_label("Subjective").input_value() == ""
+        # The signed note swapped the workspace: htmx binds the new hospital select when the swap
+        # settles (20 ms later), and a change before that would load no departments.
+        htmx_at_rest(page)
 
         page.get_by_label("To hospital or clinic").select_option(str(target.hospital_id))
         page.get_by_label("Department (optional)").select_option(str(target.department_id))

@@ -22,6 +22,7 @@ from django.test import Client, override_settings
 
 from telemedicine.services import consultation_admit
 from tests.conftest import sign_in_recently
+from tests.e2e.conftest import htmx_at_rest
 from tests.security.matrix import url_for, value_of
 from tests.security.policy import GROUPS, OK, POLICY, group_of
 from tests.security.routes import http_routes
@@ -51,17 +52,6 @@ PREFERENCE = (
 )
 # Third-party families: allauth's pages as a visitor would see them, the admin as its admin.
 GROUP_ROLE = {"allauth.": "anonymous", "django.contrib.admin": "platform_admin"}
-
-
-def htmx_at_rest(page) -> None:
-    """Wait (bounded) until no htmx request, swap or settle is under way. Polled from here:
-    Playwright's wait_for_function evaluates a string in the page, which the policy refuses."""
-    busy = "!!document.querySelector('.htmx-request, .htmx-swapping, .htmx-settling')"
-    for _ in range(150):
-        if not page.evaluate(busy):
-            return
-        page.wait_for_timeout(100)
-    raise AssertionError("htmx still busy after 15 s")
 
 
 def role_for(rule) -> str | None:

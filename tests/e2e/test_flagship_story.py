@@ -42,7 +42,7 @@ from notifications.services import outbox_deliver_due
 from records.idnumbers import make_id_number
 from records.models import ClinicalNote, Consent, Patient, Prescription, Referral
 from tests.appointments.conftest import SHANGHAI, clerk_of, open_slot, person
-from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS
+from tests.e2e.conftest import CHROMIUM, CHROMIUM_ARGS, htmx_at_rest
 from tests.e2e.test_consult_in_browser import MEDIA_ARGS
 from tests.factories import (
     PASSWORD,
@@ -278,6 +278,7 @@ class FlagshipStory(ChannelsLiveServerTestCase):
         doctor.get_by_role("button", name="Add to the prescription").click()
         doctor.get_by_role("button", name="Sign the prescription").click()
         doctor.wait_for_selector(".rx .note-meta:has-text('signed')")
+        htmx_at_rest(doctor)  # the swapped form binds its hospital select when the swap settles
 
         doctor.get_by_label("To hospital or clinic").select_option(str(self.clinic.pk))
         doctor.get_by_label("Department (optional)").select_option(str(self.gp.department_id))
