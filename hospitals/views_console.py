@@ -52,7 +52,7 @@ def _save(form, call: Callable):
 
 @login_required
 def manage_index(request: HttpRequest) -> HttpResponse:
-    hospitals = list(hospitals_managed_by(user=request.user).order_by("kind", "name"))
+    hospitals = list(hospitals_managed_by(user=request.user))  # the lists' order: set, then pinyin
     if not hospitals:
         raise Http404
     return render(request, "hospitals/console/index.html", {"hospitals": hospitals})

@@ -16,7 +16,14 @@ from hospitals.selectors import (
     hospital_districts,
     hospitals_public,
 )
-from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, SlotFactory
+from tests.conftest import with_totp
+from tests.factories import (
+    DepartmentFactory,
+    DoctorFactory,
+    HospitalFactory,
+    SlotFactory,
+    StaffFactory,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -29,6 +36,14 @@ def test_hospitals_sort_by_pinyin_after_the_order_an_admin_set():
 
     pinned = HospitalFactory(name="镇海医院", kind="hospital", display_order=1)
     assert hospitals_public(kind="hospital").first().name == pinned.name
+
+
+def test_the_console_lists_a_platform_admins_hospitals_in_the_same_order(client):
+    for name in ("张家医院", "北仑医院", "安康医院"):
+        HospitalFactory(name=name, kind="hospital")
+    client.force_login(with_totp(StaffFactory()))
+    page = client.get("/manage/", HTTP_ACCEPT_LANGUAGE="zh-hans").content.decode()
+    assert page.index("安康医院") < page.index("北仑医院") < page.index("张家医院")
 
 
 def test_departments_and_doctors_sort_by_pinyin():
