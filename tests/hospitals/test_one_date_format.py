@@ -89,7 +89,10 @@ pytestmark = pytest.mark.django_db
 
 @pytest.mark.parametrize(
     ("language", "moment", "day"),
-    [("zh-hans", "11月22日 周日 14:00", "11月22日 周日"), ("en", "Sun 22 Nov, 14:00", "Sun 22 Nov")],
+    [
+        ("zh-hans", "11月22日 周日 14:00", "11月22日 周日"),
+        ("en", "Sun 22 Nov, 14:00", "Sun 22 Nov"),
+    ],
 )
 def test_a_record_page_writes_its_dates_one_way(client, language, moment, day):
     with time_machine.travel(NOW, tick=False):
