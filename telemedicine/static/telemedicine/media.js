@@ -1,6 +1,6 @@
 // What the two consult rooms share (room.js: patient and doctor; mesh.js: a remote consultation
 // of up to four browsers): the camera and microphone with their mute buttons, the ICE servers,
-// the chat list and form, and the DTLS fingerprint of an offer. Loaded before either room's
+// the chat list and form, the DTLS fingerprint of an offer, and the signalling socket. Loaded before either room's
 // script; a local file, like every script of the portal (the CSP allows no other).
 (function () {
   "use strict";
@@ -97,7 +97,45 @@
     };
   }
 
+  // The consult socket (`path`), opened again with a backoff of up to 10 s when it drops. A close
+  // with 4401 (signed out elsewhere: logout, password change) reloads onto the sign-in page;
+  // 4403 (refused), or a drop once `stopped()`, calls `onStop` and ends the retries. Returns
+  // `send(frame)`, which drops a frame while the socket is down.
+  function openSocket(options) {
+    let socket = null;
+    let tries = 0;
+    function connect() {
+      const scheme = location.protocol === "https:" ? "wss://" : "ws://";
+      socket = new WebSocket(scheme + location.host + options.path);
+      socket.addEventListener("open", function () {
+        tries = 0;
+        options.onOpen();
+      });
+      socket.addEventListener("message", function (event) {
+        options.onMessage(JSON.parse(event.data)).catch(function (error) { console.error(error); });
+      });
+      socket.addEventListener("close", function (event) {
+        if (event.code === 4401) {
+          window.location.reload();
+          return;
+        }
+        if (event.code === 4403 || options.stopped()) {
+          options.onStop();
+          return;
+        }
+        options.onRetry();
+        tries += 1;
+        setTimeout(connect, Math.min(10000, 500 * 2 ** tries));
+      });
+    }
+    connect();
+    return function send(frame) {
+      if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    };
+  }
+
   window.consultMedia = {
+    openSocket: openSocket,
     startMedia: startMedia,
     wireMuteButtons: wireMuteButtons,
     loadIceServers: loadIceServers,

@@ -24,8 +24,6 @@
   const micButton = document.getElementById("toggle-mic");
   const cameraButton = document.getElementById("toggle-camera");
 
-  let socket = null;
-  let socketTries = 0;
   let localStream = null;
   let iceServers = [];
   let live = room.dataset.status === "live";
@@ -183,33 +181,20 @@
     });
   }
 
-  // --- Signalling ---------------------------------------------------------------------------
+  // --- Signalling (media.js) ---------------------------------------------------------------
+  let sendFrame = null;
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    if (sendFrame) sendFrame(frame);
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + room.dataset.socket);
-    socket.addEventListener("open", function () {
-      socketTries = 0;
-      send({ type: "join" });
-    });
-    socket.addEventListener("message", function (event) {
-      handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
-    });
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401) {
-        window.location.reload();
-        return;
-      }
-      if (event.code === 4403 || ended) {
-        if (!ended) setState("failed");
-        return;
-      }
-      setState("reconnecting");
-      socketTries += 1;
-      setTimeout(connect, Math.min(10000, 500 * 2 ** socketTries));
+    sendFrame = shared.openSocket({
+      path: room.dataset.socket,
+      onOpen: function () { send({ type: "join" }); },
+      onMessage: handle,
+      stopped: () => ended,
+      onStop: function () { if (!ended) setState("failed"); },
+      onRetry: function () { setState("reconnecting"); },
     });
   }
 

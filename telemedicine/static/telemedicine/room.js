@@ -26,8 +26,6 @@
   const presenceNote = document.getElementById("patient-presence");
   const waitingNote = document.getElementById("waiting-note");
 
-  let socket = null;
-  let socketTries = 0;
   let localStream = null;
   let pc = null;
   let iceServers = [];
@@ -148,37 +146,27 @@
     }
   }
 
-  // --- Signalling ---------------------------------------------------------------------------
+  // --- Signalling (media.js) ---------------------------------------------------------------
+  let sendFrame = null;
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    if (sendFrame) sendFrame(frame);
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + room.dataset.socket);
-    socket.addEventListener("open", function () {
-      socketTries = 0;
-      setCheck("signalling", true);
-      joinPending = true;
-      send({ type: "join" });
-    });
-    socket.addEventListener("message", function (event) {
-      handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
-    });
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401) {
-        // Signed out elsewhere (logout, password change): the reload lands on the sign-in page.
-        window.location.reload();
-        return;
-      }
-      if (event.code === 4403 || ended) {
-        if (!ended) setState("failed");
-        return;
-      }
-      setCheck("signalling", false);
-      setState("reconnecting");
-      socketTries += 1;
-      setTimeout(connect, Math.min(10000, 500 * 2 ** socketTries));
+    sendFrame = shared.openSocket({
+      path: room.dataset.socket,
+      onOpen: function () {
+        setCheck("signalling", true);
+        joinPending = true;
+        send({ type: "join" });
+      },
+      onMessage: handle,
+      stopped: () => ended,
+      onStop: function () { if (!ended) setState("failed"); },
+      onRetry: function () {
+        setCheck("signalling", false);
+        setState("reconnecting");
+      },
     });
   }
 
