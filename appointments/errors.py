@@ -10,9 +10,10 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.utils import formats, timezone
 from django.utils.functional import lazy
 from django.utils.translation import gettext_lazy as _
+
+from hospitals.when import format_day, format_when
 
 
 def _render(template: Any, params: dict[str, Any]) -> str:
@@ -20,12 +21,9 @@ def _render(template: Any, params: dict[str, Any]) -> str:
     rendered = {}
     for key, value in params.items():
         if isinstance(value, dt.datetime):
-            # "Nov. 28, 2026 12:00" / "2026年11月28日 12:00": a 24-hour clock, no "p.m.".
-            value = formats.date_format(
-                timezone.localtime(value), formats.get_format("DATE_FORMAT") + " H:i"
-            )
+            value = format_when(value)  # `12月2日 周三 14:00` / `Wed 2 Dec, 14:00`
         elif isinstance(value, dt.date):
-            value = formats.date_format(value, "DATE_FORMAT")
+            value = format_day(value)
         rendered[key] = value
     return text % rendered if rendered else text
 

@@ -39,7 +39,8 @@ def validate_timezone(value: str) -> None:
 
 
 class BilingualName(models.Model):
-    """A Chinese name with an optional English one, shown in the active language."""
+    """A Chinese name with an optional English one, shown in the active language. A subclass
+    has a `name_pinyin` field, `search_names` rows (a SearchName table) and `searched_names()`."""
 
     # 名称 for a hospital or department; a doctor's name (姓名) is a person's, see Doctor.
     name = models.CharField(pgettext_lazy("hospital or department", "name"), max_length=120)
@@ -51,12 +52,26 @@ class BilingualName(models.Model):
     def __str__(self) -> str:
         return self.display_name
 
+    def save(self, *args, **kwargs) -> None:
+        """The pinyin sort key (`name_pinyin`) and the searched names (the `search_names`
+        rows, from `searched_names()`) follow the name on every save."""
+        self.name_pinyin = pinyin_key(self.name)
+        _with_sort_key(kwargs)
+        super().save(*args, **kwargs)
+        rows = self.search_names
+        search_names_write(
+            self, model=rows.model, field=rows.field.name, names=self.searched_names()
+        )
+
     @property
     def display_name(self) -> str:
         language = get_language() or ""
         if language.startswith("en") and self.name_en:
             return self.name_en
         return self.name
+
+    def searched_names(self) -> set[str]:
+        raise NotImplementedError
 
 
 class HolidayCalendar(models.Model):
@@ -165,16 +180,8 @@ class Hospital(BilingualName):
         verbose_name_plural = _("hospitals")
         ordering = ["kind", models.F("display_order").asc(nulls_last=True), "name_pinyin", "name"]
 
-    def save(self, *args, **kwargs) -> None:
-        self.name_pinyin = pinyin_key(self.name)
-        _with_sort_key(kwargs)
-        super().save(*args, **kwargs)
-        search_names_write(
-            self,
-            model=HospitalSearchName,
-            field="hospital",
-            names=names_for_hospital(name=self.name, name_en=self.name_en),
-        )
+    def searched_names(self) -> set[str]:
+        return names_for_hospital(name=self.name, name_en=self.name_en)
 
     @property
     def zone(self) -> zoneinfo.ZoneInfo:
@@ -250,16 +257,8 @@ class Department(BilingualName):
             ),
         ]
 
-    def save(self, *args, **kwargs) -> None:
-        self.name_pinyin = pinyin_key(self.name)
-        _with_sort_key(kwargs)
-        super().save(*args, **kwargs)
-        search_names_write(
-            self,
-            model=DepartmentSearchName,
-            field="department",
-            names=names_for_department(name=self.name, name_en=self.name_en, aliases=self.aliases),
-        )
+    def searched_names(self) -> set[str]:
+        return names_for_department(name=self.name, name_en=self.name_en, aliases=self.aliases)
 
 
 class Doctor(BilingualName):
@@ -307,20 +306,12 @@ class Doctor(BilingualName):
         verbose_name_plural = _("doctors")
         ordering = ["hospital", "department", "name_pinyin", "name"]
 
-    def save(self, *args, **kwargs) -> None:
-        self.name_pinyin = pinyin_key(self.name)
-        _with_sort_key(kwargs)
-        super().save(*args, **kwargs)
-        search_names_write(
-            self,
-            model=DoctorSearchName,
-            field="doctor",
-            names=names_for_doctor(
-                name=self.name,
-                name_en=self.name_en,
-                specialties=self.specialties,
-                specialties_en=self.specialties_en,
-            ),
+    def searched_names(self) -> set[str]:
+        return names_for_doctor(
+            name=self.name,
+            name_en=self.name_en,
+            specialties=self.specialties,
+            specialties_en=self.specialties_en,
         )
 
     def clean(self) -> None:

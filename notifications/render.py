@@ -34,12 +34,13 @@ from django.template.loader import get_template
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
+from notifications import dates
+
 PARTS = ("title", "body", "inbox", "sms")
 # One SMS holds 70 characters of UCS-2 text (Chinese) or 160 of GSM-7 (plain ASCII); the parts
 # of a split text carry a "(1/2) " prefix within that.
 SMS_LIMIT_UNICODE = 70
 SMS_LIMIT_ASCII = 160
-_WEEKDAYS_ZH = "一二三四五六日"
 
 # name → builder(spec: dict, language: str) -> str (the file's text). Registered by the app
 # that owns the file format (appointments: "appointment_ics"); see docs/architecture.md.
@@ -69,13 +70,8 @@ def _english(language: str) -> bool:
 
 
 def format_when(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:
-    """`12月2日 周三 14:00` / `Wed 2 Dec, 14:00`; the year only when it is not this year."""
-    year = moment.year != now.astimezone(moment.tzinfo).year
-    if _english(language):
-        day = f"{moment:%a} {moment.day} {moment:%b}" + (f" {moment.year}" if year else "")
-        return f"{day}, {moment:%H:%M}"
-    day = (f"{moment.year}年" if year else "") + f"{moment.month}月{moment.day}日"
-    return f"{day} 周{_WEEKDAYS_ZH[moment.weekday()]} {moment:%H:%M}"
+    """`12月2日 周三 14:00` / `Wed 2 Dec, 14:00` (notifications/dates.py, as the pages write it)."""
+    return dates.format_when(moment, language=language, today=now.astimezone(moment.tzinfo).date())
 
 
 def format_relative(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:

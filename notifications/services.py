@@ -22,7 +22,7 @@ from django.db.models import Case, CharField, F, JSONField, Q, TextField, Value,
 from django.utils import timezone, translation
 
 from audit.services import audit_record
-from notifications.drain import DELIVER_OUTBOX_TASK, enqueue_drain  # noqa: F401 (re-exported)
+from notifications.drain import enqueue_drain
 from notifications.live import push_unread, push_unread_many
 from notifications.models import Notification, OutboxMessage
 from notifications.render import Rendered, message_render

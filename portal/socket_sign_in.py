@@ -12,7 +12,7 @@ page shows to anyone). Every other socket needs what its page needs:
   detour, so it is refused);
 - a session within its idle and absolute limits (portal/sessions.py).
 
-Close codes, which the consult page reads (telemedicine/static/telemedicine/room.js):
+Close codes, which the consult pages read (telemedicine/static/telemedicine/media.js):
 
 - **4403** — refused at connect. The socket is accepted and then closed at once (a close
   before accept reaches browsers as 1006, with no code); the consumer behind it never runs, so

@@ -29,6 +29,14 @@ WRITER_ROLES = (StaffMembership.Role.HOSPITAL_ADMIN, StaffMembership.Role.DOCTOR
 RESULTS_WRITE = PersonalAccessToken.Scope.RESULTS_WRITE
 
 
+def token_lifetimes() -> list[tuple[int, str]]:
+    """The lifetimes a token may be given, as a form's choices ("30 days")."""
+    return [
+        (days, ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
+        for days in ACCESS_TOKEN_DAYS
+    ]
+
+
 class ResultsTokenForm(forms.Form):
     hospital = forms.ModelChoiceField(
         label=gettext_lazy("Hospital or clinic"),
@@ -45,10 +53,7 @@ class ResultsTokenForm(forms.Form):
         label=gettext_lazy("Valid for"),
         coerce=int,
         initial=90,
-        choices=lambda: [
-            (days, ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
-            for days in ACCESS_TOKEN_DAYS
-        ],
+        choices=token_lifetimes,
     )
 
     def __init__(self, *args, hospitals, **kwargs) -> None:

@@ -11,13 +11,13 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy, ngettext
+from django.utils.translation import gettext_lazy
 from django.views.decorators.cache import never_cache
 
 from accounts.models import PersonalAccessToken
-from accounts.services import ACCESS_TOKEN_DAYS, access_token_create, access_token_revoke
+from accounts.services import access_token_create, access_token_revoke
 from appointments.forms import RowChoiceForm
-from portal.views_results_tokens import hospital_writer
+from portal.views_results_tokens import hospital_writer, token_lifetimes
 
 
 class AccessTokenForm(forms.Form):
@@ -30,10 +30,7 @@ class AccessTokenForm(forms.Form):
         label=gettext_lazy("Valid for"),
         coerce=int,
         initial=30,
-        choices=lambda: [
-            (days, ngettext("%(n)d day", "%(n)d days", days) % {"n": days})
-            for days in ACCESS_TOKEN_DAYS
-        ],
+        choices=token_lifetimes,
     )
 
 

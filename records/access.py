@@ -36,6 +36,7 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from audit.services import audit_record
+from hospitals.when import format_when
 from records.models import CareRelationship, ConsentKind, Patient
 from records.selectors import account_acts_for, patient_links
 
@@ -216,7 +217,7 @@ def break_glass_open(*, user: Any, patient: Patient, reason: str) -> CareRelatio
         ) % {
             "name": patient.name,
             "reason": reason,
-            "until": timezone.localtime(grant.ends_at).strftime("%Y-%m-%d %H:%M"),
+            "until": format_when(grant.ends_at),
         }
         for link in patient_links(patient=patient, can_read=True):
             # The grant is the subject: each emergency access is told once per account.

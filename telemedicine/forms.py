@@ -1,13 +1,13 @@
 from __future__ import annotations
 
 from django import forms
-from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from appointments.forms import PK_MAX
 from appointments.models import Slot
 from appointments.selectors import remote_periods_bookable
 from hospitals.models import Department, Hospital
+from hospitals.when import format_when
 
 
 class CallNextForm(forms.Form):
@@ -28,8 +28,8 @@ class CallNextForm(forms.Form):
 
 class SpecialistPeriodField(forms.ModelChoiceField):
     def label_from_instance(self, slot) -> str:
-        local = timezone.localtime(slot.start, slot.site.zone)
-        return f"{local:%m-%d %H:%M} · {slot.department.display_name} · {slot.doctor.display_name}"
+        when = format_when(slot.start, zone=slot.site.zone)
+        return f"{when} · {slot.department.display_name} · {slot.doctor.display_name}"
 
 
 class RemoteConsultationForm(forms.Form):

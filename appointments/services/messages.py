@@ -13,12 +13,12 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.urls import reverse
-from django.utils import timezone, translation
-from django.utils.formats import date_format
+from django.utils import translation
 
 from appointments.ics import appointment_facts, both_languages
 from appointments.models import Appointment
 from appointments.selectors.alternatives import closure_alternatives, offer_token
+from hospitals.when import format_when
 from notifications.models import OutboxMessage
 from notifications.services import notify
 
@@ -31,8 +31,7 @@ CHANNELS = (OutboxMessage.Channel.EMAIL, OutboxMessage.Channel.SMS, OutboxMessag
 
 
 def when_slot(slot) -> str:
-    start = timezone.localtime(slot.start, slot.site.zone)
-    return f"{date_format(start, 'MONTH_DAY_FORMAT')} {start:%H:%M}"
+    return format_when(slot.start, zone=slot.site.zone)
 
 
 def when(appointment: Appointment) -> str:

@@ -14,7 +14,6 @@ from django.db.models import Count, Q
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET, require_http_methods
 
@@ -34,6 +33,7 @@ from appointments.views.decorators import (
     hospital_today,
 )
 from hospitals.models import Doctor, Hospital
+from hospitals.when import format_day
 
 PUBLISH_DAYS = 14
 
@@ -217,7 +217,7 @@ def schedule_preview(request: HttpRequest, hospital: Hospital) -> HttpResponse:
         messages.success(
             request,
             _("Published: %(count)d new slots from %(start)s to %(end)s.")
-            % {"count": created, "start": date_format(start), "end": date_format(end)},
+            % {"count": created, "start": format_day(start), "end": format_day(end)},
         )
         if orphaned:
             messages.warning(

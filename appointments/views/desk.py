@@ -14,7 +14,6 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.formats import date_format
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -26,6 +25,7 @@ from appointments.policies import slot_local_day
 from appointments.selectors.desk import desk_appointment, desk_queue_board, display_board
 from appointments.services.status import appointment_check_in
 from appointments.views.decorators import desk_page
+from hospitals.when import format_day
 from records.selectors import account_by_email_or_phone, patient_by_identity
 from records.services import DETAILS_MISMATCH, patient_claim_self
 
@@ -78,7 +78,7 @@ def lookup_state(appointment: Appointment, *, now) -> dict:
         return {
             "level": "error",
             "text": _("This appointment is on %(day)s: check-in opens on that day.")
-            % {"day": date_format(day, "DATE_FORMAT")},
+            % {"day": format_day(day)},
         }
     return {"level": "", "text": "", "can_check_in": True}
 

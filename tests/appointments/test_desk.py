@@ -141,7 +141,7 @@ def test_text_that_is_no_code_says_so(desk_client, morning):
         ({"status": "completed"}, "This visit is over."),
         (
             {"day": MORNING + dt.timedelta(days=1)},
-            "This appointment is on Dec. 3, 2026: check-in opens on that day.",
+            "This appointment is on Thu 3 Dec: check-in opens on that day.",
         ),
         ({"mode": "online"}, "This is an online consultation"),
     ],

@@ -1,7 +1,7 @@
 """Redis dies under 50 live consult rooms (100 sockets on a daphne with channels-redis): the
 sockets drop, booking goes on working meanwhile, /healthz names what is down, and once Redis is
 back every client reconnects, rejoins and its room carries chat again. The clients reconnect
-with backoff the way the room's script does (telemedicine/static/telemedicine/room.js)."""
+with backoff the way the rooms' script does (telemedicine/static/telemedicine/media.js)."""
 
 from __future__ import annotations
 

@@ -7,8 +7,9 @@ import datetime as dt
 
 import pytest
 from django.urls import reverse
-from django.utils import timezone
+from django.utils import timezone, translation
 
+from hospitals.when import format_day
 from records.models import Allergy, Drug, Prescription, PrescriptionItem, Problem
 from records.services import exam_record, exam_sign
 from tests.factories import (
@@ -116,9 +117,8 @@ def test_the_family_reads_every_hospitals_signed_record_newest_first(client):
     book = reverse("doctor_detail", args=[usable.to_doctor.pk]) + f"?referral={usable.public_id}"
     assert book in html
     assert f"?referral={used.public_id}" not in html
-    assert (
-        usable.valid_until.astimezone(timezone.get_current_timezone()).strftime("%Y-%m-%d") in html
-    )
+    with translation.override("en"):  # the page's language, from the browser's default
+        assert format_day(timezone.localtime(usable.valid_until).date()) in html
     # The whole record can be taken away as a FHIR Bundle (flagship step 6).
     assert reverse("record_export", args=[record.patient.public_id]) in html
 

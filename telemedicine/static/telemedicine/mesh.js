@@ -8,6 +8,7 @@
 
   const room = document.getElementById("consult");
   if (!room) return;
+  const shared = window.consultMedia;
   const text = JSON.parse(document.getElementById("consult-i18n").textContent);
   const role = room.dataset.role;
   const isHost = role === "specialist" || role === "doctor";
@@ -23,8 +24,6 @@
   const micButton = document.getElementById("toggle-mic");
   const cameraButton = document.getElementById("toggle-camera");
 
-  let socket = null;
-  let socketTries = 0;
   let localStream = null;
   let iceServers = [];
   let live = room.dataset.status === "live";
@@ -32,58 +31,25 @@
   let me = null;
   let peers = [];                 // the others, as presence names them
   const links = new Map();        // participant id -> {pc, tile, restartTimer}
-  const seenChat = new Set();
 
   function setState(state, message) {
     stateLine.dataset.state = state;
     stateLine.textContent = message || text[state] || state;
   }
 
-  // --- Camera and microphone ----------------------------------------------------------------
+  // --- Camera, microphone and ICE servers (media.js) ---------------------------------------
   async function startMedia() {
-    try {
-      // Up to three streams go out of each browser: a modest size and rate keeps the mesh
-      // within a clinic's uplink.
-      localStream = await navigator.mediaDevices.getUserMedia({
-        video: { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } },
-        audio: true,
-      });
-    } catch (error) {
-      try {
-        localStream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      } catch (again) {
-        localStream = null;
-      }
-    }
-    if (localStream) localVideo.srcObject = localStream;
-    micButton.disabled = !(localStream && localStream.getAudioTracks().length);
-    cameraButton.disabled = !(localStream && localStream.getVideoTracks().length);
+    // Up to three streams go out of each browser: a modest size and rate keeps the mesh within
+    // a clinic's uplink.
+    const video = { width: { ideal: 640 }, height: { ideal: 480 }, frameRate: { ideal: 15 } };
+    localStream = (await shared.startMedia({ video, localVideo, micButton, cameraButton })).stream;
     if (!localStream) setState("failed", text.no_media);
   }
 
-  micButton.addEventListener("click", function () {
-    if (!localStream) return;
-    const muted = micButton.getAttribute("aria-pressed") !== "true";
-    localStream.getAudioTracks().forEach((track) => { track.enabled = !muted; });
-    micButton.setAttribute("aria-pressed", String(muted));
-    micButton.textContent = muted ? text.unmute : text.mute;
-  });
-
-  cameraButton.addEventListener("click", function () {
-    if (!localStream) return;
-    const off = cameraButton.getAttribute("aria-pressed") !== "true";
-    localStream.getVideoTracks().forEach((track) => { track.enabled = !off; });
-    cameraButton.setAttribute("aria-pressed", String(off));
-    cameraButton.textContent = off ? text.camera_on : text.camera_off;
-  });
+  shared.wireMuteButtons({ micButton, cameraButton, text, stream: () => localStream });
 
   async function loadIceServers() {
-    try {
-      const response = await fetch(room.dataset.ice, { credentials: "same-origin" });
-      if (response.ok) iceServers = (await response.json()).iceServers || [];
-    } catch (error) {
-      iceServers = [];
-    }
+    iceServers = await shared.loadIceServers(room.dataset.ice);
   }
 
   // --- One peer connection per other participant ---------------------------------------------
@@ -156,16 +122,11 @@
     send({ type: "offer", sdp: link.pc.localDescription.sdp, to: peer.id });
   }
 
-  function fingerprint(sdp) {
-    const match = /a=fingerprint:(.+)/.exec(sdp || "");
-    return match ? match[1].trim() : "";
-  }
-
   async function onOffer(message) {
     const peer = peers.find((p) => p.id === message.from) || { id: message.from, name: "", role: "" };
     let link = links.get(peer.id);
     const renewed = link && link.pc.remoteDescription &&
-      fingerprint(link.pc.remoteDescription.sdp) !== fingerprint(message.sdp);
+      shared.fingerprint(link.pc.remoteDescription.sdp) !== shared.fingerprint(message.sdp);
     link = linkTo(peer, !link || renewed || link.pc.connectionState === "closed");
     if (link.pc.signalingState === "have-local-offer") {
       if (offersTo(peer.id)) return;  // our offer wins
@@ -220,33 +181,20 @@
     });
   }
 
-  // --- Signalling ---------------------------------------------------------------------------
+  // --- Signalling (media.js) ---------------------------------------------------------------
+  let sendFrame = null;
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    if (sendFrame) sendFrame(frame);
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + room.dataset.socket);
-    socket.addEventListener("open", function () {
-      socketTries = 0;
-      send({ type: "join" });
-    });
-    socket.addEventListener("message", function (event) {
-      handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
-    });
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401) {
-        window.location.reload();
-        return;
-      }
-      if (event.code === 4403 || ended) {
-        if (!ended) setState("failed");
-        return;
-      }
-      setState("reconnecting");
-      socketTries += 1;
-      setTimeout(connect, Math.min(10000, 500 * 2 ** socketTries));
+    sendFrame = shared.openSocket({
+      path: room.dataset.socket,
+      onOpen: function () { send({ type: "join" }); },
+      onMessage: handle,
+      stopped: () => ended,
+      onStop: function () { if (!ended) setState("failed"); },
+      onRetry: function () { setState("reconnecting"); },
     });
   }
 
@@ -319,33 +267,8 @@
     }
   }
 
-  // --- Chat ---------------------------------------------------------------------------------
-  function showChat(message) {
-    if (seenChat.has(message.id)) return;
-    seenChat.add(message.id);
-    const item = document.createElement("li");
-    item.className = "chat-message chat-from-" + message.from;
-    const who = document.createElement("span");
-    who.className = "chat-who";
-    who.textContent = message.from === role ? text.you : (text[message.from] || message.from);
-    const at = document.createElement("time");
-    at.dateTime = message.at;
-    at.textContent = new Date(message.at).toLocaleTimeString(
-      document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-    const body = document.createElement("p");
-    body.textContent = message.text;
-    item.append(who, " ", at, body);
-    chatLog.append(item);
-    chatLog.scrollTop = chatLog.scrollHeight;
-  }
-
-  chatForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    const value = chatText.value.trim();
-    if (!value) return;
-    send({ type: "chat", text: value });
-    chatText.value = "";
-  });
+  // --- Chat (media.js) ---------------------------------------------------------------------
+  const showChat = shared.wireChat({ log: chatLog, form: chatForm, input: chatText, role, text, send });
 
   if (admitButton) {
     admitButton.addEventListener("click", function () { send({ type: "admit" }); });

@@ -7,6 +7,7 @@
 
   const room = document.getElementById("consult");
   if (!room) return;
+  const shared = window.consultMedia;
   const text = JSON.parse(document.getElementById("consult-i18n").textContent);
   const role = room.dataset.role;
   const isDoctor = role === "doctor";
@@ -25,8 +26,6 @@
   const presenceNote = document.getElementById("patient-presence");
   const waitingNote = document.getElementById("waiting-note");
 
-  let socket = null;
-  let socketTries = 0;
   let localStream = null;
   let pc = null;
   let iceServers = [];
@@ -36,7 +35,6 @@
   let offerWhenPresent = false;
   let joinPending = false;
   let restartTimer = null;
-  const seenChat = new Set();
 
   function setState(state, message) {
     stateLine.dataset.state = state;
@@ -50,51 +48,19 @@
     item.querySelector(".check-result").textContent = ok ? text.ok : text.not_ok;
   }
 
-  // --- Camera and microphone ----------------------------------------------------------------
+  // --- Camera, microphone and ICE servers (media.js) ---------------------------------------
   async function startMedia() {
-    try {
-      localStream = await navigator.mediaDevices.getUserMedia({ video: true, audio: true });
-    } catch (error) {
-      try {
-        localStream = await navigator.mediaDevices.getUserMedia({ audio: true });
-      } catch (again) {
-        localStream = null;
-      }
-    }
-    const video = !!(localStream && localStream.getVideoTracks().length);
-    const audio = !!(localStream && localStream.getAudioTracks().length);
-    setCheck("camera", video);
-    setCheck("microphone", audio);
-    if (localStream) localVideo.srcObject = localStream;
-    micButton.disabled = !audio;
-    cameraButton.disabled = !video;
+    const media = await shared.startMedia({ localVideo, micButton, cameraButton });
+    localStream = media.stream;
+    setCheck("camera", media.video);
+    setCheck("microphone", media.audio);
     if (!localStream) setState("failed", text.no_media);
   }
 
-  micButton.addEventListener("click", function () {
-    if (!localStream) return;
-    const muted = micButton.getAttribute("aria-pressed") !== "true";
-    localStream.getAudioTracks().forEach((track) => { track.enabled = !muted; });
-    micButton.setAttribute("aria-pressed", String(muted));
-    micButton.textContent = muted ? text.unmute : text.mute;
-  });
+  shared.wireMuteButtons({ micButton, cameraButton, text, stream: () => localStream });
 
-  cameraButton.addEventListener("click", function () {
-    if (!localStream) return;
-    const off = cameraButton.getAttribute("aria-pressed") !== "true";
-    localStream.getVideoTracks().forEach((track) => { track.enabled = !off; });
-    cameraButton.setAttribute("aria-pressed", String(off));
-    cameraButton.textContent = off ? text.camera_on : text.camera_off;
-  });
-
-  // --- ICE servers --------------------------------------------------------------------------
   async function loadIceServers() {
-    try {
-      const response = await fetch(room.dataset.ice, { credentials: "same-origin" });
-      if (response.ok) iceServers = (await response.json()).iceServers || [];
-    } catch (error) {
-      iceServers = [];
-    }
+    iceServers = await shared.loadIceServers(room.dataset.ice);
   }
 
   // --- The peer connection ------------------------------------------------------------------
@@ -149,15 +115,10 @@
     send({ type: "offer", sdp: pc.localDescription.sdp });
   }
 
-  function fingerprint(sdp) {
-    const match = /a=fingerprint:(.+)/.exec(sdp || "");
-    return match ? match[1].trim() : "";
-  }
-
   async function onOffer(sdp) {
     // A fresh page on the other side brings a new DTLS identity: start a new connection.
     if (!pc || pc.connectionState === "closed" ||
-        (pc.remoteDescription && fingerprint(pc.remoteDescription.sdp) !== fingerprint(sdp))) {
+        (pc.remoteDescription && shared.fingerprint(pc.remoteDescription.sdp) !== shared.fingerprint(sdp))) {
       newPeer();
     }
     if (pc.signalingState === "have-local-offer") {
@@ -185,37 +146,27 @@
     }
   }
 
-  // --- Signalling ---------------------------------------------------------------------------
+  // --- Signalling (media.js) ---------------------------------------------------------------
+  let sendFrame = null;
   function send(frame) {
-    if (socket && socket.readyState === WebSocket.OPEN) socket.send(JSON.stringify(frame));
+    if (sendFrame) sendFrame(frame);
   }
 
   function connect() {
-    const scheme = location.protocol === "https:" ? "wss://" : "ws://";
-    socket = new WebSocket(scheme + location.host + room.dataset.socket);
-    socket.addEventListener("open", function () {
-      socketTries = 0;
-      setCheck("signalling", true);
-      joinPending = true;
-      send({ type: "join" });
-    });
-    socket.addEventListener("message", function (event) {
-      handle(JSON.parse(event.data)).catch(function (error) { console.error(error); });
-    });
-    socket.addEventListener("close", function (event) {
-      if (event.code === 4401) {
-        // Signed out elsewhere (logout, password change): the reload lands on the sign-in page.
-        window.location.reload();
-        return;
-      }
-      if (event.code === 4403 || ended) {
-        if (!ended) setState("failed");
-        return;
-      }
-      setCheck("signalling", false);
-      setState("reconnecting");
-      socketTries += 1;
-      setTimeout(connect, Math.min(10000, 500 * 2 ** socketTries));
+    sendFrame = shared.openSocket({
+      path: room.dataset.socket,
+      onOpen: function () {
+        setCheck("signalling", true);
+        joinPending = true;
+        send({ type: "join" });
+      },
+      onMessage: handle,
+      stopped: () => ended,
+      onStop: function () { if (!ended) setState("failed"); },
+      onRetry: function () {
+        setCheck("signalling", false);
+        setState("reconnecting");
+      },
     });
   }
 
@@ -302,33 +253,8 @@
     }
   }
 
-  // --- Chat ---------------------------------------------------------------------------------
-  function showChat(message) {
-    if (seenChat.has(message.id)) return;
-    seenChat.add(message.id);
-    const item = document.createElement("li");
-    item.className = "chat-message chat-from-" + message.from;
-    const who = document.createElement("span");
-    who.className = "chat-who";
-    who.textContent = message.from === role ? text.you : text[message.from];
-    const at = document.createElement("time");
-    at.dateTime = message.at;
-    at.textContent = new Date(message.at).toLocaleTimeString(
-      document.documentElement.lang || [], { hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
-    const body = document.createElement("p");
-    body.textContent = message.text;
-    item.append(who, " ", at, body);
-    chatLog.append(item);
-    chatLog.scrollTop = chatLog.scrollHeight;
-  }
-
-  chatForm.addEventListener("submit", function (event) {
-    event.preventDefault();
-    const value = chatText.value.trim();
-    if (!value) return;
-    send({ type: "chat", text: value });
-    chatText.value = "";
-  });
+  // --- Chat (media.js) ---------------------------------------------------------------------
+  const showChat = shared.wireChat({ log: chatLog, form: chatForm, input: chatText, role, text, send });
 
   if (admitButton) {
     admitButton.addEventListener("click", function () { send({ type: "admit" }); });
