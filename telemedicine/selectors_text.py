@@ -157,7 +157,7 @@ def text_messages_visible(*, access: RecordAccess) -> list[TextConsultMessage]:
     ).values("pk")
     return list(
         TextConsultMessage.objects.filter(consult__in=consults)
-        .select_related("consult__encounter", "consult__doctor", "sender")
+        .select_related("consult__encounter", "consult__doctor", "consult__patient", "sender")
         .prefetch_related(_photos())
         .order_by("created_at", "pk")
     )
