@@ -32,7 +32,6 @@ NAV = (
     NavItem("patient_list", _("My family"), "account"),
     NavItem("record_mine", _("My record"), "account"),
     NavItem("notification_list", _("Messages"), "account"),
-    NavItem("text_consult_list", _("Text consults"), "account"),
     NavItem("doctor_day", _("My day"), (Role.DOCTOR,)),
     NavItem("desk", _("Front desk"), (Role.FRONT_DESK, Role.HOSPITAL_ADMIN)),
     NavItem("manage", _("Manage"), (Role.HOSPITAL_ADMIN,)),
