@@ -81,6 +81,4 @@ class TextOfferForm(forms.Form):
         max_length=120,
         help_text=_("Shown to the family before they ask, e.g. “¥30 per consult”."),
     )
-    daily_limit = forms.IntegerField(
-        label=_("Consults a day at most"), min_value=1, max_value=200
-    )
+    daily_limit = forms.IntegerField(label=_("Consults a day at most"), min_value=1, max_value=200)

@@ -8,7 +8,7 @@ import zoneinfo
 from dataclasses import dataclass
 from typing import Any
 
-from django.db.models import Prefetch, QuerySet
+from django.db.models import Prefetch
 
 from appointments.selectors import slots_bookable
 from hospitals.models import Doctor
@@ -88,9 +88,9 @@ def _photos() -> Prefetch:
 def text_thread(*, consult: TextConsult) -> list[TextConsultMessage]:
     """The thread, oldest first, with each sender and photo: three queries."""
     return list(
-        consult.messages.select_related("sender").prefetch_related(_photos()).order_by(
-            "created_at", "pk"
-        )
+        consult.messages.select_related("sender")
+        .prefetch_related(_photos())
+        .order_by("created_at", "pk")
     )
 
 

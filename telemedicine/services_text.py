@@ -114,9 +114,7 @@ def text_offer_update(
     if not 1 <= int(daily_limit) <= 200:
         raise TextConsultRefused(_("The daily limit must be between 1 and 200."))
     with transaction.atomic():
-        offer, _created = TextConsultOffer.objects.select_for_update().get_or_create(
-            doctor=doctor
-        )
+        offer, _created = TextConsultOffer.objects.select_for_update().get_or_create(doctor=doctor)
         offer.is_open = bool(is_open)
         offer.price_note = (price_note or "").strip()[:120]
         offer.daily_limit = int(daily_limit)

@@ -26,9 +26,7 @@ urlpatterns = [
     path(
         "text-consults/ask/<int:doctor_id>/", views_text.text_consult_new, name="text_consult_new"
     ),
-    path(
-        "text-consults/<uuid:public_id>/", views_text.text_consult_thread, name="text_consult"
-    ),
+    path("text-consults/<uuid:public_id>/", views_text.text_consult_thread, name="text_consult"),
     path(
         "text-consults/<uuid:public_id>/messages/",
         views_text.text_consult_thread_part,

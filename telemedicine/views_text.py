@@ -274,4 +274,3 @@ def text_offer_settings(request: HttpRequest) -> HttpResponse:
         {"doctor": doctor, "form": form},
         status=400 if form.errors else 200,
     )
-

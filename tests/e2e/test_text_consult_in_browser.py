@@ -28,9 +28,7 @@ class TextConsultInTwoBrowsers(ChannelsLiveServerTestCase):
         self.browser = browser
 
     def _page(self, user, width: int):
-        context = self.browser.new_context(
-            viewport={"width": width, "height": 900}, locale="en-US"
-        )
+        context = self.browser.new_context(viewport={"width": width, "height": 900}, locale="en-US")
         context.add_cookies([browser_session_cookie(user, self.live_server_url)])
         page = context.new_page()
         page.set_default_timeout(30_000)

@@ -55,9 +55,7 @@ async def test_a_revoked_link_closes_the_family_socket_at_the_next_change():
     family = await open_socket(path, world.parent)
     try:
         await database_sync_to_async(
-            lambda: world.child.links.filter(account=world.parent).update(
-                revoked_at=timezone.now()
-            )
+            lambda: world.child.links.filter(account=world.parent).update(revoked_at=timezone.now())
         )()
         await database_sync_to_async(text_consult_reply)(
             consult=consult, by=world.doctor_user, text="答"

@@ -102,9 +102,11 @@ def test_the_limit_counts_the_doctors_local_day():
         _open(world)
     with time_machine.travel(night + dt.timedelta(hours=1), tick=False):
         _open(world)
-    with time_machine.travel(night + dt.timedelta(hours=2), tick=False):
-        with pytest.raises(DailyLimitReached):
-            _open(world)
+    with (
+        time_machine.travel(night + dt.timedelta(hours=2), tick=False),
+        pytest.raises(DailyLimitReached),
+    ):
+        _open(world)
 
 
 def test_a_doctor_who_does_not_take_text_consults_is_refused():
@@ -153,7 +155,7 @@ def test_the_doctor_answers_the_family_is_told_and_a_stranger_cannot_write():
     text_consult_reply(consult=consult, by=world.doctor_user, text="请拍一张近照。", photos=[png()])
     assert OutboxMessage.objects.filter(account=world.parent, kind="text_consult.answer").exists()
     text_consult_reply(consult=consult, by=world.parent, text="好的", photos=[photo()])
-    other_doctor, other_user = doctor_account()
+    _other_doctor, other_user = doctor_account()
     with pytest.raises(NotYourPerson):
         text_consult_reply(consult=consult, by=other_user, text="hello")
     assert consult.messages.count() == 3

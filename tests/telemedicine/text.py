@@ -24,9 +24,7 @@ class TextWorld:
 
 def text_world(*, daily_limit: int = 5, price_note: str = "¥30 / consult") -> TextWorld:
     _me, parent = person(name="李丽")
-    child, _ = person(
-        parent, relationship="child", name="王小明", birth_date=dt.date(2019, 6, 1)
-    )
+    child, _ = person(parent, relationship="child", name="王小明", birth_date=dt.date(2019, 6, 1))
     doctor, doctor_user = doctor_account(name="周若溪", name_en="Zhou Ruoxi")
     offer = TextConsultOffer.objects.create(
         doctor=doctor, is_open=True, daily_limit=daily_limit, price_note=price_note
