@@ -42,11 +42,13 @@ from telemedicine.services_text import (
 POLL_SECONDS = 20
 
 
-def _seat_or_404(request: HttpRequest, public_id) -> ThreadSeat:
+def _seat_or_404(request: HttpRequest, public_id, *, audit: bool = True) -> ThreadSeat:
+    """The account's seat in the thread, or a 404. A read by another doctor with record access
+    is audited (not the page's own background refresh of what it already shows)."""
     seat = text_consult_seat(account=request.user, public_id=public_id)
     if seat is None:
         raise Http404
-    if seat.access is not None:
+    if audit and seat.access is not None:
         record_read_audit(access=seat.access, what="text_consult", target=seat.consult)
     return seat
 
@@ -155,7 +157,7 @@ def text_consult_thread(request: HttpRequest, public_id) -> HttpResponse:
                 error = str(refusal.message)
             else:
                 return redirect(request.path)
-        seat = _seat_or_404(request, public_id)
+        seat = _seat_or_404(request, public_id, audit=False)
     context = _thread_context(seat)
     context["error"] = error
     return render(request, "telemedicine/text/thread.html", context, status=400 if error else 200)
@@ -167,7 +169,7 @@ def text_consult_thread(request: HttpRequest, public_id) -> HttpResponse:
 def text_consult_thread_part(request: HttpRequest, public_id) -> HttpResponse:
     """The messages alone: the page fetches them when the socket says something changed, and
     every POLL_SECONDS where no push can arrive (DESIGN.md §5)."""
-    seat = _seat_or_404(request, public_id)
+    seat = _seat_or_404(request, public_id, audit=False)
     return render(request, "telemedicine/text/includes/thread.html", _thread_context(seat))
 
 

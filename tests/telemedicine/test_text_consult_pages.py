@@ -183,3 +183,28 @@ def test_the_doctor_sets_the_offer_on_a_page_of_their_area(client):
     assert response.status_code == 400
     client.force_login(world.parent)
     assert client.get("/doctor/text-consults/settings/").status_code == 404
+
+
+def test_another_doctor_with_record_access_reads_the_thread_without_a_reply_form_audited(client):
+    from audit.models import AuditEvent
+    from records.models import CareRelationship
+    from records.services import care_relationship_grant
+
+    world = text_world()
+    consult = _open(world)
+    _colleague, colleague_user = doctor_account(hospital=world.doctor.hospital)
+    care_relationship_grant(
+        patient=world.child,
+        user=colleague_user,
+        reason=CareRelationship.Reason.BOOKING,
+        until=timezone.now() + dt.timedelta(days=1),
+    )
+    client.force_login(colleague_user)
+    thread = f"/text-consults/{consult.encounter.public_id}/"
+    page = client.get(thread).content.decode()
+    assert "孩子手臂起红疹" in page and 'name="text"' not in page
+    assert AuditEvent.objects.filter(
+        action="record.read", actor=colleague_user, data__what="text_consult"
+    ).exists()
+    assert client.post(thread, {"text": "我也来看看"}).status_code == 400
+    assert consult.messages.count() == 1
