@@ -210,13 +210,16 @@ def _message(
 # --- Messages to the other side -------------------------------------------------------------
 
 
-def _snapshot(consult: TextConsult) -> dict:
+def _snapshot(consult: TextConsult, *, for_doctor: bool = False) -> dict:
+    """What a message may say. `link` (the inbox's) opens the thread; the SMS's `url` is the
+    short list page (the doctor's queue or the family's consults), so a Chinese text message
+    keeps its link whole in one part."""
     doctor = consult.doctor
     return {
         "tz": doctor.hospital.timezone,
         "doctor": {"zh-hans": doctor.name, "en": doctor.name_en or doctor.name},
         "patient": consult.patient.name,
-        "path": thread_path(consult),
+        "path": "/doctor/text-consults/" if for_doctor else "/text-consults/",
         "link": thread_path(consult),
     }
 
@@ -236,7 +239,7 @@ def _tell_doctor(consult: TextConsult, *, kind: str, subject: Any) -> None:
         account=consult.doctor.user,
         kind=kind,
         subject=subject,
-        params=_snapshot(consult),
+        params=_snapshot(consult, for_doctor=True),
         channels=CHANNELS,
     )
 

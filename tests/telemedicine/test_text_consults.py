@@ -216,3 +216,45 @@ def test_answered_it_closes_48_hours_after_the_doctors_last_message():
     consult.refresh_from_db()
     assert consult.outcome == TextConsult.Outcome.ANSWERED
     assert TextConsultMessage.objects.filter(consult=consult).count() == 4
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [
+        "text_consult.question",
+        "text_consult.reply",
+        "text_consult.answer",
+        "text_consult.book",
+        "text_consult.closed",
+    ],
+)
+def test_every_message_reads_in_both_languages_from_its_snapshot(kind):
+    from notifications.render import message_render
+
+    world = text_world()
+    consult = _open(world)
+    row = (
+        OutboxMessage.objects.filter(kind=kind).first() if kind == "text_consult.question" else None
+    )
+    params = (
+        row.params
+        if row
+        else {
+            "tz": "Asia/Shanghai",
+            "doctor": {"zh-hans": "周若溪", "en": "Zhou Ruoxi"},
+            "patient": "王小明",
+            "path": "/text-consults/",
+            "link": f"/text-consults/{consult.encounter.public_id}/",
+            "outcome": "unanswered",
+        }
+    )
+    chinese = message_render(kind=kind, params=params, language="zh-hans")
+    english = message_render(kind=kind, params=params, language="en")
+    assert "图文问诊" in chinese.inbox + chinese.sms[0] or "预约" in chinese.sms[0]
+    assert "text consult" in (english.inbox + english.sms[0]).lower() or "visit" in english.sms[0]
+    # One text message each, its link whole; the inbox opens the thread itself.
+    assert len(chinese.sms) == 1 and len(english.sms) == 1
+    assert chinese.sms[0].endswith("text-consults/") and english.sms[0].endswith("text-consults/")
+    assert chinese.link == f"/text-consults/{consult.encounter.public_id}/"
+    # No question text in an SMS: only who, and the link.
+    assert "红疹" not in " ".join(chinese.sms + english.sms)
