@@ -60,6 +60,11 @@ ACTION_SENTENCES = {
     "consultation.end": _("Consult ended"),
     "consultation.expire": _("Consult room closed on its own"),
     "consultation.remote_request": _("Remote consultation with a specialist requested"),
+    "text_consult.offer": _("Text consult settings changed"),
+    "text_consult.open": _("Text consult asked"),
+    "text_consult.message": _("Message written in a text consult"),
+    "text_consult.ask_to_book": _("Asked the family to book a visit from a text consult"),
+    "text_consult.close": _("Text consult closed"),
     # People and the record (records)
     "patient.add": _("Person added"),
     "patient.update": _("Person's details changed"),

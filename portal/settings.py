@@ -283,6 +283,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "telemedicine.tasks.expire_unfinished_consults",
         "schedule": 300.0,
     },
+    # Text consults past their time close on their own (telemedicine.services_text).
+    "close-due-text-consults": {
+        "task": "telemedicine.tasks.close_due_text_consults",
+        "schedule": 300.0,
+    },
     # Issued referrals past their validity expire (records.services.referrals.expire_referrals).
     "expire-referrals": {
         "task": "records.tasks.expire_referrals",

@@ -69,3 +69,16 @@ class RemoteConsultationForm(forms.Form):
             hospital__kind=Hospital.Kind.CLOUD, hospital__is_active=True
         ).order_by("name")
         self.fields["slot"].queryset = remote_periods_bookable(department_id=department_id)
+
+
+class TextOfferForm(forms.Form):
+    """The doctor's text consult offer (图文问诊)."""
+
+    is_open = forms.BooleanField(label=_("I take text consults"), required=False)
+    price_note = forms.CharField(
+        label=_("Price note"),
+        required=False,
+        max_length=120,
+        help_text=_("Shown to the family before they ask, e.g. “¥30 per consult”."),
+    )
+    daily_limit = forms.IntegerField(label=_("Consults a day at most"), min_value=1, max_value=200)

@@ -33,6 +33,9 @@ class Encounter(models.Model):
         # 远程会诊: a cloud hospital specialist called in by a clinic's doctor; its notes are
         # the specialist's consult opinion.
         REMOTE = "remote", _("remote consultation")
+        # 图文问诊: a question by text and photos, answered in a thread (telemedicine's
+        # TextConsult); no notes of its own, the thread is the record.
+        TEXT = "text", _("text consult")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")

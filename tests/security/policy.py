@@ -293,6 +293,43 @@ POLICY: dict[str, Rule] = {
         post=roles(NOT_ALLOWED, anonymous=NOT_ALLOWED),
         objects={"public_id": "consultation.public_id"},
     ),
+    # Text consults (图文问诊): the thread is its family's and its doctor's; a doctor's queue and
+    # offer are their own; asking one is open to any signed-in account (its own people).
+    "text_consult_list": Rule(get=SIGNED_IN, post=SIGNED_IN_POST_ONLY),
+    "text_consult_new": Rule(get=SIGNED_IN, post=roles(DONE, anonymous=LOGIN)),
+    "text_consult": Rule(
+        get=owner(doctor_care=OK),
+        post=owner(outcome=DONE, doctor_care=DONE),
+        objects={"public_id": "text_thread.public_id"},
+    ),
+    "text_consult_messages": Rule(
+        get=owner(doctor_care=OK),
+        post=SIGNED_IN_POST_ONLY,
+        objects={"public_id": "text_thread.public_id"},
+    ),
+    "text_consult_photo": Rule(
+        get=owner(doctor_care=OK),
+        post=SIGNED_IN_POST_ONLY,
+        objects={"public_id": "text_thread.public_id", "photo_id": "text_photo.public_id"},
+    ),
+    "text_consult_book": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=DONE),
+        objects={"public_id": "text_thread.public_id"},
+    ),
+    "text_consult_close": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=DONE),
+        objects={"public_id": "text_thread.public_id"},
+    ),
+    "text_consult_queue": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK),
+        post=SIGNED_IN_POST_ONLY,
+    ),
+    "text_offer_settings": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK),
+        post=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=DONE, doctor_nocare=DONE),
+    ),
     "consult_ice": Rule(
         get=owner(doctor_care=OK),
         post=roles(NOT_ALLOWED, anonymous=NOT_ALLOWED),
@@ -561,6 +598,10 @@ WEBSOCKETS: dict[str, dict[str, object]] = {
     "ws:ws/consult/<str:public_id>/": {
         "roles": roles(4403, patient_a="accept", doctor_care="accept"),  # type: ignore[arg-type]
         "objects": {"public_id": "consultation.public_id"},
+    },
+    "ws:ws/text-consults/<uuid:public_id>/": {
+        "roles": roles(4403, patient_a="accept", doctor_care="accept"),  # type: ignore[arg-type]
+        "objects": {"public_id": "text_thread.public_id"},
     },
     "ws:ws/notifications/": {"roles": roles("accept", anonymous=4403)},  # type: ignore[arg-type]
     "ws:ws/slots/doctor/<int:doctor_id>/": {"roles": roles("accept")},  # type: ignore[arg-type]

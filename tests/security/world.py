@@ -301,6 +301,22 @@ def build_world() -> World:
     access_token, _secret = access_token_create(
         owner=account_a, name=c(PERSON, "TokenName"), days=ACCESS_TOKEN_DAYS[0]
     )
+    # A text consult (图文问诊) of A's child with the treating doctor, answered, with a photo.
+    from telemedicine.models import TextConsultOffer
+    from telemedicine.services_text import text_consult_open, text_consult_reply
+    from tests.telemedicine.text import png
+
+    TextConsultOffer.objects.create(doctor=doctor, is_open=True, daily_limit=50)
+    text_consult = text_consult_open(
+        patient=child,
+        doctor=doctor,
+        by=account_a,
+        question=c(CLINICAL, "TextQuestion"),
+        photos=[png()],
+    )
+    text_consult_reply(consult=text_consult, by=doctor_user, text=c(CLINICAL, "TextAnswer"))
+    text_photo = text_consult.messages.first().photos.get()
+
     # The treating doctor reads by the booking's care relationship; make sure it is there.
     assert CareRelationship.objects.filter(patient=child, user=doctor_user).exists()
 
@@ -355,6 +371,8 @@ def build_world() -> World:
         sessions_secret=sessions_secret,
         sessions_token=sessions_token,
         notification=notification,
+        text_thread=text_consult.encounter,
+        text_photo=text_photo,
         day=visit_slot.start.astimezone(SHANGHAI).date().isoformat(),
     )
     return world

@@ -33,6 +33,7 @@ from portal.fhir.resources.base import (
     system,
     text_concept,
 )
+from portal.fhir.resources.communication import communication
 from portal.fhir.resources.directory import (
     location,
     organization,
@@ -79,6 +80,7 @@ __all__ = [
     "bundle",
     "capability_statement",
     "clean",
+    "communication",
     "condition",
     "diagnostic_report",
     "encounter",

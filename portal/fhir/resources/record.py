@@ -34,7 +34,7 @@ from records.models import (
 
 
 def encounter(item: Encounter) -> dict:
-    online = item.mode in (Encounter.Mode.ONLINE, Encounter.Mode.REMOTE)
+    online = item.mode in (Encounter.Mode.ONLINE, Encounter.Mode.REMOTE, Encounter.Mode.TEXT)
     return clean(
         {
             "resourceType": "Encounter",

@@ -25,6 +25,7 @@ from portal.fhir.views.endpoint import (
 from records.access import SOURCE_LINK, record_access, record_denied_audit, record_read_audit
 from records.models import today_in_city
 from records.selectors_results import exams_visible
+from telemedicine.selectors_text import text_messages_visible
 
 
 @fhir_endpoint("GET", authenticated=True)
@@ -90,6 +91,7 @@ def everything_bundle(request: HttpRequest, access) -> dict:
     resources.extend(fhir.appointment(row) for row in data.appointments)
     for exam in exams_visible(access=access, final_only=True):
         resources.extend(fhir.exam_resources(exam))
+    resources.extend(fhir.communication(row) for row in text_messages_visible(access=access))
     return fhir.bundle(
         resources,
         base=base_url(request),

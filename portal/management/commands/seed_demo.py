@@ -16,6 +16,7 @@ from accounts.models import User
 from appointments.demo import seed_rotas_and_slots
 from hospitals.demo import DEMO_PASSWORD, seed_directory
 from records.demo import seed_drugs, seed_families, seed_past_visits
+from telemedicine.demo import seed_text_offers
 
 
 @dataclass(frozen=True)
@@ -80,6 +81,7 @@ class Command(BaseCommand):
             drugs = seed_drugs()
             rotas = seed_rotas_and_slots()
             visits = seed_past_visits()
+            seed_text_offers()
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(directory['hospitals'])} hospitals, "
