@@ -35,7 +35,8 @@ def renewals_for_record(
     *, access: RecordAccess, problems: list[Problem], now: dt.datetime | None = None
 ) -> tuple[list[Renewable], list[RenewalRequest]]:
     """(renewable, requests): the person's newest signed prescriptions of chronic-care drugs
-    with their eligibility, and every renewal request, newest first. Three queries.
+    with their eligibility, and every renewal request, newest first. One query without a
+    chronic problem; four with one (requests, prescriptions, their items, their renewals).
     `problems` are the standing problems the caller already read (record_timeline)."""
     if not access.allowed:
         return [], []
@@ -45,6 +46,8 @@ def renewals_for_record(
         .select_related("doctor", "renewed", "prescription", "department__hospital")
         .order_by("-created_at", "-id")
     )
+    if not any(problem.is_chronic for problem in problems):
+        return [], requests  # nothing to renew: no query for the prescriptions
     prescriptions = list(
         access.filter(
             Prescription.objects.filter(

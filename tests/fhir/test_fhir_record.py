@@ -106,8 +106,10 @@ def test_everything_runs_a_fixed_number_of_queries(
     # token + its last use, the patient, the link check; record_timeline's encounters, notes,
     # addenda, their authors, prescriptions, items, referrals, allergies, problems, attachments;
     # then all referrals (also those without an encounter), the appointments and the signed
-    # exams (their values and files are two more when there are any: test_fhir_results.py)
-    with django_assert_num_queries(17):
+    # exams (their values and files are two more when there are any: test_fhir_results.py),
+    # and the renewal requests (issue 20; a renewal's prior items are one more:
+    # test_fhir_renewals.py)
+    with django_assert_num_queries(18):
         bundle = everything(client, daughter, headers)
     assert entries(bundle, "Encounter")
 
