@@ -217,9 +217,7 @@ def renewal_queue_filter(*, user: Any) -> Q:
         Q(doctor__is_active=False) | Q(doctor__user__isnull=True) | Q(doctor__user__is_active=False)
     )
     mine = Q(doctor__user=user, doctor__is_active=True, doctor__user__is_active=True)
-    return Q(status="pending") & (
-        mine | (Q(department_id__in=departments) & doctor_gone)
-    )
+    return Q(status="pending") & (mine | (Q(department_id__in=departments) & doctor_gone))
 
 
 def renewal_waits_for(*, user: Any, patient: Any) -> bool:

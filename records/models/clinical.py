@@ -254,7 +254,9 @@ def icd10_is_chronic(code: str) -> bool:
     if len(code) < 3 or not code[1:3].isdigit():
         return False
     number = int(code[1:3])
-    return any(code[0] == letter and low <= number <= high for letter, low, high in CHRONIC_ICD10_BLOCKS)
+    return any(
+        code[0] == letter and low <= number <= high for letter, low, high in CHRONIC_ICD10_BLOCKS
+    )
 
 
 class Problem(models.Model):

@@ -32,7 +32,10 @@ class RenewalRequest(models.Model):
 
     public_id = models.UUIDField(default=uuid.uuid4, unique=True, editable=False)
     patient = models.ForeignKey(
-        Patient, on_delete=models.PROTECT, related_name="renewal_requests", verbose_name=_("patient")
+        Patient,
+        on_delete=models.PROTECT,
+        related_name="renewal_requests",
+        verbose_name=_("patient"),
     )
     prescription = models.ForeignKey(
         Prescription,

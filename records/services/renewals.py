@@ -67,9 +67,7 @@ CONTROLLED = _(
     "%(drugs)s is a controlled drug and is never renewed online: nothing was requested. "
     "Book a visit to have this prescription renewed."
 )
-TOO_SOON = _(
-    "This prescription lasts until %(date)s; a renewal can be asked for from that day."
-)
+TOO_SOON = _("This prescription lasts until %(date)s; a renewal can be asked for from that day.")
 PENDING = _("A renewal of this prescription is already waiting for the doctor.")
 NOT_PENDING = _("This request has already been answered.")
 NOT_YOUR_QUEUE = _("This request is not in your renewal queue.")
@@ -124,8 +122,10 @@ def renewal_eligibility(
 
     def no(code: str, message: Any, **params: Any) -> Eligibility:
         return Eligibility(
-            code=code, message=str(message) % params if params else str(message),
-            next_at=ends, problem=chronic,
+            code=code,
+            message=str(message) % params if params else str(message),
+            next_at=ends,
+            problem=chronic,
         )
 
     if prescription.signed_at is None or not drugs:
@@ -231,9 +231,7 @@ def _problems(patient: Patient) -> list[Problem]:
     return list(Problem.objects.filter(patient=patient, resolved_at__isnull=True))
 
 
-def renewal_request(
-    *, prescription: Prescription, account: Any, note: str = ""
-) -> RenewalRequest:
+def renewal_request(*, prescription: Prescription, account: Any, note: str = "") -> RenewalRequest:
     """The family asks to renew `prescription` with the same drugs and doses."""
     patient = prescription.encounter.patient
     if not account_acts_for(account=account, patient=patient, can_book=True, can_read=True):
@@ -241,7 +239,9 @@ def renewal_request(
     with transaction.atomic():
         prescription = (
             Prescription.objects.select_for_update(of=("self",))
-            .select_related("encounter__doctor__user", "encounter__department", "encounter__hospital")
+            .select_related(
+                "encounter__doctor__user", "encounter__department", "encounter__hospital"
+            )
             .prefetch_related("items__drug")
             .get(pk=prescription.pk)
         )
@@ -335,9 +335,7 @@ def renewal_approve(
         doctor = renewal_handler(renewal=renewal, user=by)
         if doctor is None:
             raise clinical_refusal(NOT_YOUR_QUEUE, "not_yours")
-        old = (
-            Prescription.objects.prefetch_related("items__drug").get(pk=renewal.prescription_id)
-        )
+        old = Prescription.objects.prefetch_related("items__drug").get(pk=renewal.prescription_id)
         controlled = [item.drug for item in old.items.all() if item.drug.is_controlled]
         if controlled:
             raise clinical_refusal(CONTROLLED, "controlled", drugs=_drug_names(controlled))

@@ -36,8 +36,15 @@ def test_a_renewal_names_its_prior_prescription_and_the_request_it_answers(clien
     services.renewal_approve(
         renewal=renewal,
         by=case.doctor.user,
-        changes={0: {"dose": "1 片", "frequency": "每日一次", "days": "30", "quantity": "30",
-                     "keep": False}},
+        changes={
+            0: {
+                "dose": "1 片",
+                "frequency": "每日一次",
+                "days": "30",
+                "quantity": "30",
+                "keep": False,
+            }
+        },
     )
     renewal.refresh_from_db()
     new = renewal.renewed
@@ -61,21 +68,21 @@ def test_a_waiting_request_is_an_active_proposal_and_a_declined_one_is_cancelled
     case = chronic_patient()
     renewal = services.renewal_request(prescription=case.prescription, account=case.account)
     [proposal] = [
-        r for r in entries(_everything(client, case, bearer(case.account)), "MedicationRequest")
+        r
+        for r in entries(_everything(client, case, bearer(case.account)), "MedicationRequest")
         if r["intent"] == "proposal"
     ]
     assert proposal["status"] == "active"
     services.renewal_decline(renewal=renewal, by=case.doctor.user, message="请来门诊复查血压。")
     [proposal] = [
-        r for r in entries(_everything(client, case, bearer(case.account)), "MedicationRequest")
+        r
+        for r in entries(_everything(client, case, bearer(case.account)), "MedicationRequest")
         if r["intent"] == "proposal"
     ]
     assert proposal["status"] == "cancelled" and proposal["statusReason"]["text"]
 
 
-def test_everything_with_renewals_runs_a_fixed_number_of_queries(
-    client, django_assert_num_queries
-):
+def test_everything_with_renewals_runs_a_fixed_number_of_queries(client, django_assert_num_queries):
     case = chronic_patient()
     headers = bearer(case.account)
     renewal = services.renewal_request(prescription=case.prescription, account=case.account)

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from django.utils import timezone
 
 from records.models import Drug, Encounter, Patient, Prescription, PrescriptionItem, Problem
+from tests.conftest import with_totp
 from tests.factories import (
     DepartmentFactory,
     DoctorFactory,
@@ -68,12 +69,16 @@ def signed_prescription(
 
 
 def chronic_patient(
-    *, icd10: str = "I10", drugs: list[Drug] | None = None, days: int = 30, signed_days_ago: int = 31
+    *,
+    icd10: str = "I10",
+    drugs: list[Drug] | None = None,
+    days: int = 30,
+    signed_days_ago: int = 31,
 ) -> Chronic:
     department = DepartmentFactory(name="全科", name_en="General practice")
-    doctor = DoctorFactory(department=department, user=UserFactory(name="Dr Gao"))
+    doctor = DoctorFactory(department=department, user=with_totp(UserFactory(name="Dr Gao")))
     StaffMembershipFactory(user=doctor.user, hospital=department.hospital, role="doctor")
-    colleague = DoctorFactory(department=department, user=UserFactory(name="Dr Lin"))
+    colleague = DoctorFactory(department=department, user=with_totp(UserFactory(name="Dr Lin")))
     StaffMembershipFactory(user=colleague.user, hospital=department.hospital, role="doctor")
     patient = PatientFactory(name="赵桂兰", birth_date=dt.date(1956, 11, 23))
     account = UserFactory(name="王芳")

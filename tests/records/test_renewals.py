@@ -121,9 +121,7 @@ def test_an_account_that_does_not_act_for_the_person_is_refused():
     case = chronic_patient()
     stranger = UserFactory()
     reader_only = UserFactory()
-    PatientLinkFactory(
-        patient=case.patient, account=reader_only, can_book=False, is_manager=False
-    )
+    PatientLinkFactory(patient=case.patient, account=reader_only, can_book=False, is_manager=False)
     for account in (stranger, reader_only):
         code = _refused_code(
             lambda account=account: services.renewal_request(
@@ -144,7 +142,9 @@ def test_approving_signs_a_new_prescription_linked_to_the_old_one():
     assert new.prior == case.prescription and new.signed_at is not None
     assert new.prescriber == case.doctor.user
     assert new.encounter.mode == Encounter.Mode.RENEWAL and not new.encounter.is_open
-    old_items = [(i.drug_id, i.dose, i.frequency, i.days, i.quantity) for i in case.prescription.items.all()]
+    old_items = [
+        (i.drug_id, i.dose, i.frequency, i.days, i.quantity) for i in case.prescription.items.all()
+    ]
     new_items = [(i.drug_id, i.dose, i.frequency, i.days, i.quantity) for i in new.items.all()]
     assert new_items == old_items
     assert AuditEvent.objects.filter(action="renewal.approve", actor=case.doctor.user).exists()
@@ -159,15 +159,31 @@ def test_changing_edits_doses_and_amounts_then_signs():
         renewal=renewal,
         by=case.doctor.user,
         changes={
-            0: {"dose": "2 片", "frequency": "每日两次", "days": "28", "quantity": "112", "keep": True},
-            1: {"dose": "1 片", "frequency": "每日一次", "days": "30", "quantity": "30", "keep": False},
+            0: {
+                "dose": "2 片",
+                "frequency": "每日两次",
+                "days": "28",
+                "quantity": "112",
+                "keep": True,
+            },
+            1: {
+                "dose": "1 片",
+                "frequency": "每日一次",
+                "days": "30",
+                "quantity": "30",
+                "keep": False,
+            },
         },
     )
     renewal.refresh_from_db()
     assert renewal.status == "changed"
     [line] = renewal.renewed.items.all()
     assert (line.drug, line.dose, line.frequency, line.days, line.quantity) == (
-        metformin, "2 片", "每日两次", 28, 112
+        metformin,
+        "2 片",
+        "每日两次",
+        28,
+        112,
     )
     assert AuditEvent.objects.filter(action="renewal.change").exists()
 
@@ -175,9 +191,12 @@ def test_changing_edits_doses_and_amounts_then_signs():
 def test_declining_asks_for_a_visit_with_a_message_and_a_booking_link():
     case = chronic_patient()
     renewal = services.renewal_request(prescription=case.prescription, account=case.account)
-    assert _refused_code(
-        lambda: services.renewal_decline(renewal=renewal, by=case.doctor.user, message="")
-    ) == "message"
+    assert (
+        _refused_code(
+            lambda: services.renewal_decline(renewal=renewal, by=case.doctor.user, message="")
+        )
+        == "message"
+    )
     services.renewal_decline(
         renewal=renewal, by=case.doctor.user, message="血压控制不佳，请来门诊调整用药。"
     )
@@ -194,14 +213,13 @@ def test_only_the_queue_it_waits_in_may_answer():
     case = chronic_patient()
     renewal = services.renewal_request(prescription=case.prescription, account=case.account)
     for user in (case.colleague.user, case.account, UserFactory()):
-        code = _refused_code(
-            lambda user=user: services.renewal_approve(renewal=renewal, by=user)
-        )
+        code = _refused_code(lambda user=user: services.renewal_approve(renewal=renewal, by=user))
         assert code == "not_yours"
     services.renewal_approve(renewal=renewal, by=case.doctor.user)
-    assert _refused_code(
-        lambda: services.renewal_approve(renewal=renewal, by=case.doctor.user)
-    ) == "answered"
+    assert (
+        _refused_code(lambda: services.renewal_approve(renewal=renewal, by=case.doctor.user))
+        == "answered"
+    )
 
 
 def test_a_request_goes_to_the_department_when_the_prescribing_doctor_is_gone():

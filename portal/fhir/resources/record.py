@@ -267,9 +267,7 @@ def renewal_proposals(renewal: RenewalRequest) -> list[dict]:
                     "performer": reference(
                         "Practitioner", renewal.doctor_id, renewal.doctor.display_name
                     ),
-                    "priorPrescription": reference(
-                        "MedicationRequest", f"{old.public_id}-{index}"
-                    ),
+                    "priorPrescription": reference("MedicationRequest", f"{old.public_id}-{index}"),
                     "note": [{"text": renewal.note}] if renewal.note else [],
                     "dosageInstruction": _dosage(line),
                     "dispenseRequest": _dispense(line),
