@@ -10,7 +10,8 @@ Every view, socket and API that shows clinical content asks here first:
 
 - An account with a live PatientLink that may read the record reads all of it.
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
-  referral, break-glass), or while a renewal request of the person waits in their queue. Without the patient's live sharing consent the doctor is shown only
+  referral, break-glass), or while a renewal request of the person waits in their queue.
+  Without the patient's live sharing consent the doctor is shown only
   what their own hospital(s) wrote: `hospital_ids` is that set, and `filter()` applies it.
   Break-glass shows everything: it exists for emergencies, and the patient is told.
 - Nobody else, whatever their role: hospital admins and front desk see appointments, never

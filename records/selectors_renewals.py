@@ -13,8 +13,8 @@ from django.db.models import Prefetch, QuerySet
 from django.utils import timezone
 
 from records.access import RecordAccess
-from records.selectors import renewal_queue_filter
 from records.models import Prescription, PrescriptionItem, Problem, RenewalRequest
+from records.selectors import renewal_queue_filter
 from records.services.renewals import Eligibility, renewal_eligibility, renewal_handler
 
 

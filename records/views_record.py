@@ -19,8 +19,8 @@ from records.access import record_access, record_read_audit
 from records.forms import AttachmentForm
 from records.models import Attachment, ClinicalNote, PatientLink
 from records.selectors_readers import record_readers
-from records.selectors_renewals import renewals_for_record
 from records.selectors_record import record_timeline
+from records.selectors_renewals import renewals_for_record
 from records.selectors_results import exams_visible
 
 

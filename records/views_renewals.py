@@ -20,9 +20,9 @@ from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
+from hospitals.models import Doctor
 from records import selectors
 from records.access import record_access, record_read_audit
-from hospitals.models import Doctor
 from records.models import PatientLink, RenewalRequest
 from records.selectors_renewals import renewable_for_family, renewal_for_handler, renewal_queue
 from records.services import renewals

@@ -54,17 +54,17 @@ from records.services.people import (
     patient_update,
 )
 from records.services.prescriptions import prescription_save, prescription_sign
-from records.services.renewals import (
-    renewal_approve,
-    renewal_decline,
-    renewal_request,
-)
 from records.services.referrals import (
     expire_referrals,
     referral_cancel,
     referral_complete,
     referral_issue,
     referral_valid_days,
+)
+from records.services.renewals import (
+    renewal_approve,
+    renewal_decline,
+    renewal_request,
 )
 from records.services.results import (
     exam_claim,
