@@ -10,6 +10,7 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
+from audit.models import AuditEvent
 from records import services
 from records.models import Prescription, RenewalRequest
 from tests.factories import UserFactory
@@ -174,3 +175,23 @@ def test_the_record_page_of_a_chronic_patient_reads_in_a_fixed_number_of_queries
     assert Prescription.objects.filter(encounter__patient=case.patient).count() == 5
     with django_assert_num_queries(20):
         client.get(url)
+
+
+def test_a_doctor_marks_a_problem_chronic_in_the_workspace_and_the_family_may_then_renew(
+    client,
+):
+    case = chronic_patient(icd10="J45")  # asthma: not chronic by its code
+    client.force_login(case.account)
+    record = reverse("record_patient", args=[case.patient.public_id])
+    assert _request_url(case) not in client.get(record).content.decode()
+    visit = services.encounter_open(patient=case.patient, doctor=case.doctor, mode="in_person")
+    client.force_login(case.doctor.user)
+    url = reverse("clinical_problem_chronic", args=[visit.public_id, case.problem.public_id])
+    assert client.post(url, {"chronic": "1"}).status_code == 302
+    case.problem.refresh_from_db()
+    assert case.problem.marked_chronic and case.problem.is_chronic
+    assert AuditEvent.objects.filter(action="problem.chronic", actor=case.doctor.user).exists()
+    client.force_login(case.colleague.user)
+    assert client.post(url, {"chronic": "0"}).status_code == 404
+    client.force_login(case.account)
+    assert _request_url(case) in client.get(record).content.decode()
