@@ -57,7 +57,7 @@ def renewals_for_record(
             ).distinct(),
             hospital_field="encounter__hospital",
         )
-        .select_related("encounter__doctor", "encounter__hospital")
+        .select_related("encounter__doctor__user", "encounter__department", "encounter__hospital")
         .prefetch_related(_items(), Prefetch("renewed_by", to_attr="successors"))
         .order_by("-signed_at", "-id")
     )

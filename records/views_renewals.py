@@ -55,6 +55,8 @@ def renewal_request(request: HttpRequest, public_id, prescription_id) -> HttpRes
     row = renewable_for_family(access=access, public_id=prescription_id)
     if row is None:
         raise Http404
+    encounter = row.prescription.encounter
+    owner = renewals.queue_owner(encounter.doctor, encounter.department)
     if request.method == "POST":
         try:
             renewals.renewal_request(
@@ -68,13 +70,18 @@ def renewal_request(request: HttpRequest, public_id, prescription_id) -> HttpRes
             messages.success(
                 request,
                 _("Your request went to %(doctor)s. You will be told when it is answered.")
-                % {"doctor": row.prescription.encounter.doctor.display_name},
+                % {"doctor": owner.display_name},
             )
         return redirect("record_patient", public_id=link.patient.public_id)
     return render(
         request,
         "records/renewals/request.html",
-        {"patient": link.patient, "row": row, "prescription": row.prescription},
+        {
+            "patient": link.patient,
+            "row": row,
+            "prescription": row.prescription,
+            "owner": owner,
+        },
     )
 
 

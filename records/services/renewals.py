@@ -179,6 +179,14 @@ def renewal_handler(*, renewal: RenewalRequest, user: Any) -> Doctor | None:
     )
 
 
+def queue_owner(doctor: Doctor, department: Any) -> Any:
+    """Whom the family's request goes to, to name on the pages and in the messages: the
+    prescribing doctor while present, else their department."""
+    if doctor_present(doctor) or department is None:
+        return doctor
+    return department
+
+
 # --- Messages -----------------------------------------------------------------------------
 
 
@@ -199,10 +207,10 @@ def _drug_label(drug: Any) -> dict[str, str]:
 def renewal_snapshot(renewal: RenewalRequest, prescription: Prescription) -> dict:
     """What every message about `renewal` may say: the person's name, the doctor, the drugs
     (of `prescription`: the old one, or the new one once signed), the links. No note text."""
-    doctor = renewal.doctor
+    owner = queue_owner(renewal.doctor, renewal.department)
     return {
         "patient": renewal.patient.name,
-        "doctor": _both(lambda: doctor.display_name),
+        "doctor": _both(lambda: owner.display_name),
         "drugs": [_drug_label(item.drug) for item in prescription.items.all()],
         "asked_at": renewal.created_at.isoformat(),
         "tz": settings.TIME_ZONE,
@@ -286,7 +294,9 @@ def renewal_request(*, prescription: Prescription, account: Any, note: str = "")
 def _lock_pending(renewal: RenewalRequest) -> RenewalRequest:
     renewal = (
         RenewalRequest.objects.select_for_update(of=("self",))
-        .select_related("patient", "doctor__user", "prescription__encounter")
+        .select_related(
+            "patient", "doctor__user", "department__hospital", "prescription__encounter"
+        )
         .get(pk=renewal.pk)
     )
     if not renewal.is_pending:

@@ -276,3 +276,12 @@ def test_every_step_is_told_to_the_family_in_app_and_by_sms_in_both_languages():
     assert en.title.startswith("Prescription renewed") and "Amlodipine" in en.inbox
     assert zh.title != en.title
     assert case.doctor.name_en in en.inbox and case.doctor.name in zh.inbox
+
+
+def test_with_the_prescribing_doctor_gone_the_family_is_told_the_department_has_it():
+    case = chronic_patient()
+    type(case.doctor).objects.filter(pk=case.doctor.pk).update(is_active=False)
+    services.renewal_request(prescription=case.prescription, account=case.account)
+    row = OutboxMessage.objects.get(kind="renewal.requested", channel="inapp")
+    en = message_render(kind=row.kind, params=row.params, language="en")
+    assert "General practice" in en.inbox and case.doctor.name_en not in en.inbox
