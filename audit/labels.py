@@ -111,6 +111,13 @@ ACTION_SENTENCES = {
     "exam.sign": _("Exam report signed"),
     "exam.import": _("Exam results received from the clinic's system"),
     "fhir.transaction": _("Results written by a clinic's system"),
+    # Repeat prescriptions (issue 20)
+    "problem.chronic": _("Problem marked chronic"),
+    "problem.not_chronic": _("Chronic mark taken off a problem"),
+    "renewal.request": _("Repeat prescription requested"),
+    "renewal.approve": _("Repeat prescription renewed and signed"),
+    "renewal.change": _("Repeat prescription changed and signed"),
+    "renewal.decline": _("Repeat prescription declined: a visit was asked for"),
     # Accounts, the inbox and the site
     "access_token.create": _("Access token created"),
     "access_token.revoke": _("Access token revoked"),

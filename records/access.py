@@ -10,7 +10,8 @@ Every view, socket and API that shows clinical content asks here first:
 
 - An account with a live PatientLink that may read the record reads all of it.
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
-  referral, break-glass). Without the patient's live sharing consent the doctor is shown only
+  referral, break-glass), or while a renewal request of the person waits in their queue.
+  Without the patient's live sharing consent the doctor is shown only
   what their own hospital(s) wrote: `hospital_ids` is that set, and `filter()` applies it.
   Break-glass shows everything: it exists for emergencies, and the patient is told.
 - Nobody else, whatever their role: hospital admins and front desk see appointments, never
@@ -38,7 +39,7 @@ from django.utils.translation import gettext_lazy as _
 from audit.services import audit_record
 from hospitals.when import format_when
 from records.models import CareRelationship, ConsentKind, Patient
-from records.selectors import account_acts_for, patient_links
+from records.selectors import account_acts_for, patient_links, renewal_waits_for
 
 BREAK_GLASS_HOURS = 24
 BREAK_GLASS_MIN_REASON = 10
@@ -120,6 +121,15 @@ def record_access(*, user: Any, patient: Patient, at: dt.datetime | None = None)
         .first()
     )
     if grant is None:
+        # A renewal request waiting in this doctor's queue lets them read the record while
+        # it waits (issue 20); there is no stored grant, so the answer ends with the wait.
+        if renewal_waits_for(user=user, patient=patient):
+            return RecordAccess(
+                patient=patient,
+                user=user,
+                reason=CareRelationship.Reason.RENEWAL,
+                hospital_ids=None if _has_sharing_consent(patient) else doctor_hospital_ids(user),
+            )
         return RecordAccess(patient=patient, user=user)
     # Break-glass is for emergencies: it shows every hospital's rows (and is told to the
     # patient); every other grant honours the sharing consent.

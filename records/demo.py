@@ -9,7 +9,16 @@ from django.utils import timezone
 
 from hospitals.models import Doctor
 from records.idnumbers import make_id_number
-from records.models import ClinicalNote, ConsentKind, Encounter, Patient, Relationship
+from records.models import (
+    ClinicalNote,
+    ConsentKind,
+    Drug,
+    Encounter,
+    Patient,
+    Prescription,
+    Problem,
+    Relationship,
+)
 from records.selectors import patient_links_for_account
 from records.services.consents import consent_give
 from records.services.encounters import encounter_close, encounter_open
@@ -95,6 +104,11 @@ DEMO_DRUGS: tuple[tuple[str, str, str, str, bool], ...] = (
 )
 
 
+# The chronic-care drugs of the demo formulary: a family may ask to renew them online
+# (慢病续方, issue 20).
+CHRONIC_CARE_DRUGS = ("氨氯地平片", "二甲双胍片")
+
+
 def seed_drugs() -> int:
     """Add the demo formulary; returns drugs added (none the second time)."""
     from records.models import Drug
@@ -107,7 +121,40 @@ def seed_drugs() -> int:
             defaults={"name_en": name_en, "form": form, "is_controlled": controlled},
         )
         added += created
+    Drug.objects.filter(name__in=CHRONIC_CARE_DRUGS).update(is_chronic_care=True)
     return added
+
+
+# The chronic patients' standing prescriptions, written at their past visit: (drug, strength,
+# dose, frequency, days, quantity). The grandmother's has run out (she may ask to renew it);
+# the grandfather's runs two more days.
+CHRONIC_PRESCRIPTIONS = {
+    "赵桂兰": ("氨氯地平片", "5 mg", "1 片", "每日一次 qd", 30, 30),
+    "李建国": ("二甲双胍片", "0.5 g", "1 片", "每日两次 bid", 30, 60),
+}
+
+
+def _chronic_care(encounter: Encounter, visit: PastVisit) -> Prescription | None:
+    """The standing problem and the prescription of a chronic patient's past visit."""
+    from records.services.history import problem_add
+    from records.services.prescriptions import prescription_save, prescription_sign
+
+    rx = CHRONIC_PRESCRIPTIONS.get(visit.person)
+    drug = Drug.objects.filter(name=rx[0], strength=rx[1]).first() if rx else None
+    if drug is None:
+        return None
+    problem_add(
+        encounter=encounter,
+        by=encounter.doctor.user,
+        description=visit.diagnosis,
+        icd10_code=visit.icd10_code,
+    )
+    prescription = prescription_save(
+        encounter=encounter,
+        prescriber=encounter.doctor.user,
+        items=[{"drug": drug, "dose": rx[2], "frequency": rx[3], "days": rx[4], "quantity": rx[5]}],
+    )
+    return prescription_sign(prescription=prescription, by=encounter.doctor.user)
 
 
 @dataclass(frozen=True)
@@ -173,6 +220,7 @@ def seed_past_visits() -> int:
             icd10_code=visit.icd10_code,
         )
         note_sign(note=note, by=doctor.user)
+        prescription = _chronic_care(encounter, visit)
         encounter_close(encounter=encounter, by=doctor.user)
         # Demo data only: the visit happened `days_ago`, at ten in the morning.
         then = (now - dt.timedelta(days=visit.days_ago)).replace(hour=2, minute=0, second=0)
@@ -182,5 +230,11 @@ def seed_past_visits() -> int:
         ClinicalNote.objects.filter(pk=note.pk).update(
             created_at=then + dt.timedelta(minutes=5), signed_at=then + dt.timedelta(minutes=18)
         )
+        if prescription is not None:
+            Prescription.objects.filter(pk=prescription.pk).update(
+                created_at=then + dt.timedelta(minutes=10),
+                signed_at=then + dt.timedelta(minutes=19),
+            )
+            Problem.objects.filter(patient=patient).update(recorded_at=then)
         added += 1
     return added

@@ -7,10 +7,11 @@ import datetime as dt
 from typing import Any
 
 import phonenumbers
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from accounts.models import User
+from hospitals.models import Doctor
 from records.crypto import id_number_hash
 from records.models import (
     CareRelationship,
@@ -19,6 +20,7 @@ from records.models import (
     GuardianInvitation,
     Patient,
     PatientLink,
+    RenewalRequest,
     names_match,
 )
 
@@ -200,3 +202,28 @@ def encounter_drafts(*, encounter: Encounter | None) -> dict[str, list]:
             encounter.prescriptions.filter(signed_at=None).prefetch_related("items__drug")
         ),
     }
+
+
+def renewal_queue_filter(*, user: Any) -> Q:
+    """Pending requests waiting for `user`: their own as the prescribing doctor while
+    present, and their department's whose doctor is gone (inactive, or without an active
+    account)."""
+    departments = list(
+        Doctor.objects.filter(user=user, is_active=True, department__isnull=False).values_list(
+            "department_id", flat=True
+        )
+    )
+    doctor_gone = (
+        Q(doctor__is_active=False) | Q(doctor__user__isnull=True) | Q(doctor__user__is_active=False)
+    )
+    mine = Q(doctor__user=user, doctor__is_active=True, doctor__user__is_active=True)
+    return Q(status="pending") & (mine | (Q(department_id__in=departments) & doctor_gone))
+
+
+def renewal_waits_for(*, user: Any, patient: Any) -> bool:
+    """Whether a renewal request of this person waits in this account's queue (the reason
+    records.access lets the doctor read the record while it does). One query, plus one for
+    the account's departments."""
+    if getattr(user, "pk", None) is None:
+        return False
+    return RenewalRequest.objects.filter(renewal_queue_filter(user=user), patient=patient).exists()

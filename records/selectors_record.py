@@ -42,8 +42,13 @@ def record_timeline(*, access: RecordAccess) -> RecordTimeline:
     if not access.allowed:
         return RecordTimeline(encounters=[], allergies=[], problems=[], attachments=[])
     notes = ClinicalNote.objects.select_related("author").prefetch_related("addenda__author")
-    prescriptions = Prescription.objects.select_related("prescriber").prefetch_related(
-        Prefetch("items", queryset=PrescriptionItem.objects.select_related("drug"))
+    # A renewal (issue 20) names its prior prescription's lines and the request it answers:
+    # the prior's items are one more query, only for a record that has a renewal.
+    prescriptions = Prescription.objects.select_related(
+        "prescriber", "prior", "renewal_request"
+    ).prefetch_related(
+        Prefetch("items", queryset=PrescriptionItem.objects.select_related("drug")),
+        Prefetch("prior__items", queryset=PrescriptionItem.objects.select_related("drug")),
     )
     referrals = Referral.objects.select_related("to_hospital", "to_department", "to_doctor")
     encounters = list(

@@ -30,6 +30,11 @@ urlpatterns = [
         views.problem_resolve,
         name="clinical_problem_resolve",
     ),
+    path(
+        "encounters/<uuid:public_id>/problems/<uuid:item_id>/chronic/",
+        views.problem_chronic,
+        name="clinical_problem_chronic",
+    ),
     path("encounters/<uuid:public_id>/referral/", views.referral_issue, name="clinical_referral"),
     # Exams on the visit (issue 15): record one, send it for reading, or sign it yourself.
     path(

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views_record
+from records import views_record, views_renewals
 
 # Mounted at /me/record/. A person is addressed by their unguessable public_id.
 urlpatterns = [
@@ -16,6 +16,11 @@ urlpatterns = [
         "attachments/<uuid:public_id>/",
         views_record.attachment_download,
         name="attachment_download",
+    ),
+    path(
+        "<uuid:public_id>/renewals/<uuid:prescription_id>/",
+        views_renewals.renewal_request,
+        name="renewal_request",
     ),
     path("notes/<uuid:public_id>/", views_record.note_detail, name="record_note"),
 ]

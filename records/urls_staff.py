@@ -1,6 +1,6 @@
 from django.urls import path
 
-from records import views_record, views_results, views_staff
+from records import views_record, views_renewals, views_results, views_staff
 
 # Mounted at /doctor/: the staff side of the record.
 urlpatterns = [
@@ -16,6 +16,19 @@ urlpatterns = [
         "encounters/<uuid:public_id>/attachments/add/",
         views_staff.encounter_attachment_add,
         name="encounter_attachment_add",
+    ),
+    # Repeat prescriptions waiting for this doctor (issue 20).
+    path("renewals/", views_renewals.renewal_queue_view, name="renewal_queue"),
+    path("renewals/<uuid:public_id>/", views_renewals.renewal_detail, name="renewal_detail"),
+    path(
+        "renewals/<uuid:public_id>/approve/",
+        views_renewals.renewal_approve,
+        name="renewal_approve",
+    ),
+    path(
+        "renewals/<uuid:public_id>/decline/",
+        views_renewals.renewal_decline,
+        name="renewal_decline",
     ),
     # The reading queue of a cloud department (issue 15).
     path("reading/", views_results.reading_queue_view, name="reading_queue"),

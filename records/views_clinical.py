@@ -368,3 +368,15 @@ def referral_targets(request: HttpRequest) -> HttpResponse:
         "records/clinical/referral_targets.html",
         {"departments": departments, "doctors": doctors},
     )
+
+
+@_post
+def problem_chronic(request: HttpRequest, encounter: Encounter, item_id) -> None:
+    """Mark a standing problem chronic, or take the mark off (`chronic=0`): issue 20."""
+    problem = _visible_or_404(encounter, Problem, item_id, request)
+    history.problem_mark_chronic(
+        problem=problem,
+        encounter=encounter,
+        by=request.user,
+        chronic=request.POST.get("chronic", "1") != "0",
+    )

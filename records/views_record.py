@@ -20,6 +20,7 @@ from records.forms import AttachmentForm
 from records.models import Attachment, ClinicalNote, PatientLink
 from records.selectors_readers import record_readers
 from records.selectors_record import record_timeline
+from records.selectors_renewals import renewals_for_record
 from records.selectors_results import exams_visible
 
 
@@ -56,6 +57,7 @@ def _render_record(request: HttpRequest, link: PatientLink, links: list) -> Http
     timeline = record_timeline(access=access)
     signed_only(timeline)
     now = timezone.now()
+    renewable, renewal_requests = renewals_for_record(access=access, problems=timeline.problems)
     referrals = list(selectors.referrals_of_patient(patient=patient))
     for referral in referrals:
         referral.is_valid = referral.is_usable(now=now)
@@ -70,6 +72,8 @@ def _render_record(request: HttpRequest, link: PatientLink, links: list) -> Http
             "timeline": timeline,
             "referrals": referrals,
             "exams": exams_visible(access=access, final_only=True),
+            "renewable": renewable,
+            "renewal_requests": renewal_requests,
             "form": AttachmentForm(),
             "max_mb": attachments.max_bytes() // (1024 * 1024),
         },

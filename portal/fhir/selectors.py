@@ -4,7 +4,7 @@ number of queries. Reads of people and appointments are scoped to the asking acc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -21,7 +21,7 @@ from appointments.selectors import (
 from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active, hospitals_active
 from records.access import RecordAccess
-from records.models import Patient, Referral
+from records.models import Patient, Referral, RenewalRequest
 from records.selectors import patients_for_account
 from records.selectors_record import RecordTimeline, record_timeline
 
@@ -134,6 +134,7 @@ class Everything:
     timeline: RecordTimeline
     referrals: list[Referral]
     appointments: list[Appointment]
+    renewals: list[RenewalRequest] = field(default_factory=list)
 
 
 def patient_everything(*, access: RecordAccess) -> Everything:
@@ -153,6 +154,18 @@ def patient_everything(*, access: RecordAccess) -> Everything:
     )
     for item in appointments:
         item.patient = person
+    renewals = list(
+        access.filter(RenewalRequest.objects.filter(patient=person))
+        .select_related("doctor", "prescription")
+        .prefetch_related("prescription__items__drug")
+        .order_by("created_at", "id")
+    )
+    for renewal in renewals:
+        renewal.patient = person
     return Everything(
-        patient=person, timeline=timeline, referrals=referrals, appointments=appointments
+        patient=person,
+        timeline=timeline,
+        referrals=referrals,
+        appointments=appointments,
+        renewals=renewals,
     )

@@ -42,9 +42,11 @@ from records.models.clinical import (
     Prescription,
     PrescriptionItem,
     Problem,
+    icd10_is_chronic,
 )
 from records.models.attachments import Attachment, attachment_path
 from records.models.results import Exam, Observation
+from records.models.renewals import RenewalRequest
 # isort: on
 
 __all__ = [
@@ -76,9 +78,11 @@ __all__ = [
     "Problem",
     "Referral",
     "Relationship",
+    "RenewalRequest",
     "Sex",
     "age_on",
     "attachment_path",
+    "icd10_is_chronic",
     "names_match",
     "today_in_city",
 ]

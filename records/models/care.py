@@ -26,6 +26,9 @@ class CareRelationship(models.Model):
         REFERRAL = "referral", _("referral")
         BREAK_GLASS = "break_glass", _("emergency access")
         READING = "reading", _("exam reading")
+        # Never a stored grant: records.access answers it while a renewal request waits for
+        # this doctor (issue 20).
+        RENEWAL = "renewal", _("repeat prescription request")
 
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="care_relationships"

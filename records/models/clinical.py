@@ -36,6 +36,9 @@ class Encounter(models.Model):
         # 图文问诊: a question by text and photos, answered in a thread (telemedicine's
         # TextConsult); no notes of its own, the thread is the record.
         TEXT = "text", _("text consult")
+        # 慢病续方: a repeat prescription the doctor signs from the renewal queue, without the
+        # patient present (records.services.renewals); opened and closed in one step.
+        RENEWAL = "renewal", _("repeat prescription")
 
     class Status(models.TextChoices):
         OPEN = "open", _("open")
@@ -244,6 +247,21 @@ class Allergy(models.Model):
         return self.substance
 
 
+# The ICD-10 blocks that make a problem chronic for repeat prescriptions (issue 20):
+# hypertensive diseases I10–I15 and diabetes mellitus E10–E14.
+CHRONIC_ICD10_BLOCKS = (("I", 10, 15), ("E", 10, 14))
+
+
+def icd10_is_chronic(code: str) -> bool:
+    code = (code or "").strip().upper()
+    if len(code) < 3 or not code[1:3].isdigit():
+        return False
+    number = int(code[1:3])
+    return any(
+        code[0] == letter and low <= number <= high for letter, low, high in CHRONIC_ICD10_BLOCKS
+    )
+
+
 class Problem(models.Model):
     """A standing problem (a chronic condition), editable by treating doctors."""
 
@@ -266,6 +284,8 @@ class Problem(models.Model):
     )
     recorded_at = models.DateTimeField(_("recorded"), default=timezone.now)
     resolved_at = models.DateTimeField(_("resolved"), null=True, blank=True)
+    # A doctor's mark that this problem is chronic whatever its code (issue 20).
+    marked_chronic = models.BooleanField(_("marked chronic"), default=False)
 
     class Meta:
         verbose_name = _("problem")
@@ -274,6 +294,12 @@ class Problem(models.Model):
 
     def __str__(self) -> str:
         return self.description
+
+    @property
+    def is_chronic(self) -> bool:
+        """Chronic for repeat prescriptions: its ICD-10 code is in CHRONIC_ICD10_BLOCKS, or a
+        doctor marked it so."""
+        return self.marked_chronic or icd10_is_chronic(self.icd10_code)
 
 
 class Drug(models.Model):
@@ -285,6 +311,8 @@ class Drug(models.Model):
     strength = models.CharField(_("strength"), max_length=60)
     form = models.CharField(_("form"), max_length=40, blank=True)
     is_controlled = models.BooleanField(_("controlled"), default=False)
+    # A drug a chronic patient may have renewed online (慢病续方, issue 20).
+    is_chronic_care = models.BooleanField(_("chronic care"), default=False)
     is_active = models.BooleanField(_("active"), default=True)
 
     class Meta:
@@ -314,6 +342,15 @@ class Prescription(models.Model):
     )
     created_at = models.DateTimeField(_("written"), default=timezone.now, editable=False)
     signed_at = models.DateTimeField(_("signed"), null=True, blank=True)
+    # The prescription this one renews (a repeat prescription, issue 20).
+    prior = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="renewed_by",
+        verbose_name=_("renews"),
+    )
 
     class Meta:
         verbose_name = _("prescription")

@@ -27,7 +27,13 @@ from records.services.encounters import (
     encounter_open,
     encounter_participant_add,
 )
-from records.services.history import allergy_add, allergy_remove, problem_add, problem_resolve
+from records.services.history import (
+    allergy_add,
+    allergy_remove,
+    problem_add,
+    problem_mark_chronic,
+    problem_resolve,
+)
 from records.services.invitations import (
     invitation_accept,
     invitation_create,
@@ -54,6 +60,11 @@ from records.services.referrals import (
     referral_complete,
     referral_issue,
     referral_valid_days,
+)
+from records.services.renewals import (
+    renewal_approve,
+    renewal_decline,
+    renewal_request,
 )
 from records.services.results import (
     exam_claim,
@@ -106,9 +117,13 @@ __all__ = [
     "prescription_save",
     "prescription_sign",
     "problem_add",
+    "problem_mark_chronic",
     "problem_resolve",
     "referral_cancel",
     "referral_complete",
     "referral_issue",
     "referral_valid_days",
+    "renewal_approve",
+    "renewal_decline",
+    "renewal_request",
 ]

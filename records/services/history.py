@@ -90,3 +90,26 @@ def problem_resolve(*, problem: Problem, encounter: Encounter, by: Any) -> Probl
                 by, "problem.resolve", problem, encounter.patient, encounter=encounter.pk
             )
     return problem
+
+
+def problem_mark_chronic(
+    *, problem: Problem, encounter: Encounter, by: Any, chronic: bool = True
+) -> Problem:
+    """Mark a standing problem chronic (or not) whatever its ICD-10 code, so its prescriptions
+    of chronic-care drugs may be renewed online (issue 20)."""
+    with transaction.atomic():
+        encounter = encounter_require_writable(encounter, by=by)
+        problem = Problem.objects.select_for_update().get(pk=problem.pk)
+        if problem.patient_id != encounter.patient_id:
+            raise clinical_refusal(NOT_YOURS, "not_yours")
+        if problem.marked_chronic != chronic:
+            problem.marked_chronic = chronic
+            problem.save(update_fields=["marked_chronic"])
+            clinical_audit(
+                by,
+                "problem.chronic" if chronic else "problem.not_chronic",
+                problem,
+                encounter.patient,
+                encounter=encounter.pk,
+            )
+    return problem

@@ -15,7 +15,7 @@ from records.services.encounters import clinical_audit, encounter_require_writab
 
 
 def _refuse_controlled_online(encounter: Encounter, drugs: Iterable[Drug]) -> None:
-    if encounter.mode != Encounter.Mode.ONLINE:
+    if encounter.mode not in (Encounter.Mode.ONLINE, Encounter.Mode.RENEWAL):
         return
     controlled = [drug for drug in drugs if drug.is_controlled]
     if controlled:
@@ -29,7 +29,7 @@ def _refuse_controlled_online(encounter: Encounter, drugs: Iterable[Drug]) -> No
         )
 
 
-def _clean_items(items: Iterable[Mapping[str, Any]]) -> list[PrescriptionItem]:
+def prescription_items_clean(items: Iterable[Mapping[str, Any]]) -> list[PrescriptionItem]:
     cleaned = []
     for raw in items:
         drug = raw.get("drug")
@@ -68,18 +68,21 @@ def prescription_save(
     prescriber: Any,
     items: Iterable[Mapping[str, Any]],
     prescription: Prescription | None = None,
+    prior: Prescription | None = None,
 ) -> Prescription:
     """Create a draft prescription, or replace the items of `prescription` while it is a
     draft. Each item: drug (a Drug or its id), dose, frequency, days, quantity. A controlled
-    drug in an online encounter is refused."""
-    cleaned = _clean_items(items)
+    drug in an online encounter is refused. `prior`: the prescription a new one renews."""
+    cleaned = prescription_items_clean(items)
     if not cleaned:
         raise clinical_refusal(_("Add at least one drug."), "empty")
     with transaction.atomic():
         encounter = encounter_require_writable(encounter, by=prescriber)
         _refuse_controlled_online(encounter, [item.drug for item in cleaned])
         if prescription is None:
-            prescription = Prescription.objects.create(encounter=encounter, prescriber=prescriber)
+            prescription = Prescription.objects.create(
+                encounter=encounter, prescriber=prescriber, prior=prior
+            )
             action = "prescription.create"
         else:
             prescription = Prescription.objects.select_for_update().get(pk=prescription.pk)

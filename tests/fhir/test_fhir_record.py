@@ -108,6 +108,8 @@ def test_everything_runs_a_fixed_number_of_queries(
     # then all referrals (also those without an encounter), the appointments and the signed
     # exams (their values and files are two more when there are any: test_fhir_results.py),
     # and the text consult messages (their photos are one more when there are any)
+    # and the renewal requests (issue 20; a renewal's prior items are one more:
+    # test_fhir_renewals.py)
     with django_assert_num_queries(18):
         bundle = everything(client, daughter, headers)
     assert entries(bundle, "Encounter")

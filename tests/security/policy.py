@@ -476,6 +476,39 @@ POLICY: dict[str, Rule] = {
         post=SIGNED_IN_POST_ONLY,
         objects={"public_id": "exam.public_id", "file_id": "attachment.public_id"},
     ),
+    # Repeat prescriptions (issue 20): A asks to renew her child's prescription from the
+    # record (a request already waits, so her POST is refused with a message and redirected);
+    # the prescribing doctor's queue and answer; every other doctor's queue is empty and any
+    # other door a 404.
+    "renewal_request": Rule(
+        get=owner(),
+        post=owner(outcome=DONE),
+        objects={"prescription_id": "prescription.public_id"},
+    ),
+    "renewal_queue": Rule(
+        get=roles(NOT_FOUND, anonymous=LOGIN, doctor_care=OK, doctor_nocare=OK),
+        post=SIGNED_IN_POST_ONLY,
+    ),
+    "renewal_detail": Rule(
+        get=doctor(), post=SIGNED_IN_POST_ONLY, objects={"public_id": "renewal.public_id"}
+    ),
+    "renewal_approve": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "renewal.public_id"},
+        form={"action": "approve"},
+    ),
+    "renewal_decline": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "renewal.public_id"},
+        form={"message": "forged"},
+    ),
+    "clinical_problem_chronic": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"public_id": "encounter.public_id", "item_id": "problem.public_id"},
+    ),
     # The doctor's visit page of A's in-person appointment (code → A's visit at X).
     "doctor_visit": Rule(get=doctor()),
     "doctor_visit_workspace": Rule(get=doctor()),

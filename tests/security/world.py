@@ -35,12 +35,16 @@ from records.models import (
     CareRelationship,
     ClinicalNote,
     Consent,
+    Drug,
     Encounter,
     Exam,
     NoteAddendum,
     Observation,
     PatientLink,
+    Prescription,
+    PrescriptionItem,
     Problem,
+    RenewalRequest,
 )
 from tests.appointments.conftest import SHANGHAI, person
 from tests.conftest import with_totp
@@ -316,6 +320,39 @@ def build_world() -> World:
     )
     text_consult_reply(consult=text_consult, by=doctor_user, text=c(CLINICAL, "TextAnswer"))
     text_photo = text_consult.messages.first().photos.get()
+    # Repeat prescriptions (issue 20): the child's diabetes, a signed insulin-free prescription
+    # of a chronic-care drug on the encounter, and a renewal request waiting for the doctor.
+    chronic = Problem.objects.create(
+        patient=child,
+        description=c(CLINICAL, "ChronicProblem"),
+        icd10_code="E10",
+        hospital=x,
+        recorded_by=doctor_user,
+    )
+    metformin = Drug.objects.create(name="二甲双胍片", strength="0.5 g", is_chronic_care=True)
+    prescription = Prescription.objects.create(
+        encounter=encounter,
+        prescriber=doctor_user,
+        signed_at=timezone.now() - dt.timedelta(days=31),
+    )
+    PrescriptionItem.objects.create(
+        prescription=prescription,
+        drug=metformin,
+        dose=c(CLINICAL, "Dose"),
+        frequency="每日两次",
+        days=30,
+        quantity=60,
+    )
+    renewal = RenewalRequest.objects.create(
+        patient=child,
+        prescription=prescription,
+        problem=chronic,
+        doctor=doctor,
+        department=dept_x,
+        hospital=x,
+        requested_by=account_a,
+        note=c(CLINICAL, "RenewalNote"),
+    )
 
     # The treating doctor reads by the booking's care relationship; make sure it is there.
     assert CareRelationship.objects.filter(patient=child, user=doctor_user).exists()
@@ -360,6 +397,8 @@ def build_world() -> World:
         observation=observation,
         allergy=allergy,
         problem=problem,
+        prescription=prescription,
+        renewal=renewal,
         access_token=access_token,
         schedule_id=f"{doctor.pk}-{x.pk}",
         referral=referral,

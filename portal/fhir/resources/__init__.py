@@ -51,6 +51,7 @@ from portal.fhir.resources.record import (
     encounter,
     medication_requests,
     note_document,
+    renewal_proposals,
 )
 from portal.fhir.resources.results import (
     KIND_FROM_SECTION,
@@ -95,6 +96,7 @@ __all__ = [
     "patient",
     "practitioner",
     "reference",
+    "renewal_proposals",
     "schedule",
     "schedule_id",
     "service_request",

@@ -30,7 +30,16 @@ from records.models import (
     Patient,
     Prescription,
     Problem,
+    RenewalRequest,
 )
+
+# A renewal request as the family's proposal (intent "proposal"), by its state.
+RENEWAL_STATUS = {
+    RenewalRequest.Status.PENDING: "active",
+    RenewalRequest.Status.APPROVED: "completed",
+    RenewalRequest.Status.CHANGED: "completed",
+    RenewalRequest.Status.DECLINED: "cancelled",
+}
 
 
 def encounter(item: Encounter) -> dict:
@@ -152,14 +161,53 @@ def addendum_document(addendum: NoteAddendum, note: ClinicalNote, item: Encounte
     )
 
 
+def _drug_text(drug) -> str:
+    text = f"{drug.name} {drug.strength}"
+    return f"{text} ({drug.name_en})" if drug.name_en else text
+
+
+def _line_ids(prefix: object, lines) -> dict[int, str]:
+    """drug id → the MedicationRequest id of that drug's line (`<prefix>-<n>`)."""
+    ids: dict[int, str] = {}
+    for index, line in enumerate(lines, start=1):
+        ids.setdefault(line.drug_id, f"{prefix}-{index}")
+    return ids
+
+
+def _dosage(line) -> list[dict]:
+    return [{"text": f"{line.dose}, {line.frequency}, " + _("%(days)d days") % {"days": line.days}}]
+
+
+def _dispense(line) -> dict:
+    return {
+        "quantity": {"value": line.quantity},
+        "expectedSupplyDuration": {
+            "value": line.days,
+            "unit": "days",
+            "system": "http://unitsofmeasure.org",
+            "code": "d",
+        },
+    }
+
+
 def medication_requests(prescription: Prescription, item: Encounter) -> list[dict]:
-    """One MedicationRequest per drug of a signed prescription, grouped by the prescription."""
+    """One MedicationRequest per drug of a signed prescription, grouped by the prescription.
+    A renewal's lines name the old prescription's line of the same drug (`priorPrescription`)
+    and the family's request it answers (`basedOn`, the proposal of `renewal_proposals`);
+    the caller loads `prior` with its items and `renewal_request`."""
+    prior_ids: dict[int, str] = {}
+    if prescription.prior_id is not None:
+        prior_ids = _line_ids(prescription.prior.public_id, prescription.prior.items.all())
+    asked = getattr(prescription, "renewal_request", None) if prescription.prior_id else None
+    asked_ids = (
+        _line_ids(asked.public_id, prescription.prior.items.all()) if asked is not None else {}
+    )
     resources = []
     for index, line in enumerate(prescription.items.all(), start=1):
         drug = line.drug
-        drug_text = f"{drug.name} {drug.strength}"
-        if drug.name_en:
-            drug_text += f" ({drug.name_en})"
+        drug_text = _drug_text(drug)
+        prior_id = prior_ids.get(line.drug_id)
+        asked_id = asked_ids.get(line.drug_id)
         resources.append(
             clean(
                 {
@@ -174,25 +222,55 @@ def medication_requests(prescription: Prescription, item: Encounter) -> list[dic
                     "medicationCodeableConcept": text_concept(drug_text),
                     "subject": reference("Patient", item.patient.public_id),
                     "encounter": reference("Encounter", item.public_id),
+                    "basedOn": [reference("MedicationRequest", asked_id)] if asked_id else [],
+                    "priorPrescription": reference("MedicationRequest", prior_id)
+                    if prior_id
+                    else None,
                     "authoredOn": instant(prescription.signed_at),
                     "requester": reference(
                         "Practitioner", item.doctor_id, item.doctor.display_name
                     ),
-                    "dosageInstruction": [
-                        {
-                            "text": f"{line.dose}, {line.frequency}, "
-                            + _("%(days)d days") % {"days": line.days}
-                        }
-                    ],
-                    "dispenseRequest": {
-                        "quantity": {"value": line.quantity},
-                        "expectedSupplyDuration": {
-                            "value": line.days,
-                            "unit": "days",
-                            "system": "http://unitsofmeasure.org",
-                            "code": "d",
-                        },
+                    "dosageInstruction": _dosage(line),
+                    "dispenseRequest": _dispense(line),
+                }
+            )
+        )
+    return resources
+
+
+def renewal_proposals(renewal: RenewalRequest) -> list[dict]:
+    """The family's renewal request as MedicationRequests of intent "proposal", one per drug
+    of the prescription it asks to renew (same drugs and doses), grouped by the request;
+    each names the old line as `priorPrescription`. Active while it waits, completed once
+    renewed (the new order's `basedOn` points here), cancelled when a visit was asked for.
+    The caller loads the prescription's items, its encounter, and the doctor."""
+    old = renewal.prescription
+    resources = []
+    for index, line in enumerate(old.items.all(), start=1):
+        resources.append(
+            clean(
+                {
+                    "resourceType": "MedicationRequest",
+                    "id": f"{renewal.public_id}-{index}",
+                    "groupIdentifier": {
+                        "system": system("renewal-request"),
+                        "value": str(renewal.public_id),
                     },
+                    "status": RENEWAL_STATUS[renewal.status],
+                    "statusReason": text_concept(str(renewal.get_status_display()))
+                    if renewal.status == RenewalRequest.Status.DECLINED
+                    else None,
+                    "intent": "proposal",
+                    "medicationCodeableConcept": text_concept(_drug_text(line.drug)),
+                    "subject": reference("Patient", renewal.patient.public_id),
+                    "authoredOn": instant(renewal.created_at),
+                    "performer": reference(
+                        "Practitioner", renewal.doctor_id, renewal.doctor.display_name
+                    ),
+                    "priorPrescription": reference("MedicationRequest", f"{old.public_id}-{index}"),
+                    "note": [{"text": renewal.note}] if renewal.note else [],
+                    "dosageInstruction": _dosage(line),
+                    "dispenseRequest": _dispense(line),
                 }
             )
         )

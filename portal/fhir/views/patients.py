@@ -89,6 +89,8 @@ def everything_bundle(request: HttpRequest, access) -> dict:
     resources.extend(fhir.condition(row, person) for row in data.timeline.problems)
     resources.extend(fhir.service_request(row, person) for row in data.referrals)
     resources.extend(fhir.appointment(row) for row in data.appointments)
+    for renewal in data.renewals:
+        resources.extend(fhir.renewal_proposals(renewal))
     for exam in exams_visible(access=access, final_only=True):
         resources.extend(fhir.exam_resources(exam))
     resources.extend(fhir.communication(row) for row in text_messages_visible(access=access))
