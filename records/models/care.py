@@ -26,6 +26,7 @@ class CareRelationship(models.Model):
         REFERRAL = "referral", _("referral")
         BREAK_GLASS = "break_glass", _("emergency access")
         READING = "reading", _("exam reading")
+        FAMILY = "family", _("family-doctor signing")
 
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="care_relationships"
