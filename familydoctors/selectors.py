@@ -148,3 +148,24 @@ def panel(*, team: FamilyTeam, on: dt.date | None = None) -> list[FamilySigning]
 
 def tasks_of_signing(*, signing: FamilySigning) -> QuerySet[FollowUpTask]:
     return signing.tasks.select_related("plan", "encounter").order_by("due_on", "pk")
+
+
+def team_periods_bookable(*, team: FamilyTeam, limit: int = 12) -> list:
+    """The GP's next in-person periods at the team's clinic with a public place left."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from appointments.models import Mode, Slot
+
+    now = timezone.now()
+    return list(
+        Slot.objects.filter(
+            doctor=team.gp,
+            site=team.clinic,
+            mode=Mode.IN_PERSON,
+            start__gt=now,
+            release_at__lte=now,
+            closed_at__isnull=True,
+            booked__lt=F("capacity"),
+        ).order_by("start", "pk")[:limit]
+    )
