@@ -4,7 +4,7 @@ number of queries. Reads of people and appointments are scoped to the asking acc
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.db.models import Q, QuerySet
@@ -18,6 +18,7 @@ from appointments.selectors import (
     slot_place_condition,
     slots_public,
 )
+from familydoctors.models import FamilySigning
 from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active, hospitals_active
 from records.access import RecordAccess
@@ -134,6 +135,7 @@ class Everything:
     timeline: RecordTimeline
     referrals: list[Referral]
     appointments: list[Appointment]
+    signings: list = field(default_factory=list)  # family-doctor signings (issue 20)
 
 
 def patient_everything(*, access: RecordAccess) -> Everything:
@@ -153,6 +155,17 @@ def patient_everything(*, access: RecordAccess) -> Everything:
     )
     for item in appointments:
         item.patient = person
+    signings = list(
+        access.filter(FamilySigning.objects.filter(patient=person), hospital_field="team__clinic")
+        .select_related("team__clinic", "team__gp", "team__nurse")
+        .order_by("starts_on", "pk")
+    )
+    for item in signings:
+        item.patient = person
     return Everything(
-        patient=person, timeline=timeline, referrals=referrals, appointments=appointments
+        patient=person,
+        timeline=timeline,
+        referrals=referrals,
+        appointments=appointments,
+        signings=signings,
     )

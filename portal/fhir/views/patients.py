@@ -88,6 +88,10 @@ def everything_bundle(request: HttpRequest, access) -> dict:
     resources.extend(fhir.condition(row, person) for row in data.timeline.problems)
     resources.extend(fhir.service_request(row, person) for row in data.referrals)
     resources.extend(fhir.appointment(row) for row in data.appointments)
+    teams = {row.team_id: row.team for row in data.signings}
+    resources.extend(fhir.care_team(team) for team in teams.values())
+    today = today_in_city()
+    resources.extend(fhir.episode_of_care(row, on=today) for row in data.signings)
     for exam in exams_visible(access=access, final_only=True):
         resources.extend(fhir.exam_resources(exam))
     return fhir.bundle(
