@@ -15,7 +15,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_http_methods, require_POST
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.errors import BookingRefused
 from familydoctors import selectors, services
@@ -89,6 +89,7 @@ def family_signing_cancel(request: HttpRequest, signing_id) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_GET
 def team_list(request: HttpRequest) -> HttpResponse:
     teams = list(selectors.teams_of_member(user=request.user))
     if len(teams) == 1:
@@ -98,6 +99,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
 
 @never_cache
 @login_required
+@require_GET
 def team_panel(request: HttpRequest, team_id) -> HttpResponse:
     team = selectors.team_of_member_or_404(user=request.user, public_id=team_id)
     rows = selectors.panel(team=team)
@@ -132,6 +134,7 @@ def _member_page(request, team: FamilyTeam, signing, *, form=None, error="", sta
 
 @never_cache
 @login_required
+@require_GET
 def panel_member(request: HttpRequest, team_id, signing_id) -> HttpResponse:
     team = selectors.team_of_member_or_404(user=request.user, public_id=team_id)
     signing = selectors.signing_of_team_or_404(team=team, public_id=signing_id)
