@@ -51,7 +51,7 @@ def test_a_parent_signs_a_child_and_the_team_sees_the_follow_up_due(browser, liv
     try:
         page.goto(live_server.url + "/me/family-doctor/")
         section = page.locator("section", has_text="王小雨")
-        section.get_by_label("Team").select_option(label=f"阳光家庭医生团队 · {team.gp.name_en}")
+        section.get_by_label("Team", exact=True).select_option(label=f"阳光家庭医生团队 · {team.gp.name_en}")
         section.get_by_role("checkbox").check()
         section.get_by_role("button", name="Sign with this team").click()
         page.wait_for_selector("text=Signed. The team has been told.")

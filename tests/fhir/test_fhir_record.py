@@ -106,8 +106,9 @@ def test_everything_runs_a_fixed_number_of_queries(
     # token + its last use, the patient, the link check; record_timeline's encounters, notes,
     # addenda, their authors, prescriptions, items, referrals, allergies, problems, attachments;
     # then all referrals (also those without an encounter), the appointments and the signed
-    # exams (their values and files are two more when there are any: test_fhir_results.py)
-    with django_assert_num_queries(17):
+    # exams (their values and files are two more when there are any: test_fhir_results.py),
+    # and the family-doctor signings with their teams (CareTeam, EpisodeOfCare)
+    with django_assert_num_queries(18):
         bundle = everything(client, daughter, headers)
     assert entries(bundle, "Encounter")
 
