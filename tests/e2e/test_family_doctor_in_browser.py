@@ -50,6 +50,7 @@ def test_a_parent_signs_a_child_and_the_team_sees_the_follow_up_due(browser, liv
     context, page = _context(browser, live_server, parent, "en", 390)
     try:
         page.goto(live_server.url + "/me/family-doctor/")
+        page.screenshot(path=str(SHOTS / "family-form-en-390.png"), full_page=True)
         section = page.locator("section", has_text="王小雨")
         section.get_by_label("Team", exact=True).select_option(label=f"阳光家庭医生团队 · {team.gp.name_en}")
         section.get_by_role("checkbox").check()
