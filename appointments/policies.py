@@ -268,12 +268,15 @@ def check_patient_policies(
     ignore: Appointment | None = None,
     referral: Any = None,
     on_visit: Appointment | None = None,
+    by_staff: bool = False,
 ) -> None:
-    """Every rule about the person and the account, most fundamental first. `on_visit`: staff
+    """Every rule about the person and the account, most fundamental first. `by_staff`: staff
+    book for the person (a remote consultation on a visit, a family-doctor team), `account` is
+    the person's managing account, and it need not hold a link that books. `on_visit`: staff
     book during the person's visit (the visit is their right to book, and overlapping it is no
     clash), and `account` is the person's managing account, whose caps count (None when no
     account manages them)."""
-    if on_visit is None:
+    if on_visit is None and not by_staff:
         check_may_book_for(patient=patient, account=account)
     check_consent(patient=patient)
     if referral is not None:

@@ -365,6 +365,8 @@ class StaffMembership(models.Model):
         HOSPITAL_ADMIN = "hospital_admin", _("hospital admin")
         DOCTOR = "doctor", _("doctor")
         FRONT_DESK = "front_desk", _("front desk")
+        # A clinic's nurse: a member of its family-doctor teams (familydoctors), no Doctor row.
+        NURSE = "nurse", _("nurse")
 
     user = models.ForeignKey(
         settings.AUTH_USER_MODEL,

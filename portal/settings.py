@@ -100,6 +100,7 @@ INSTALLED_APPS = [
     "records",
     "appointments",
     "telemedicine",
+    "familydoctors",
     "portal",
 ]
 
@@ -287,6 +288,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
     "close-due-text-consults": {
         "task": "telemedicine.tasks.close_due_text_consults",
         "schedule": 300.0,
+    },
+    # Family-doctor follow-ups due soon: the family is reminded once (familydoctors, issue 20).
+    "remind-due-followups": {
+        "task": "familydoctors.tasks.remind_due_followups",
+        "schedule": crontab(minute=15),
     },
     # Issued referrals past their validity expire (records.services.referrals.expire_referrals).
     "expire-referrals": {

@@ -21,6 +21,8 @@ urlpatterns = [
     path("me/patients/", include("records.urls")),
     path("me/record/", include("records.urls_record")),
     path("doctor/", include("records.urls_staff")),
+    path("me/family-doctor/", include("familydoctors.urls")),
+    path("doctor/family/", include("familydoctors.urls_team")),
     path("me/notifications/", include("notifications.urls")),
     path("me/api-tokens/", views_tokens.access_tokens, name="access_tokens"),
     path(
@@ -35,6 +37,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("manage/", include("hospitals.urls_console")),
     path("manage/", include("appointments.urls_console")),
+    path("manage/", include("familydoctors.urls_console")),
     path("", include("hospitals.urls")),
     path("", include("appointments.urls")),
     path("", include("telemedicine.urls")),

@@ -10,8 +10,9 @@ Every view, socket and API that shows clinical content asks here first:
 
 - An account with a live PatientLink that may read the record reads all of it.
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
-  referral, break-glass), or while a renewal request of the person waits in their queue.
-  Without the patient's live sharing consent the doctor is shown only
+  referral, break-glass, a family-doctor signing's year — the team's GP and nurse), or while a
+  renewal request of the person waits in their queue. Without the patient's live sharing consent
+  the doctor is shown only
   what their own hospital(s) wrote: `hospital_ids` is that set, and `filter()` applies it.
   Break-glass shows everything: it exists for emergencies, and the patient is told.
 - Nobody else, whatever their role: hospital admins and front desk see appointments, never
@@ -101,6 +102,18 @@ def doctor_hospital_ids(user: Any) -> frozenset[int]:
     return frozenset(ids)
 
 
+def nurse_hospital_ids(user: Any) -> frozenset[int]:
+    """The clinics where this account works as a nurse (a family-doctor team's nurse has no
+    Doctor row; without the sharing consent it reads what its own clinic wrote)."""
+    from hospitals.models import StaffMembership
+
+    return frozenset(
+        StaffMembership.objects.filter(user=user, role=StaffMembership.Role.NURSE).values_list(
+            "hospital_id", flat=True
+        )
+    )
+
+
 def _has_sharing_consent(patient: Patient) -> bool:
     return patient.consents.filter(
         kind=ConsentKind.RECORD_SHARING, revoked_at__isnull=True
@@ -137,6 +150,8 @@ def record_access(*, user: Any, patient: Patient, at: dt.datetime | None = None)
         hospital_ids = None
     else:
         hospital_ids = doctor_hospital_ids(user)
+        if grant.reason == CareRelationship.Reason.FAMILY:
+            hospital_ids = hospital_ids | nurse_hospital_ids(user)
     return RecordAccess(
         patient=patient, user=user, reason=grant.reason, hospital_ids=hospital_ids, grant=grant
     )

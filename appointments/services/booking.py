@@ -135,13 +135,17 @@ def appointment_book_locked(
     sequence: int = 0,
     rescheduled_from: Appointment | None = None,
     on_visit: Appointment | None = None,
+    by_care_team: bool = False,
 ) -> Appointment:
     """The booking itself; the caller owns the transaction. Locks the slot first, then the
     hold and the referral (the lock order); a reschedule has locked both slots and
     the old appointment before."""
     now = timezone.now()
     cap_account = _check_on_visit(patient=patient, slot=slot, booked_by=booked_by, visit=on_visit)
-    usual = referral is None and ignore is None and rescheduled_from is None and on_visit is None
+    staff = on_visit is not None or by_care_team
+    if by_care_team:
+        cap_account = _care_team_cap_account(patient=patient, slot=slot)
+    usual = referral is None and ignore is None and rescheduled_from is None and not staff
     converted = None
     if hold is not None and usual and slot.start is not None and slot.end is not None:
         converted = _hold_convert(hold=hold, slot=slot, account=booked_by, now=now)
@@ -210,13 +214,14 @@ def appointment_book_locked(
         policies.check_patient_policies(
             patient=patient,
             slot=slot,
-            account=booked_by if on_visit is None else cap_account,
+            account=booked_by if not staff else cap_account,
             now=now,
             ignore=ignore,
             referral=referral,
             on_visit=on_visit,
+            by_staff=staff,
         )
-    phone_of = booked_by if on_visit is None else cap_account
+    phone_of = booked_by if not staff else cap_account
 
     appointment = Appointment.objects.create(
         code=_new_code(),
@@ -324,6 +329,16 @@ def _check_on_visit(*, patient: Any, slot: Slot, booked_by: Any, visit: Appointm
     return manager.account if manager is not None else None
 
 
+def _care_team_cap_account(*, patient: Any, slot: Slot) -> Any:
+    """A family-doctor team books an in-person period for a person of its panel (the caller,
+    familydoctors, has checked the signing): the booking counts against the person's managing
+    account (None when nobody manages them), never the doctor's."""
+    if slot.mode != Mode.IN_PERSON:
+        raise NotOnVisit()
+    manager = patient_links(patient=patient).filter(is_manager=True).first()
+    return manager.account if manager is not None else None
+
+
 def _is_patient_slot_clash(error: IntegrityError) -> bool:
     text = str(error)
     return "appointment_one_active_per_patient_slot" in text or (
@@ -342,13 +357,15 @@ def appointment_book(
     visit_reason: str = "",
     on_visit: Appointment | None = None,
     key_checked: bool = False,
+    by_care_team: bool = False,
 ) -> Appointment:
     """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
     Raises a `BookingRefused` and leaves nothing behind when a rule says no. The same
     `idempotency_key` from the same account returns the same appointment. `on_visit`: the
     doctor of that visit books a remote consultation for its patient (the patient's caps
-    count, not the doctor's). `key_checked`: the caller has just looked the key up (the
+    count, not the doctor's); `by_care_team`: a family-doctor team books for a person of its
+    panel (familydoctors checked the signing; the patient's caps count). `key_checked`: the caller has just looked the key up (the
     confirmation page does, first); the locked transaction looks again either way."""
     if not key_checked:
         existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
@@ -366,6 +383,7 @@ def appointment_book(
                     referral=referral,
                     visit_reason=visit_reason,
                     on_visit=on_visit,
+                    by_care_team=by_care_team,
                 )
         except _AlreadyDone as done:
             return done.appointment

@@ -18,6 +18,7 @@ from appointments.selectors import (
     slot_place_condition,
     slots_public,
 )
+from familydoctors.models import FamilySigning
 from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active, hospitals_active
 from records.access import RecordAccess
@@ -135,6 +136,7 @@ class Everything:
     referrals: list[Referral]
     appointments: list[Appointment]
     renewals: list[RenewalRequest] = field(default_factory=list)
+    signings: list = field(default_factory=list)  # family-doctor signings (issue 20)
 
 
 def patient_everything(*, access: RecordAccess) -> Everything:
@@ -162,10 +164,18 @@ def patient_everything(*, access: RecordAccess) -> Everything:
     )
     for renewal in renewals:
         renewal.patient = person
+    signings = list(
+        access.filter(FamilySigning.objects.filter(patient=person), hospital_field="team__clinic")
+        .select_related("team__clinic", "team__gp", "team__nurse")
+        .order_by("starts_on", "pk")
+    )
+    for item in signings:
+        item.patient = person
     return Everything(
         patient=person,
         timeline=timeline,
         referrals=referrals,
         appointments=appointments,
         renewals=renewals,
+        signings=signings,
     )

@@ -29,6 +29,7 @@ class CareRelationship(models.Model):
         # Never a stored grant: records.access answers it while a renewal request waits for
         # this doctor (issue 20).
         RENEWAL = "renewal", _("repeat prescription request")
+        FAMILY = "family", _("family-doctor signing")
 
     patient = models.ForeignKey(
         Patient, on_delete=models.CASCADE, related_name="care_relationships"

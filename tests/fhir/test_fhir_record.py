@@ -110,6 +110,7 @@ def test_everything_runs_a_fixed_number_of_queries(
     # and the text consult messages (their photos are one more when there are any)
     # and the renewal requests (issue 20; a renewal's prior items are one more:
     # test_fhir_renewals.py)
+    # and the family-doctor signings with their teams (CareTeam, EpisodeOfCare)
     with django_assert_num_queries(18):
         bundle = everything(client, daughter, headers)
     assert entries(bundle, "Encounter")

@@ -613,6 +613,55 @@ POLICY: dict[str, Rule] = {
         post=roles(FORBIDDEN, anonymous=UNAUTHORIZED),
         payload=fhir_results_bundle,
     ),
+    # Family doctors (issue 20). The family's page: every account its own people; signing A's
+    # child is A's (already signed: refused with a message), anyone else naming her a 404.
+    "family_doctor": Rule(
+        get=SIGNED_IN,
+        post=roles(NOT_FOUND, anonymous=LOGIN, patient_a=DONE),
+        form={"patient": "patient.public_id", "team": "family_team.public_id", "consent": "yes"},
+    ),
+    "family_signing_cancel": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=owner(outcome=REDIRECT),
+        objects={"signing_id": "family_signing.public_id"},
+    ),
+    # The team's side: its GP (A's treating doctor) only; every other account a 404.
+    "family_teams_mine": Rule(
+        get=roles(OK, anonymous=LOGIN, doctor_care=REDIRECT), post=SIGNED_IN_POST_ONLY
+    ),
+    "family_panel": Rule(
+        get=doctor(), post=SIGNED_IN_POST_ONLY, objects={"team_id": "family_team.public_id"}
+    ),
+    "family_member": Rule(
+        get=doctor(),
+        post=SIGNED_IN_POST_ONLY,
+        objects={"team_id": "family_team.public_id", "signing_id": "family_signing.public_id"},
+    ),
+    "family_plan_set": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"team_id": "family_team.public_id", "signing_id": "family_signing.public_id"},
+        form={"label": "BP", "interval_months": "3"},
+    ),
+    "family_book": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(DONE),
+        objects={"team_id": "family_team.public_id", "signing_id": "family_signing.public_id"},
+        form={"slot": "spare.pk"},
+    ),
+    "family_task_done": Rule(
+        get=SIGNED_IN_POST_ONLY,
+        post=doctor(REDIRECT),
+        objects={"team_id": "family_team.public_id", "task_id": "followup_task.public_id"},
+    ),
+    # The console's teams are a clinic's: X is the cloud hospital, so a 404 even for its admins
+    # (tests/familydoctors/test_pages.py covers a clinic's admin).
+    "console_family_teams": Rule(get=console(NOT_FOUND), post=console(NOT_FOUND)),
+    "console_family_team": Rule(
+        get=console(NOT_FOUND),
+        post=console(NOT_FOUND),
+        objects={"team_id": "family_team.pk"},
+    ),
     "fhir/^(?P<rest>.*)$": Rule(get=roles(NOT_FOUND), post=roles(NOT_FOUND)),
 }
 

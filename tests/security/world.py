@@ -27,6 +27,7 @@ from appointments.services import (
     closure_create,
     queue_call_next,
 )
+from familydoctors.models import FamilySigning, FamilyTeam, FollowUpPlan, FollowUpTask
 from notifications.models import Notification
 from records import services as record_services
 from records.models import (
@@ -354,6 +355,29 @@ def build_world() -> World:
         note=c(CLINICAL, "RenewalNote"),
     )
 
+    # A family-doctor team of X's with the treating doctor as its GP, A's child signed with it
+    # (made directly: the service keeps teams to clinics, and X is the cloud hospital), and
+    # an overdue follow-up (issue 20).
+    team = FamilyTeam.objects.create(clinic=x, name="Team X", gp=doctor)
+    today = timezone.now().astimezone(SHANGHAI).date()
+    signing = FamilySigning.objects.create(
+        patient=child,
+        team=team,
+        starts_on=today,
+        ends_on=today + dt.timedelta(days=364),
+        signed_by=account_a,
+        on_behalf="guardian",
+        consent_text_version="test",
+    )
+    plan = FollowUpPlan.objects.create(
+        signing=signing,
+        label=c(CLINICAL, "FollowUpLabel"),
+        interval_months=3,
+        created_by=doctor_user,
+    )
+    task = FollowUpTask.objects.create(
+        plan=plan, signing=signing, due_on=today - dt.timedelta(days=1)
+    )
     # The treating doctor reads by the booking's care relationship; make sure it is there.
     assert CareRelationship.objects.filter(patient=child, user=doctor_user).exists()
 
@@ -412,6 +436,9 @@ def build_world() -> World:
         notification=notification,
         text_thread=text_consult.encounter,
         text_photo=text_photo,
+        family_team=team,
+        family_signing=signing,
+        followup_task=task,
         day=visit_slot.start.astimezone(SHANGHAI).date().isoformat(),
     )
     return world

@@ -43,6 +43,7 @@ from portal.fhir.resources.directory import (
     slot,
     slot_status,
 )
+from portal.fhir.resources.family import care_team, episode_of_care
 from portal.fhir.resources.people import appointment, patient, service_request
 from portal.fhir.resources.record import (
     addendum_document,
@@ -80,11 +81,13 @@ __all__ = [
     "appointment",
     "bundle",
     "capability_statement",
+    "care_team",
     "clean",
     "communication",
     "condition",
     "diagnostic_report",
     "encounter",
+    "episode_of_care",
     "exam_resources",
     "instant",
     "location",

@@ -91,6 +91,10 @@ def everything_bundle(request: HttpRequest, access) -> dict:
     resources.extend(fhir.appointment(row) for row in data.appointments)
     for renewal in data.renewals:
         resources.extend(fhir.renewal_proposals(renewal))
+    teams = {row.team_id: row.team for row in data.signings}
+    resources.extend(fhir.care_team(team) for team in teams.values())
+    today = today_in_city()
+    resources.extend(fhir.episode_of_care(row, on=today) for row in data.signings)
     for exam in exams_visible(access=access, final_only=True):
         resources.extend(fhir.exam_resources(exam))
     resources.extend(fhir.communication(row) for row in text_messages_visible(access=access))

@@ -1,0 +1,171 @@
+"""Reads of the family-doctor teams: a clinic's teams, the teams an account belongs to, the
+family's signings, a team's panel and its follow-ups."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
+from django.shortcuts import get_object_or_404
+
+from familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
+from records.models import Consent, ConsentKind, Encounter, Prescription, Problem, today_in_city
+from records.selectors import patients_for_account
+
+# ICD-10 chronic families the panel lists (hypertension I10–I15, diabetes E10–E14).
+CHRONIC_ICD10_PREFIXES = tuple(f"I{n}" for n in range(10, 16)) + tuple(
+    f"E{n}" for n in range(10, 15)
+)
+
+
+def chronic_problem_condition(prefix: str = "") -> Q:
+    """Which Problem rows count as chronic on the panel: an unresolved problem coded I10–I15
+    or E10–E14. The one place to extend (e.g. with a doctor's "chronic" flag on Problem)."""
+    codes = Q()
+    for code in CHRONIC_ICD10_PREFIXES:
+        codes |= Q(**{f"{prefix}icd10_code__istartswith": code})
+    return codes & Q(**{f"{prefix}resolved_at__isnull": True})
+
+
+def teams_of_clinic(*, clinic: Any) -> QuerySet[FamilyTeam]:
+    return (
+        FamilyTeam.objects.filter(clinic=clinic)
+        .select_related("gp", "nurse")
+        .annotate(
+            panel_size=Count("signings", filter=Q(signings__status=FamilySigning.Status.ACTIVE))
+        )
+        .order_by("name", "pk")
+    )
+
+
+def teams_open_for_signing() -> QuerySet[FamilyTeam]:
+    return (
+        FamilyTeam.objects.filter(is_active=True, clinic__is_active=True, gp__is_active=True)
+        .select_related("clinic", "gp", "nurse")
+        .order_by("clinic__name", "name", "pk")
+    )
+
+
+def teams_of_member(*, user: Any) -> QuerySet[FamilyTeam]:
+    """The teams this account works in (as the GP or the nurse)."""
+    if not user.is_authenticated:
+        return FamilyTeam.objects.none()
+    return (
+        FamilyTeam.objects.filter(Q(gp__user=user) | Q(nurse=user))
+        .select_related("clinic", "gp")
+        .order_by("name", "pk")
+    )
+
+
+def team_of_member_or_404(*, user: Any, public_id: Any) -> FamilyTeam:
+    """Another team's page is a 404: it does not exist for this account."""
+    return get_object_or_404(teams_of_member(user=user), public_id=public_id)
+
+
+def signing_of_team_or_404(*, team: FamilyTeam, public_id: Any) -> FamilySigning:
+    on = today_in_city()
+    return get_object_or_404(
+        FamilySigning.objects.select_related("patient", "team__clinic", "team__gp"),
+        team=team,
+        public_id=public_id,
+        status=FamilySigning.Status.ACTIVE,
+        starts_on__lte=on,
+        ends_on__gte=on,
+    )
+
+
+def signings_of_account(*, account: Any) -> QuerySet[FamilySigning]:
+    """The live signings of the people this account acts for."""
+    on = today_in_city()
+    return FamilySigning.objects.filter(
+        patient__in=patients_for_account(account=account),
+        status=FamilySigning.Status.ACTIVE,
+        ends_on__gte=on,
+    ).select_related("patient", "team__clinic", "team__gp", "team__nurse")
+
+
+def _shares_record(patient_ref: str) -> Exists:
+    """The person (an outer reference) shares their record across hospitals."""
+    return Exists(
+        Consent.objects.filter(
+            patient=OuterRef(patient_ref),
+            kind=ConsentKind.RECORD_SHARING,
+            revoked_at__isnull=True,
+        )
+    )
+
+
+def panel(*, team: FamilyTeam, on: dt.date | None = None) -> list[FamilySigning]:
+    """The team's live signings with what the panel shows: the person, their chronic
+    problems, the last visit, the last signed prescription and the overdue follow-ups. A
+    fixed number of queries whatever the panel's size. Without the person's sharing consent
+    only what the team's own clinic wrote is shown."""
+    on = on or today_in_city()
+    last_visit = (
+        Encounter.objects.filter(
+            Q(hospital_id=team.clinic_id) | Q(_shares_record("patient")),
+            patient=OuterRef("patient"),
+        )
+        .order_by()
+        .values("patient")
+        .annotate(at=Max("started_at"))
+        .values("at")
+    )
+    last_prescription = (
+        Prescription.objects.filter(
+            Q(encounter__hospital_id=team.clinic_id) | Q(_shares_record("encounter__patient")),
+            encounter__patient=OuterRef("patient"),
+            signed_at__isnull=False,
+        )
+        .order_by()
+        .values("encounter__patient")
+        .annotate(at=Max("signed_at"))
+        .values("at")
+    )
+    chronic = Problem.objects.filter(
+        chronic_problem_condition(), Q(hospital_id=team.clinic_id) | Q(_shares_record("patient"))
+    ).order_by("recorded_at", "pk")
+    overdue = FollowUpTask.objects.filter(done_at__isnull=True, due_on__lt=on).select_related(
+        "plan"
+    )
+    return list(
+        FamilySigning.objects.filter(
+            team=team, status=FamilySigning.Status.ACTIVE, starts_on__lte=on, ends_on__gte=on
+        )
+        .select_related("patient")
+        .annotate(
+            last_visit_at=last_visit[:1],
+            last_prescription_at=last_prescription[:1],
+        )
+        .prefetch_related(
+            Prefetch("patient__problems", queryset=chronic, to_attr="chronic_problems"),
+            Prefetch("tasks", queryset=overdue, to_attr="overdue_tasks"),
+        )
+        .order_by("patient__name", "pk")
+    )
+
+
+def tasks_of_signing(*, signing: FamilySigning) -> QuerySet[FollowUpTask]:
+    return signing.tasks.select_related("plan", "encounter").order_by("due_on", "pk")
+
+
+def team_periods_bookable(*, team: FamilyTeam, limit: int = 12) -> list:
+    """The GP's next in-person periods at the team's clinic with a public place left."""
+    from django.db.models import F
+    from django.utils import timezone
+
+    from appointments.models import Mode, Slot
+
+    now = timezone.now()
+    return list(
+        Slot.objects.filter(
+            doctor=team.gp,
+            site=team.clinic,
+            mode=Mode.IN_PERSON,
+            start__gt=now,
+            release_at__lte=now,
+            closed_at__isnull=True,
+            booked__lt=F("capacity"),
+        ).order_by("start", "pk")[:limit]
+    )
