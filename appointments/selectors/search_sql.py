@@ -205,20 +205,31 @@ def run(sql: str, parameters: dict) -> list[tuple]:
         return cursor.fetchall()
 
 
-def doctors_found(*, query: SearchQuery, now: dt.datetime, limit: int) -> dict:
-    """The doctors' query of `search_doctors`: {doctor_id: first free period} of the soonest
-    `limit` doctors."""
+def doctors_statement(
+    *, query: SearchQuery, now: dt.datetime, limit: int
+) -> tuple[str, dict, bool]:
+    """The doctors' query as (text, parameters, paged): paged texts (a date or part of the
+    day) return (id, doctor_id, start, matches) a slot from the keyset in the parameters on;
+    the others (doctor_id, first)."""
     parameters = base_parameters(query=query, now=now)
     shape = _shape(query)
-    found: dict[int, dt.datetime] = {}
     if query.day is None and query.day_part not in DAY_PARTS:
-        sql = next_free_sql(**shape)
         parameters["limit"] = limit * len(PUBLIC_MODES)
-        first_of_each_doctor(run(sql, parameters), found)
-        return soonest(found, limit)
+        return next_free_sql(**shape), parameters, False
     sql = matching_slots_sql(**shape, day=query.day is not None, hours=query.day is None)
     parameters["after_start"] = parameters["low"] if query.day is not None else now
     parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
+    return sql, parameters, True
+
+
+def doctors_found(*, query: SearchQuery, now: dt.datetime, limit: int) -> dict:
+    """The doctors' query of `search_doctors`: {doctor_id: first free period} of the soonest
+    `limit` doctors (a date: pages of matching slots until `limit` doctors, rarely two)."""
+    sql, parameters, paged = doctors_statement(query=query, now=now, limit=limit)
+    found: dict[int, dt.datetime] = {}
+    if not paged:
+        first_of_each_doctor(run(sql, parameters), found)
+        return soonest(found, limit)
     while len(found) < limit:
         rows = run(sql, parameters)
         first_of_each_doctor((row for row in rows if row[3]), found)
@@ -228,18 +239,24 @@ def doctors_found(*, query: SearchQuery, now: dt.datetime, limit: int) -> dict:
     return soonest(found, limit)
 
 
-def results(
-    *, query: SearchQuery, now: dt.datetime, found: dict[int, dt.datetime]
-) -> list[SearchResult]:
-    """The found doctors with their periods (one row a period), soonest first, then by the
-    pinyin of the name."""
+def periods_statement(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]):
+    """The periods' query as (text, parameters)."""
     parameters = base_parameters(query=query, now=now)
-    parameters["doctors"], parameters["per_doctor"] = list(found), PERIODS_PER_DOCTOR
+    parameters["doctors"], parameters["per_doctor"] = list(doctor_ids), PERIODS_PER_DOCTOR
     sql = periods_sql(
         day=query.day is not None,
         hours=query.day is None and query.day_part in DAY_PARTS,
         mode=bool(query.mode),
     )
+    return sql, parameters
+
+
+def results(
+    *, query: SearchQuery, now: dt.datetime, found: dict[int, dt.datetime]
+) -> list[SearchResult]:
+    """The found doctors with their periods (one row a period), soonest first, then by the
+    pinyin of the name."""
+    sql, parameters = periods_statement(query=query, now=now, doctor_ids=list(found))
     results: dict[int, SearchResult] = {}
     keys: dict[int, tuple] = {}
     for row in run(sql, parameters):
