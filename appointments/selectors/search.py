@@ -92,22 +92,22 @@ def _doctor_filter(query: SearchQuery, prefix: str) -> Q:
         condition &= (
             Q(
                 **{
-                    f"{doctor_id}__in": DoctorSearchName.objects.filter(text__contains=word).values(
-                        "doctor_id"
-                    )
+                    f"{doctor_id}__in": DoctorSearchName.objects.filter(
+                        text__startswith=word
+                    ).values("doctor_id")
                 }
             )
             | Q(
                 **{
                     f"{prefix}department_id__in": DepartmentSearchName.objects.filter(
-                        text__contains=word
+                        text__startswith=word
                     ).values("department_id")
                 }
             )
             | Q(
                 **{
                     f"{prefix}hospital_id__in": HospitalSearchName.objects.filter(
-                        text__contains=word
+                        text__startswith=word
                     ).values("hospital_id")
                 }
             )

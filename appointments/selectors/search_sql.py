@@ -46,7 +46,8 @@ _BOOKABLE = """
          OR (s.referral_merge_at <= %(now)s AND s.referral_booked < s.referral_capacity))"""
 
 
-# A word is found in the doctor's, department's or hospital's searched names.
+# A word is the prefix of a suffix of a doctor's, department's or hospital's searched names
+# (hospitals.search_names), found through their `text` pattern index.
 _WORD = """(d.id IN (SELECT doctor_id FROM hospitals_doctorsearchname WHERE text LIKE %(WORD)s)
     OR d.department_id IN
        (SELECT department_id FROM hospitals_departmentsearchname WHERE text LIKE %(WORD)s)
@@ -170,7 +171,7 @@ def base_parameters(*, query: SearchQuery, now: dt.datetime) -> dict:
     }
     for index, word in enumerate(search_words(query.text)):
         escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        parameters[f"word{index}"] = f"%{escaped}%"
+        parameters[f"word{index}"] = f"{escaped}%"  # the prefix of a suffix row
     low_hour, high_hour = DAY_PARTS.get(query.day_part, (0, 24))
     parameters["low_hour"], parameters["high_hour"] = low_hour, high_hour
     if query.day is not None:

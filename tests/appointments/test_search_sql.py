@@ -81,6 +81,8 @@ QUERIES = [
     SearchQuery(text="li 眼"),
     SearchQuery(text="no. 1"),
     SearchQuery(text="100%"),
+    SearchQuery(text="生1"),  # inside a name
+    SearchQuery(text="ngy"),  # inside a pinyin (zhangyisheng)
     SearchQuery(mode="online"),
     SearchQuery(mode="online", district="鄞州区"),
     SearchQuery(title="chief", district="海曙区"),
