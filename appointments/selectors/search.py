@@ -320,13 +320,12 @@ def search_doctors(
     *, query: SearchQuery, now: dt.datetime | None = None, limit: int = RESULT_LIMIT
 ) -> list[SearchResult]:
     """Up to `limit` doctors with a matching free period, the soonest first, each with their
-    next `PERIODS_PER_DOCTOR` matching free periods (each with `places_left`). Two queries: on
-    PostgreSQL the fixed texts of search_sql, elsewhere `search_doctors_portable`."""
+    next `PERIODS_PER_DOCTOR` matching free periods (each with `places_left`). On PostgreSQL one
+    statement (search_sql), elsewhere two queries (`search_doctors_portable`)."""
     now = now or timezone.now()
     if connection.vendor != "postgresql":
         return search_doctors_portable(query=query, now=now, limit=limit)
-    found = search_sql.doctors_found(query=query, now=now, limit=limit)
-    return search_sql.results(query=query, now=now, found=found) if found else []
+    return search_sql.search(query=query, now=now, limit=limit)
 
 
 def search_doctors_portable(

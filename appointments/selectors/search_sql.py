@@ -126,7 +126,7 @@ def matching_slots_sql(
         chosen = ""
         matches = f"({doctors})"
     return f"""
-SELECT p.id, p.doctor_id, p.start, {matches}
+SELECT p.id, p.doctor_id, p.start, {matches} AS matches
   FROM (SELECT s.id, s.doctor_id, s.start FROM appointments_slot s
          WHERE {_BOOKABLE}{match}{chosen}
            AND (s.start, s.id) > (%(after_start)s, %(after_id)s)
@@ -135,17 +135,15 @@ SELECT p.id, p.doctor_id, p.start, {matches}
  ORDER BY p.start, p.id"""  # noqa: S608 (constant fragments; values are parameters)
 
 
-@cache
-def periods_sql(*, day: bool, hours: bool, mode: bool) -> str:
-    """The found doctors with what a result shows, each with their next `%(per_doctor)s`
+def _with_periods(*, match: str, source: str, where: str, leading: str = "") -> str:
+    """The doctors of `source` with what a result shows, each with their next `per_doctor`
     matching free periods (a small walk of `slot_doctor_start` each): one row a period, or
     one row with null period fields for a doctor whose periods went meanwhile."""
-    match = _slot_match(day=day, hours=hours, mode=mode)
     return f"""
-SELECT d.id, d.name, d.name_en, d.name_pinyin, d.title, d.specialties, d.specialties_en,
+SELECT {leading}d.id, d.name, d.name_en, d.name_pinyin, d.title, d.specialties, d.specialties_en,
        h.kind, h.name, h.name_en, h.district, h.district_en, dep.name, dep.name_en,
        p.id, p.start, p."end", p.mode, p.places_left, p.timezone
-  FROM {_DOCTORS}
+  FROM {source}
   LEFT JOIN LATERAL (
     SELECT s.id, s.start, s."end", s.mode, site.timezone,
            GREATEST(s.capacity - s.booked
@@ -155,8 +153,49 @@ SELECT d.id, d.name, d.name_en, d.name_pinyin, d.title, d.specialties, d.special
       FROM appointments_slot s JOIN hospitals_hospital site ON site.id = s.site_id
      WHERE s.doctor_id = d.id AND {_BOOKABLE}{match}
      ORDER BY s.start, s.mode LIMIT %(per_doctor)s) p ON true
- WHERE d.id = ANY(%(doctors)s)
+ {where}
  ORDER BY d.id, p.start, p.mode"""  # noqa: S608 (constant fragments; values are parameters)
+
+
+@cache
+def periods_sql(*, day: bool, hours: bool, mode: bool) -> str:
+    """The doctors `doctors` with their periods (see `_with_periods`)."""
+    match = _slot_match(day=day, hours=hours, mode=mode)
+    return _with_periods(match=match, source=_DOCTORS, where="WHERE d.id = ANY(%(doctors)s)")
+
+
+_PAGE_FOUND = """page AS ({page}),
+found AS (SELECT doctor_id, start AS first FROM page WHERE matches)"""
+
+
+@cache
+def search_sql(
+    *, district: bool, title: bool, words: int, mode: bool, day: bool, hours: bool
+) -> str:
+    """The whole search in one statement: the doctors' query (the first page of matching slots
+    when a date or part of the day is asked), the soonest `limit_doctors` of them, and their
+    periods. Each row begins with how many slots the page held (a date: when it was full and
+    found too few doctors, the next pages are `matching_slots_sql`'s) and the doctor's first
+    free period."""
+    match = _slot_match(day=day, hours=hours, mode=mode)
+    shape = {"district": district, "title": title, "words": words, "mode": mode}
+    if day or hours:
+        page = matching_slots_sql(**shape, day=day, hours=hours)
+        found = _PAGE_FOUND.replace("{page}", page)
+        page_rows = "(SELECT count(*) FROM page)"
+    else:
+        found = f"found AS ({next_free_sql(**shape)})"
+        page_rows = "0"
+    best = """best AS (
+  SELECT doctor_id, min(first) AS first FROM found WHERE first IS NOT NULL
+   GROUP BY doctor_id ORDER BY 2, 1 LIMIT %(limit_doctors)s)"""
+    periods = _with_periods(
+        match=match,
+        source=f"best JOIN {_DOCTORS} ON d.id = best.doctor_id",
+        where="",
+        leading=f"{page_rows}, best.first, ",
+    )
+    return f"WITH {found},\n{best}{periods}"
 
 
 def base_parameters(*, query: SearchQuery, now: dt.datetime) -> dict:
@@ -258,9 +297,40 @@ def results(
     """The found doctors with their periods (one row a period), soonest first, then by the
     pinyin of the name."""
     sql, parameters = periods_statement(query=query, now=now, doctor_ids=list(found))
+    return _results_of(run(sql, parameters), found)
+
+
+def search_statement(*, query: SearchQuery, now: dt.datetime, limit: int) -> tuple[str, dict]:
+    """The one statement of a search as (text, parameters)."""
+    parameters = base_parameters(query=query, now=now)
+    day, hours = query.day is not None, query.day is None and query.day_part in DAY_PARTS
+    parameters["limit"] = limit * len(PUBLIC_MODES)
+    parameters["after_start"] = parameters["low"] if day else now
+    parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
+    parameters["limit_doctors"], parameters["per_doctor"] = limit, PERIODS_PER_DOCTOR
+    return search_sql(**_shape(query), day=day, hours=hours), parameters
+
+
+def search(*, query: SearchQuery, now: dt.datetime, limit: int) -> list[SearchResult]:
+    """`search_doctors` in one statement (`search_sql`); with a date, when the first page of
+    matching slots was full and held fewer than `limit` doctors, the pages one by one
+    (`doctors_found`) and then the periods (`results`)."""
+    rows = run(*search_statement(query=query, now=now, limit=limit))
+    found = {row[2]: row[1] for row in rows}
+    if (
+        (query.day is not None or query.day_part in DAY_PARTS)
+        and (not rows or rows[0][0] == PAGE_ROWS)
+        and len(found) < limit
+    ):
+        found = doctors_found(query=query, now=now, limit=limit)
+        return results(query=query, now=now, found=found) if found else []
+    return _results_of([row[2:] for row in rows], found)
+
+
+def _results_of(rows: list[tuple], found: dict[int, dt.datetime]) -> list[SearchResult]:
     results: dict[int, SearchResult] = {}
     keys: dict[int, tuple] = {}
-    for row in run(sql, parameters):
+    for row in rows:
         doctor_id = row[0]
         result = results.get(doctor_id)
         if result is None:

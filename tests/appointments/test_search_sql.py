@@ -130,3 +130,23 @@ def test_a_small_limit_is_the_same_soonest_doctors(city):
         expected = seen(search_doctors_portable(query=query, now=now, limit=2))
         assert len(expected) == 2
         assert seen(search_doctors(query=query, now=now, limit=2)) == expected
+
+
+def test_pages_of_a_day_past_the_first_find_the_same(city, monkeypatch):
+    """With a date the statement reads one page of the day's slots; when that page is full
+    and holds too few doctors, the next pages are read one by one (pages of 2 slots here)."""
+    from appointments.selectors import search, search_sql, search_types
+
+    for module in (search, search_sql, search_types):
+        monkeypatch.setattr(module, "PAGE_ROWS", 2)
+    now = timezone.now()
+    day = timezone.localdate() + dt.timedelta(days=1)
+    for query in (
+        SearchQuery(day=day),
+        SearchQuery(day=day, text="zhang"),
+        SearchQuery(day_part="evening"),
+    ):
+        expected = seen(search_doctors_portable(query=query, now=now, limit=6))
+        assert len(expected) >= 2, query
+        assert seen(search_doctors(query=query, now=now, limit=6)) == expected, query
+
