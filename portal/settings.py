@@ -166,9 +166,7 @@ if DATABASE_URL:
         # a connection. Set it to "" behind a PgBouncer older than 1.21 in transaction mode
         # (1.21+ needs max_prepared_statements), which cannot keep them.
         threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
-        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = (
-            int(threshold) if threshold else None
-        )
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(threshold) if threshold else None
 else:
     # Three processes (web, worker, beat) share one file: WAL lets readers run beside the
     # writer, IMMEDIATE takes the write lock at BEGIN so two writers queue on the busy timeout

@@ -149,4 +149,3 @@ def test_pages_of_a_day_past_the_first_find_the_same(city, monkeypatch):
         expected = seen(search_doctors_portable(query=query, now=now, limit=6))
         assert len(expected) >= 2, query
         assert seen(search_doctors(query=query, now=now, limit=6)) == expected, query
-
