@@ -1,7 +1,7 @@
 """How fast the doctor page and search read slots with 100,000 and 1,000,000 of them.
 
-    DATABASE_URL=postgres://postgres@127.0.0.1:5432/portal_booking_pages \
-        .venv/bin/python bench/slot_search.py [--sizes 100000 1000000] [--repeats 200]
+    DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
+        .venv/bin/python bench/slot_search.py [--sizes 100000 1000000] [--repeats 200] [--reuse]
 
 Everything happens in a scratch database (Django's test database, `test_<name>`), created and
 migrated at the start and dropped at the end. With `--reuse` each size keeps a database of its
@@ -16,11 +16,13 @@ with random doctors and dates:
 
 - the doctor page's grid query (`doctor_grid`: 14 days of one doctor's periods),
 - search in four shapes (`search_doctors`: words; a date and the afternoon; online in one
-  district; no filter at all), each two queries,
+  district; no filter at all), each one statement (appointments.selectors.search_sql),
 - the baseline: fetching one slot by primary key, the cheapest query the table answers,
 
-and prints JSON with p50/p95 in milliseconds, the ratio of each p50 to the baseline, and the
-plan of every query from `EXPLAIN (ANALYZE, BUFFERS)`, with the indexes it used.
+and prints JSON with p50/p95 in milliseconds, the median time of each call spent in database
+round trips (the rest is Python), the ratio of each p50 to the baseline, the load average
+before and after, and the plan of every query from `EXPLAIN (ANALYZE, BUFFERS)`, with the
+indexes it used (`--plans` prints them whole).
 """
 
 from __future__ import annotations
@@ -182,22 +184,51 @@ def percentile(values: list[float], fraction: float) -> float:
 
 
 def timed_ms(function, repeats: int) -> dict:
-    samples = []
-    for _ in range(repeats):
+    """p50/p95 of whole calls, and the median of the part spent in the database's round trips
+    (sending, executing, receiving: every `execute` of the call), the rest being Python."""
+    samples, in_database, round_trips = [], [], []
+    spent = [0.0, 0]
+
+    def measured(execute, sql, params, many, context):
         began = time.perf_counter()
-        function()
-        samples.append((time.perf_counter() - began) * 1000)
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            spent[0] += time.perf_counter() - began
+            spent[1] += 1
+
+    with connection.execute_wrapper(measured):
+        for _ in range(repeats):
+            spent[:] = [0.0, 0]
+            began = time.perf_counter()
+            function()
+            samples.append((time.perf_counter() - began) * 1000)
+            in_database.append(spent[0] * 1000)
+            round_trips.append(spent[1])
     return {
         "p50_ms": round(statistics.median(samples), 3),
         "p95_ms": round(percentile(samples, 0.95), 3),
+        "round_trips_p50_ms": round(statistics.median(in_database), 3),
+        "queries_per_call": round(statistics.mean(round_trips), 2),
     }
 
 
-def explain(queryset) -> dict:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
-        plan = [row[0] for row in cursor.fetchall()]
+def explain(queryset=None, *, statement: tuple[str, dict] | None = None) -> dict:
+    """The plan of a queryset, or of a (text, parameters) statement of appointments.selectors.
+    search_sql sent with server-side parameters as search sends it."""
+    if statement is not None:
+        import psycopg
+
+        sql, params = statement
+        connection.ensure_connection()
+        with psycopg.Cursor(connection.connection) as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = [row[0] for row in cursor.fetchall()]
+    else:
+        sql, params = queryset.query.sql_with_params()
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, BUFFERS) " + sql, params)
+            plan = [row[0] for row in cursor.fetchall()]
     text = "\n".join(plan)
     return {
         "next_free_rows_scanned": re.findall(
@@ -225,14 +256,8 @@ def city_seeded(size: int) -> bool:
 
 def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False) -> dict:
     from appointments.models import Slot
-    from appointments.selectors import (
-        SearchQuery,
-        doctor_grid,
-        matching_slot_rows,
-        next_free_rows,
-        period_rows,
-        search_doctors,
-    )
+    from appointments.selectors import RESULT_LIMIT, SearchQuery, doctor_grid, search_doctors
+    from appointments.selectors.search_sql import search_statement
     from appointments.services import next_free_periods_refresh
     from hospitals.models import Doctor
     from hospitals.services import search_names_rebuild
@@ -295,25 +320,18 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
         doctor=doctor, start__gt=now, start__lt=now + dt.timedelta(days=14)
     ).order_by("start", "mode")
     afternoon = SearchQuery(day=today + dt.timedelta(days=3), day_part="afternoon")
-    found = [result.doctor.pk for result in search_doctors(query=afternoon, now=now)]
+
+    def statement(query):
+        return explain(statement=search_statement(query=query, now=now, limit=RESULT_LIMIT))
+
     result["explain"] = {
         "doctor_page_grid": explain(grid_query),
-        "search_doctors_words": explain(next_free_rows(query=SearchQuery(text="皮肤"), now=now)),
-        "search_doctors_date_and_afternoon": explain(matching_slot_rows(query=afternoon, now=now)),
-        "search_doctors_online_in_a_district": explain(
-            next_free_rows(query=SearchQuery(mode="online", district=DISTRICTS[0][0]), now=now)
+        "search_words": statement(SearchQuery(text="皮肤")),
+        "search_date_and_afternoon": statement(afternoon),
+        "search_online_in_a_district": statement(
+            SearchQuery(mode="online", district=DISTRICTS[0][0])
         ),
-        "search_doctors_no_filter": explain(next_free_rows(query=SearchQuery(), now=now)),
-        "search_periods_date_and_afternoon": explain(
-            period_rows(query=afternoon, now=now, doctor_ids=found)
-        ),
-        "search_periods_no_filter": explain(
-            period_rows(
-                query=SearchQuery(),
-                now=now,
-                doctor_ids=[r.doctor.pk for r in search_doctors(query=SearchQuery(), now=now)],
-            )
-        ),
+        "search_no_filter": statement(SearchQuery()),
     }
     return result
 
@@ -360,7 +378,9 @@ def main() -> None:
     if not arguments.plans:
         for run in runs:
             for plan in run["explain"].values():
-                plan["plan"] = [line for line in plan["plan"] if "Execution Time" in line]
+                plan["plan"] = [
+                    line for line in plan["plan"] if "Execution Time" in line or "Planning" in line
+                ]
     print(
         json.dumps(
             {

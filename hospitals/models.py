@@ -333,12 +333,18 @@ class Doctor(BilingualName):
 
 
 class SearchName(models.Model):
-    """One lowercased name a search finds its owner by (hospitals.search_names)."""
+    """One suffix of a lowercased name a search finds its owner by (hospitals.search_names):
+    a word is found as the prefix of a row, through the `text` pattern index."""
 
     text = models.CharField(max_length=200)
 
     class Meta:
         abstract = True
+        indexes = [
+            models.Index(
+                fields=["text"], name="%(class)s_text_idx", opclasses=["varchar_pattern_ops"]
+            )
+        ]
 
     def __str__(self) -> str:
         return self.text

@@ -2,6 +2,11 @@
 pinyin in full and as initials (张伟 → zhangwei, zw), and a department's other names (心内科 for
 心血管内科), kept in small tables (`*SearchName`) that each save rewrites.
 
+The tables hold every suffix of every name (张伟 → 张伟, 伟), so a word found anywhere in a name
+is the prefix of one of its rows: `LIKE 'word%'`, which a `varchar_pattern_ops` btree serves
+for words of any length, one character too (a `pg_trgm` index does not serve one- or
+two-character words, and its trigrams depend on the database's `lc_ctype`).
+
 Pure text functions here; the models call `names_for_*` from `save()`, and
 `hospitals.services.search_names_rebuild` fills the tables for rows written in bulk
 (benchmarks)."""
@@ -98,7 +103,14 @@ def search_words(text: str) -> list[str]:
     return [word.lower() for word in text.split() if word]
 
 
+def suffixes(names: set[str]) -> set[str]:
+    """The rows a row's names are stored as: every suffix of each (zw → zw, w)."""
+    return {name[start:] for name in names for start in range(len(name)) if name[start:].strip()}
+
+
 def search_names_write(owner, *, model, field: str, names: set[str]) -> None:
-    """Replace one row's searched names (called by its `save()`)."""
+    """Replace one row's searched names (called by its `save()`), as their suffixes."""
     model.objects.filter(**{field: owner}).delete()
-    model.objects.bulk_create(model(**{field: owner, "text": text}) for text in sorted(names))
+    model.objects.bulk_create(
+        model(**{field: owner, "text": text}) for text in sorted(suffixes(names))
+    )

@@ -358,7 +358,11 @@ def search_names_rebuild(*, hospitals: Iterable | None = None) -> int:
         (DoctorSearchName, doctors, "doctor", _doctor_names),
     ):
         model.objects.filter(**{f"{owner}__in": rows}).delete()
-        fresh = [model(**{owner: row, "text": text}) for row in rows for text in names(row)]
+        fresh = [
+            model(**{owner: row, "text": text})
+            for row in rows
+            for text in search_names.suffixes(names(row))
+        ]
         model.objects.bulk_create(fresh, batch_size=5000)
         written += len(fresh)
         for row in rows:

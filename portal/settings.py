@@ -161,6 +161,13 @@ if DATABASE_URL:
             "timeout": env.float("DATABASE_POOL_TIMEOUT", default=10.0),
         }
         DATABASES["default"]["CONN_MAX_AGE"] = 0
+        # Server-side prepared statements for the queries run with server-side parameters
+        # (search's fixed SQL, appointments.selectors.search_sql; the ORM's own queries bind
+        # on the client and are never prepared): prepared after this many runs of one text on
+        # a connection. Set it to "" behind a PgBouncer older than 1.21 in transaction mode
+        # (1.21+ needs max_prepared_statements), which cannot keep them.
+        threshold = env.str("DATABASE_PREPARE_THRESHOLD", default="5")
+        DATABASES["default"]["OPTIONS"]["prepare_threshold"] = int(threshold) if threshold else None
 else:
     # Three processes (web, worker, beat) share one file: WAL lets readers run beside the
     # writer, IMMEDIATE takes the write lock at BEGIN so two writers queue on the busy timeout

@@ -77,6 +77,7 @@ from appointments.selectors.search import (
     next_free_rows,
     period_rows,
     search_doctors,
+    search_doctors_portable,
 )
 from appointments.selectors.sessions import (
     Session,
@@ -174,6 +175,7 @@ __all__ = [
     "rota_by_doctor",
     "rota_weekday",
     "search_doctors",
+    "search_doctors_portable",
     "sessions_from_slots",
     "slot_bookable_condition",
     "slot_open_condition",

@@ -14,10 +14,7 @@ and as initials, a department's other names)."""
 from __future__ import annotations
 
 import datetime as dt
-import zoneinfo
-from dataclasses import dataclass, field
 
-from django.conf import settings
 from django.db import connection
 from django.db.models import (
     BooleanField,
@@ -32,108 +29,32 @@ from django.db.models import (
 )
 from django.db.models.functions import ExtractHour, JSONObject, RowNumber
 from django.utils import timezone
-from django.utils.translation import get_language
 
 from appointments.models import Mode, NextFreePeriod, Slot
+from appointments.selectors import search_sql
+from appointments.selectors.search_types import (
+    DAY_PARTS,
+    PAGE_ROWS,
+    PERIODS_PER_DOCTOR,
+    RESULT_LIMIT,
+    ResultDoctor,
+    ResultPeriod,
+    ResultPlace,
+    SearchQuery,
+    SearchResult,
+    first_of_each_doctor,
+    portal_zone,
+    soonest,
+)
 from appointments.selectors.slots import slots_bookable
 from hospitals.models import DepartmentSearchName, Doctor, DoctorSearchName, HospitalSearchName
 from hospitals.search_names import search_words
-
-RESULT_LIMIT = 30
-PERIODS_PER_DOCTOR = 3
-
-# Local hours [from, to) of each part of the day, in the portal's time zone.
-DAY_PARTS = {
-    "morning": (0, 12),
-    "afternoon": (12, 18),
-    "evening": (18, 24),
-}
-
-
-@dataclass(frozen=True)
-class SearchQuery:
-    text: str = ""
-    day: dt.date | None = None
-    day_part: str = ""
-    mode: str = ""
-    district: str = ""
-    title: str = ""
-
-
-def _in_language(chinese: str, english: str) -> str:
-    return english if english and (get_language() or "").startswith("en") else chinese
-
-
-@dataclass(frozen=True, slots=True)
-class ResultPlace:
-    """A hospital or department as a result shows it."""
-
-    name: str
-    name_en: str
-    kind: str = ""
-    district: str = ""
-    district_en: str = ""
-
-    @property
-    def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
-
-    @property
-    def display_district(self) -> str:
-        return _in_language(self.district, self.district_en)
-
-
-@dataclass(frozen=True, slots=True)
-class ResultDoctor:
-    pk: int
-    name: str
-    name_en: str
-    title: str
-    specialties: str
-    specialties_en: str
-    hospital: ResultPlace
-    department: ResultPlace
-
-    @property
-    def display_name(self) -> str:
-        return _in_language(self.name, self.name_en)
-
-    @property
-    def display_specialties(self) -> str:
-        return _in_language(self.specialties, self.specialties_en)
-
-    def get_title_display(self) -> str:
-        return str(Doctor.Title(self.title).label)
-
-
-@dataclass(frozen=True, slots=True)
-class ResultPeriod:
-    pk: int
-    start: dt.datetime
-    end: dt.datetime
-    mode: str
-    places_left: int
-    timezone: str
-
-    def get_mode_display(self) -> str:
-        return str(Mode(self.mode).label)
-
-
-@dataclass
-class SearchResult:
-    doctor: ResultDoctor
-    first_free: dt.datetime | None = None
-    periods: list[ResultPeriod] = field(default_factory=list)
-
-
-def _zone() -> zoneinfo.ZoneInfo:
-    return zoneinfo.ZoneInfo(settings.TIME_ZONE)
 
 
 def matching_slots(*, query: SearchQuery, now: dt.datetime) -> QuerySet[Slot]:
     """Bookable slots that fit the date, part of the day and mode asked for."""
     slots = slots_bookable(now=now)
-    zone = _zone()
+    zone = portal_zone()
     if query.day is not None:
         low, high = DAY_PARTS.get(query.day_part, (0, 24))
         midnight = dt.datetime.combine(query.day, dt.time.min, tzinfo=zone)
@@ -171,22 +92,22 @@ def _doctor_filter(query: SearchQuery, prefix: str) -> Q:
         condition &= (
             Q(
                 **{
-                    f"{doctor_id}__in": DoctorSearchName.objects.filter(text__contains=word).values(
-                        "doctor_id"
-                    )
+                    f"{doctor_id}__in": DoctorSearchName.objects.filter(
+                        text__startswith=word
+                    ).values("doctor_id")
                 }
             )
             | Q(
                 **{
                     f"{prefix}department_id__in": DepartmentSearchName.objects.filter(
-                        text__contains=word
+                        text__startswith=word
                     ).values("department_id")
                 }
             )
             | Q(
                 **{
                     f"{prefix}hospital_id__in": HospitalSearchName.objects.filter(
-                        text__contains=word
+                        text__startswith=word
                     ).values("hospital_id")
                 }
             )
@@ -251,18 +172,6 @@ def _doctor_of(pk: int, row: dict, prefix: str = "") -> ResultDoctor:
     )
 
 
-def _first_of_each_doctor(rows, found: dict[int, dt.datetime]) -> None:
-    for row in rows:
-        first = row["first"]
-        best = found.get(row["doctor_id"])
-        if first is not None and (best is None or first < best):
-            found[row["doctor_id"]] = first
-
-
-def _soonest(found: dict[int, dt.datetime], limit: int) -> dict[int, dt.datetime]:
-    return dict(sorted(found.items(), key=lambda item: (item[1], item[0]))[:limit])
-
-
 def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_LIMIT):
     """No date or part of the day: one query over NextFreePeriod, (doctor_id, first) of the
     doctors with a free period. The exact rows walk the start index and stop after `2 × limit`
@@ -287,9 +196,6 @@ def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_
     if connection.features.supports_slicing_ordering_in_compound:
         exact = exact.order_by("start")[: limit * len(Mode.values)]
     return exact.union(stale, all=True)
-
-
-PAGE_ROWS = RESULT_LIMIT * 4
 
 
 def matching_slot_rows(
@@ -328,11 +234,11 @@ def _doctors_by_matching_slots(*, query: SearchQuery, now: dt.datetime, limit: i
     after: tuple[dt.datetime, int] | None = None
     while len(found) < limit:
         rows = list(matching_slot_rows(query=query, now=now, after=after))
-        _first_of_each_doctor((row for row in rows if row["matches"]), found)
+        first_of_each_doctor((row for row in rows if row["matches"]), found)
         if len(rows) < PAGE_ROWS:
             break
         after = (rows[-1]["first"], rows[-1]["id"])
-    return _soonest(found, limit)
+    return soonest(found, limit)
 
 
 def period_rows(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]) -> QuerySet:
@@ -414,14 +320,26 @@ def search_doctors(
     *, query: SearchQuery, now: dt.datetime | None = None, limit: int = RESULT_LIMIT
 ) -> list[SearchResult]:
     """Up to `limit` doctors with a matching free period, the soonest first, each with their
-    next `PERIODS_PER_DOCTOR` matching free periods (each with `places_left`)."""
+    next `PERIODS_PER_DOCTOR` matching free periods (each with `places_left`). On PostgreSQL one
+    statement (search_sql), elsewhere two queries (`search_doctors_portable`)."""
+    now = now or timezone.now()
+    if connection.vendor != "postgresql":
+        return search_doctors_portable(query=query, now=now, limit=limit)
+    return search_sql.search(query=query, now=now, limit=limit)
+
+
+def search_doctors_portable(
+    *, query: SearchQuery, now: dt.datetime | None = None, limit: int = RESULT_LIMIT
+) -> list[SearchResult]:
+    """`search_doctors` through the ORM's querysets above, on any database (SQLite in
+    development; on PostgreSQL the tests hold the two to the same answers)."""
     now = now or timezone.now()
     if query.day is not None or query.day_part in DAY_PARTS:
         found = _doctors_by_matching_slots(query=query, now=now, limit=limit)
     else:
         found = {}
-        _first_of_each_doctor(next_free_rows(query=query, now=now, limit=limit), found)
-        found = _soonest(found, limit)
+        first_of_each_doctor(next_free_rows(query=query, now=now, limit=limit), found)
+        found = soonest(found, limit)
     if not found:
         return []
     return _results(query=query, now=now, found=found)

@@ -15,12 +15,15 @@ from appointments.models import Appointment, Mode, Slot
 from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active
 
+# The modes a patient books and searches by themselves. A remote consultation's periods are
+# booked by clinic staff on a visit, never by the public: every public read and
+# NextFreePeriod (one row per doctor and public mode) take the rule from here.
+PUBLIC_MODES: tuple[str, ...] = tuple(mode for mode in Mode.values if mode != Mode.REMOTE)
+
 
 def slots_public() -> QuerySet[Slot]:
     """Slots of active doctors at active sites: what the public pages and the FHIR API show."""
-    return Slot.objects.filter(doctor__is_active=True, site__is_active=True).exclude(
-        mode=Mode.REMOTE
-    )
+    return Slot.objects.filter(doctor__is_active=True, site__is_active=True, mode__in=PUBLIC_MODES)
 
 
 def slot_open_condition(*, now: dt.datetime) -> Q:
@@ -37,9 +40,9 @@ def slot_place_condition(*, now: dt.datetime) -> Q:
 
 
 def slot_bookable_condition(*, now: dt.datetime) -> Q:
-    """What `slots_bookable` asks, as plain conditions (the FHIR API's "free" too). A remote
-    consultation's period is booked by clinic staff on a visit, never by the public."""
-    return slot_open_condition(now=now) & slot_place_condition(now=now) & ~Q(mode=Mode.REMOTE)
+    """What `slots_bookable` asks, as plain conditions (the FHIR API's "free" too): open, a
+    public place left, in a public mode (`PUBLIC_MODES`)."""
+    return slot_open_condition(now=now) & slot_place_condition(now=now) & Q(mode__in=PUBLIC_MODES)
 
 
 def slots_bookable(*, now: dt.datetime | None = None) -> QuerySet[Slot]:

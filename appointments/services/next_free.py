@@ -19,12 +19,9 @@ from django.db.models import Case, Exists, F, Min, OuterRef, Q, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from appointments.models import Mode, NextFreePeriod, Slot
-from appointments.selectors.slots import slots_bookable
+from appointments.models import NextFreePeriod, Slot
+from appointments.selectors.slots import PUBLIC_MODES, slots_bookable
 from hospitals.models import Doctor
-
-# A remote consultation's periods are booked by clinic staff on a visit, never searched.
-SEARCHED_MODES = [mode for mode in Mode.values if mode != Mode.REMOTE]
 
 REFRESH_CHUNK = 500
 # pg_advisory_xact_lock(key1, key2): key1 names this table's locks, key2 is the doctor id.
@@ -74,7 +71,7 @@ def next_free_periods_compute(
     }
     rows = []
     for doctor_id in doctor_ids:
-        for mode in SEARCHED_MODES:
+        for mode in PUBLIC_MODES:
             first = firsts.get((doctor_id, mode))
             ends = [moment for moment in (first, events.get((doctor_id, mode))) if moment]
             rows.append(

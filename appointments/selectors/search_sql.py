@@ -1,0 +1,362 @@
+"""Search's two queries on PostgreSQL as fixed SQL text, prepared once per connection.
+
+The ORM querysets of appointments.selectors.search say the same thing (and serve SQLite), but
+building and compiling them took about two thirds of a search above the database (profiled at
+1,000,000 slots: 1.1 ms building, 1.5 ms compiling, 0.5 ms sending the long inlined text, for
+0.5–1.5 ms of execution). Here the text depends only on the shape of the query (which filters,
+how many words), so it is built once per shape and cached, and it is sent with server-side
+parameters: psycopg prepares a statement after `prepare_threshold` runs of the same text on a
+connection (settings: DATABASE_PREPARE_THRESHOLD; unset it behind a PgBouncer older than 1.21),
+and PostgreSQL then skips parsing and, once its generic plan holds, planning.
+
+The rule of what is bookable is the ORM's (`slot_bookable_condition`), written out once here as
+`_BOOKABLE` and checked against it by tests/appointments/test_search_sql.py; the public modes
+come from `PUBLIC_MODES` as a parameter."""
+
+from __future__ import annotations
+
+import datetime as dt
+from functools import cache
+
+import psycopg
+from django.conf import settings
+from django.db import connection
+
+from appointments.selectors.search_types import (
+    DAY_PARTS,
+    PAGE_ROWS,
+    PERIODS_PER_DOCTOR,
+    ResultDoctor,
+    ResultPeriod,
+    ResultPlace,
+    SearchQuery,
+    SearchResult,
+    first_of_each_doctor,
+    portal_zone,
+    soonest,
+)
+from appointments.selectors.slots import PUBLIC_MODES
+from hospitals.search_names import search_words
+
+# A slot `s` a patient may book now (see slots.slot_bookable_condition).
+_BOOKABLE = """
+    s.release_at <= %(now)s AND s.start > %(now)s AND s.closed_at IS NULL
+    AND s.mode = ANY(%(public_modes)s)
+    AND (s.booked < s.capacity
+         OR (s.referral_merge_at <= %(now)s AND s.referral_booked < s.referral_capacity))"""
+
+
+# A word is the prefix of a suffix of a doctor's, department's or hospital's searched names
+# (hospitals.search_names), found through their `text` pattern index.
+_WORD = """(d.id IN (SELECT doctor_id FROM hospitals_doctorsearchname WHERE text LIKE %(WORD)s)
+    OR d.department_id IN
+       (SELECT department_id FROM hospitals_departmentsearchname WHERE text LIKE %(WORD)s)
+    OR d.hospital_id IN
+       (SELECT hospital_id FROM hospitals_hospitalsearchname WHERE text LIKE %(WORD)s))"""
+
+
+def _doctor_condition(*, district: bool, title: bool, words: int) -> str:
+    """What every search asks of the doctor `d` (with its hospital `h` and department `dep`)."""
+    parts = ["d.is_active", "h.is_active", "dep.is_active"]
+    if district:
+        parts.append("h.district = %(district)s")
+    if title:
+        parts.append("d.title = %(title)s")
+    parts.extend(_WORD.replace("WORD", f"word{index}") for index in range(words))
+    return " AND ".join(parts)
+
+
+_DOCTORS = """hospitals_doctor d
+    JOIN hospitals_hospital h ON h.id = d.hospital_id
+    JOIN hospitals_department dep ON dep.id = d.department_id"""
+
+
+def _slot_match(*, day: bool, hours: bool, mode: bool) -> str:
+    """What the patient asked of the period `s`: a day (a range of starts), a part of the day
+    without a day (local hours), a mode."""
+    parts = []
+    if day:
+        parts.append("s.start >= %(low)s AND s.start < %(high)s")
+    if hours:
+        parts.append(
+            "EXTRACT(HOUR FROM s.start AT TIME ZONE %(zone)s) >= %(low_hour)s"
+            " AND EXTRACT(HOUR FROM s.start AT TIME ZONE %(zone)s) < %(high_hour)s"
+        )
+    if mode:
+        parts.append("s.mode = %(mode)s")
+    return "".join(f" AND {part}" for part in parts)
+
+
+@cache
+def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str:
+    """No date or part of the day: (doctor_id, first) from NextFreePeriod, the exact rows in
+    order of start (at most `limit`), then the stale ones worked out from the slots."""
+    doctors = _doctor_condition(district=district, title=title, words=words)
+    by_mode = " AND n.mode = %(mode)s" if mode else ""
+    return f"""
+(SELECT n.doctor_id, n.start AS first
+   FROM appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
+  WHERE n.start > %(now)s AND (n.valid_until IS NULL OR n.valid_until > %(now)s){by_mode}
+    AND {doctors}
+  ORDER BY n.start LIMIT %(limit)s)
+UNION ALL
+(SELECT n.doctor_id,
+        (SELECT s.start FROM appointments_slot s
+          WHERE s.doctor_id = n.doctor_id AND s.mode = n.mode AND {_BOOKABLE}
+          ORDER BY s.start LIMIT 1)
+   FROM appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
+  WHERE n.valid_until <= %(now)s{by_mode} AND {doctors})"""  # noqa: S608 (constant fragments; values are parameters)
+
+
+@cache
+def matching_slots_sql(
+    *, district: bool, title: bool, words: int, day: bool, hours: bool, mode: bool
+) -> str:
+    """A date or part of the day: one page of the matching bookable slots after the keyset
+    (after_start, after_id), in (start, id) order: (id, doctor_id, start, matches).
+
+    The page is chosen from the slot table alone walking `slot_start_id_idx` (with words the
+    few matching doctors are part of the choice), and each slot's doctor checked on its rows."""
+    doctors = _doctor_condition(district=district, title=title, words=words)
+    match = _slot_match(day=day, hours=hours, mode=mode)
+    if words:
+        chosen = f" AND s.doctor_id IN (SELECT d.id FROM {_DOCTORS} WHERE {doctors})"  # noqa: S608 (constant fragments; values are parameters)
+        matches = "true"
+    else:
+        chosen = ""
+        matches = f"({doctors})"
+    return f"""
+SELECT p.id, p.doctor_id, p.start, {matches} AS matches
+  FROM (SELECT s.id, s.doctor_id, s.start FROM appointments_slot s
+         WHERE {_BOOKABLE}{match}{chosen}
+           AND (s.start, s.id) > (%(after_start)s, %(after_id)s)
+         ORDER BY s.start, s.id LIMIT %(page)s) p
+  JOIN {_DOCTORS} ON d.id = p.doctor_id
+ ORDER BY p.start, p.id"""  # noqa: S608 (constant fragments; values are parameters)
+
+
+def _with_periods(*, match: str, source: str, where: str, leading: str = "") -> str:
+    """The doctors of `source` with what a result shows, each with their next `per_doctor`
+    matching free periods (a small walk of `slot_doctor_start` each): one row a period, or
+    one row with null period fields for a doctor whose periods went meanwhile."""
+    return f"""
+SELECT {leading}d.id, d.name, d.name_en, d.name_pinyin, d.title, d.specialties, d.specialties_en,
+       h.kind, h.name, h.name_en, h.district, h.district_en, dep.name, dep.name_en,
+       p.id, p.start, p."end", p.mode, p.places_left, p.timezone
+  FROM {source}
+  LEFT JOIN LATERAL (
+    SELECT s.id, s.start, s."end", s.mode, site.timezone,
+           GREATEST(s.capacity - s.booked
+                    + CASE WHEN s.referral_merge_at <= %(now)s
+                           THEN s.referral_capacity - s.referral_booked ELSE 0 END, 0)
+             AS places_left
+      FROM appointments_slot s JOIN hospitals_hospital site ON site.id = s.site_id
+     WHERE s.doctor_id = d.id AND {_BOOKABLE}{match}
+     ORDER BY s.start, s.mode LIMIT %(per_doctor)s) p ON true
+ {where}
+ ORDER BY d.id, p.start, p.mode"""  # noqa: S608 (constant fragments; values are parameters)
+
+
+@cache
+def periods_sql(*, day: bool, hours: bool, mode: bool) -> str:
+    """The doctors `doctors` with their periods (see `_with_periods`)."""
+    match = _slot_match(day=day, hours=hours, mode=mode)
+    return _with_periods(match=match, source=_DOCTORS, where="WHERE d.id = ANY(%(doctors)s)")
+
+
+_PAGE_FOUND = """page AS ({page}),
+found AS (SELECT doctor_id, start AS first FROM page WHERE matches)"""
+
+
+@cache
+def search_sql(
+    *, district: bool, title: bool, words: int, mode: bool, day: bool, hours: bool
+) -> str:
+    """The whole search in one statement: the doctors' query (the first page of matching slots
+    when a date or part of the day is asked), the soonest `limit_doctors` of them, and their
+    periods. Each row begins with how many slots the page held (a date: when it was full and
+    found too few doctors, the next pages are `matching_slots_sql`'s) and the doctor's first
+    free period."""
+    match = _slot_match(day=day, hours=hours, mode=mode)
+    shape = {"district": district, "title": title, "words": words, "mode": mode}
+    if day or hours:
+        page = matching_slots_sql(**shape, day=day, hours=hours)
+        found = _PAGE_FOUND.replace("{page}", page)
+        page_rows = "(SELECT count(*) FROM page)"
+    else:
+        found = f"found AS ({next_free_sql(**shape)})"
+        page_rows = "0"
+    best = """best AS (
+  SELECT doctor_id, min(first) AS first FROM found WHERE first IS NOT NULL
+   GROUP BY doctor_id ORDER BY 2, 1 LIMIT %(limit_doctors)s)"""
+    periods = _with_periods(
+        match=match,
+        source=f"best JOIN {_DOCTORS} ON d.id = best.doctor_id",
+        where="",
+        leading=f"{page_rows}, best.first, ",
+    )
+    return f"WITH {found},\n{best}{periods}"
+
+
+def base_parameters(*, query: SearchQuery, now: dt.datetime) -> dict:
+    """The parameters the texts above may name, for this query."""
+    parameters = {
+        "now": now,
+        "public_modes": list(PUBLIC_MODES),
+        "mode": query.mode,
+        "district": query.district,
+        "title": query.title,
+        "zone": settings.TIME_ZONE,
+    }
+    for index, word in enumerate(search_words(query.text)):
+        escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        parameters[f"word{index}"] = f"{escaped}%"  # the prefix of a suffix row
+    low_hour, high_hour = DAY_PARTS.get(query.day_part, (0, 24))
+    parameters["low_hour"], parameters["high_hour"] = low_hour, high_hour
+    if query.day is not None:
+        # The part of the day is a range of starts on that day: the start index serves it.
+        midnight = dt.datetime.combine(query.day, dt.time.min, tzinfo=portal_zone())
+        parameters["low"] = midnight + dt.timedelta(hours=low_hour)
+        parameters["high"] = midnight + dt.timedelta(hours=high_hour)
+    return parameters
+
+
+def _shape(query: SearchQuery) -> dict:
+    """The parts of the query that change the text (not only the parameters)."""
+    return {
+        "district": bool(query.district),
+        "title": bool(query.title),
+        "words": len(search_words(query.text)),
+        "mode": bool(query.mode),
+    }
+
+
+def run(sql: str, parameters: dict) -> list[tuple]:
+    """Execute through Django's cursor wrapper (so it is counted and logged like any query)
+    with server-side parameters, which psycopg may prepare."""
+    connection.ensure_connection()
+    raw = psycopg.Cursor(connection.connection)
+    if connection.queries_logged:
+        cursor = connection.make_debug_cursor(raw)
+    else:
+        cursor = connection.make_cursor(raw)
+    with cursor:
+        cursor.execute(sql, parameters)
+        return cursor.fetchall()
+
+
+def doctors_statement(
+    *, query: SearchQuery, now: dt.datetime, limit: int
+) -> tuple[str, dict, bool]:
+    """The doctors' query as (text, parameters, paged): paged texts (a date or part of the
+    day) return (id, doctor_id, start, matches) a slot from the keyset in the parameters on;
+    the others (doctor_id, first)."""
+    parameters = base_parameters(query=query, now=now)
+    shape = _shape(query)
+    if query.day is None and query.day_part not in DAY_PARTS:
+        parameters["limit"] = limit * len(PUBLIC_MODES)
+        return next_free_sql(**shape), parameters, False
+    sql = matching_slots_sql(**shape, day=query.day is not None, hours=query.day is None)
+    parameters["after_start"] = parameters["low"] if query.day is not None else now
+    parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
+    return sql, parameters, True
+
+
+def doctors_found(*, query: SearchQuery, now: dt.datetime, limit: int) -> dict:
+    """The doctors' query of `search_doctors`: {doctor_id: first free period} of the soonest
+    `limit` doctors (a date: pages of matching slots until `limit` doctors, rarely two)."""
+    sql, parameters, paged = doctors_statement(query=query, now=now, limit=limit)
+    found: dict[int, dt.datetime] = {}
+    if not paged:
+        first_of_each_doctor(run(sql, parameters), found)
+        return soonest(found, limit)
+    while len(found) < limit:
+        rows = run(sql, parameters)
+        first_of_each_doctor((row for row in rows if row[3]), found)
+        if len(rows) < PAGE_ROWS:
+            break
+        parameters["after_start"], parameters["after_id"] = rows[-1][2], rows[-1][0]
+    return soonest(found, limit)
+
+
+def periods_statement(*, query: SearchQuery, now: dt.datetime, doctor_ids: list[int]):
+    """The periods' query as (text, parameters)."""
+    parameters = base_parameters(query=query, now=now)
+    parameters["doctors"], parameters["per_doctor"] = list(doctor_ids), PERIODS_PER_DOCTOR
+    sql = periods_sql(
+        day=query.day is not None,
+        hours=query.day is None and query.day_part in DAY_PARTS,
+        mode=bool(query.mode),
+    )
+    return sql, parameters
+
+
+def results(
+    *, query: SearchQuery, now: dt.datetime, found: dict[int, dt.datetime]
+) -> list[SearchResult]:
+    """The found doctors with their periods (one row a period), soonest first, then by the
+    pinyin of the name."""
+    sql, parameters = periods_statement(query=query, now=now, doctor_ids=list(found))
+    return _results_of(run(sql, parameters), found)
+
+
+def search_statement(*, query: SearchQuery, now: dt.datetime, limit: int) -> tuple[str, dict]:
+    """The one statement of a search as (text, parameters)."""
+    parameters = base_parameters(query=query, now=now)
+    day, hours = query.day is not None, query.day is None and query.day_part in DAY_PARTS
+    parameters["limit"] = limit * len(PUBLIC_MODES)
+    parameters["after_start"] = parameters["low"] if day else now
+    parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
+    parameters["limit_doctors"], parameters["per_doctor"] = limit, PERIODS_PER_DOCTOR
+    return search_sql(**_shape(query), day=day, hours=hours), parameters
+
+
+def search(*, query: SearchQuery, now: dt.datetime, limit: int) -> list[SearchResult]:
+    """`search_doctors` in one statement (`search_sql`); with a date, when the first page of
+    matching slots was full and held fewer than `limit` doctors, the pages one by one
+    (`doctors_found`) and then the periods (`results`)."""
+    rows = run(*search_statement(query=query, now=now, limit=limit))
+    found = {row[2]: row[1] for row in rows}
+    if (
+        (query.day is not None or query.day_part in DAY_PARTS)
+        and (not rows or rows[0][0] == PAGE_ROWS)
+        and len(found) < limit
+    ):
+        found = doctors_found(query=query, now=now, limit=limit)
+        return results(query=query, now=now, found=found) if found else []
+    return _results_of([row[2:] for row in rows], found)
+
+
+def _results_of(rows: list[tuple], found: dict[int, dt.datetime]) -> list[SearchResult]:
+    results: dict[int, SearchResult] = {}
+    keys: dict[int, tuple] = {}
+    for row in rows:
+        doctor_id = row[0]
+        result = results.get(doctor_id)
+        if result is None:
+            doctor = ResultDoctor(
+                pk=doctor_id,
+                name=row[1],
+                name_en=row[2],
+                title=row[4],
+                specialties=row[5],
+                specialties_en=row[6],
+                hospital=ResultPlace(
+                    kind=row[7], name=row[8], name_en=row[9], district=row[10], district_en=row[11]
+                ),
+                department=ResultPlace(name=row[12], name_en=row[13]),
+            )
+            result = results[doctor_id] = SearchResult(doctor=doctor, first_free=found[doctor_id])
+            keys[doctor_id] = (found[doctor_id], row[3], doctor_id)
+        if row[14] is not None:
+            result.periods.append(
+                ResultPeriod(
+                    pk=row[14],
+                    start=row[15],
+                    end=row[16],
+                    mode=row[17],
+                    places_left=row[18],
+                    timezone=row[19],
+                )
+            )
+    return [results[pk] for pk in sorted(results, key=keys.__getitem__)]
