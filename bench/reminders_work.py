@@ -95,10 +95,12 @@ def work(batch: int, profile: bool) -> dict:
     due reminder it can claim, then deliver until nothing is due; again until both find nothing
     (another worker may still have been writing)."""
     from appointments.services import reminders_send_due
+    from notifications import sms
     from notifications.services import outbox_drain
 
     connections.close_all()  # never the parent's socket
     mail.outbox = []
+    sms.outbox.clear()
     profiler = cProfile.Profile() if profile else None
     if profiler:
         profiler.enable()
@@ -122,6 +124,10 @@ def work(batch: int, profile: bool) -> dict:
         "deliver_seconds": deliver_seconds,
         "message_ids": [message.extra_headers["Message-ID"] for message in mail.outbox],
         "ics_attached": sum(1 for message in mail.outbox if message.attachments),
+        # Every bench account has its own number and one appointment: a number texted twice
+        # is a duplicate; more texts than numbers is a text split into parts.
+        "sms_phones": [text.phone for text in sms.outbox],
+        "sms_over_70": sum(1 for text in sms.outbox if len(text.text) > 70),
     }
     if profiler:
         profiler.disable()

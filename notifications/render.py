@@ -3,7 +3,9 @@ language and snapshot (`params`), at delivery (the worker) or at read time (the 
 
 A kind's texts are templates `messages/<kind>/<part>.txt`, or `messages/<family>/<part>.txt`
 for a kind `<family>.<variant>` (`reminder.2h` → `messages/reminder/`); the parts are `title`,
-`body` (e-mail), `inbox` and `sms`. A missing `inbox`/`sms` part falls back to the title. Rows
+`body` (e-mail), `inbox` and `sms`. A missing `inbox`/`sms` part falls back to the title. A kind
+may add `sms_short`: the text message used instead of `sms` when that would not fit one SMS
+(long names, a long SITE_URL), so the message is one SMS instead of two parts. Rows
 whose texts were finished by their writer (`params["text"]`, e.g. an invitation) use
 `messages/text/`. The templates are compiled once per process (Django's cached loader) and the
 context is prepared here, the same for every kind:
@@ -23,6 +25,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -165,6 +168,20 @@ def sms_limit(text: str) -> int:
     return SMS_LIMIT_ASCII if text.isascii() else SMS_LIMIT_UNICODE
 
 
+_LINK = re.compile(r"https?://\S+")
+
+
+def _cut(rest: str, room: int) -> int:
+    """Where a part ends: after the last space or punctuation mark within `room` (the mark stays
+    with the part it ends), never inside a link (its dots end no sentence); before a link that
+    would be cut, else a hard cut at `room`."""
+    links = [match.span() for match in _LINK.finditer(rest)]
+    for position in range(room - 2, room // 2 - 1, -1):
+        if rest[position] in " ，。：；,.;" and not any(a <= position < b for a, b in links):
+            return position + 1
+    return next((a for a, b in links if 0 < a < room < b), room)
+
+
 def sms_split(text: str) -> list[str]:
     """One text message when it fits; otherwise parts of at most one SMS each, numbered
     `(1/2) `, cut at a space or punctuation where one is near (a link is never cut)."""
@@ -179,15 +196,33 @@ def sms_split(text: str) -> list[str]:
         if len(rest) <= room:
             pieces.append(rest)
             break
-        # The mark stays with the part it ends, so it must sit before the last place.
-        cut = max(rest.rfind(mark, room // 2, room - 1) for mark in " ，。：；,.;")
-        if cut <= 0:
-            cut = room
-        elif rest[cut] != " ":
-            cut += 1  # keep the punctuation with the part it ends
+        cut = _cut(rest, room)
         pieces.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [f"({index}/{len(pieces)}) {piece}" for index, piece in enumerate(pieces, 1)]
+
+
+def _fits_one_sms(text: str) -> bool:
+    text = " ".join(text.split())
+    return len(text) <= sms_limit(text)
+
+
+def _short_sms(kind: str, params: dict, cache: dict | None) -> Any:
+    """The kind's `sms_short` template, or None; looked up once per batch with `cache`."""
+    key = ("sms_short", kind)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = None
+    if "text" not in params:
+        for folder in (kind, kind.split(".")[0]):
+            try:
+                found = get_template(f"messages/{folder}/sms_short.txt")
+                break
+            except TemplateDoesNotExist:
+                continue
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 def _file(spec: dict, language: str, cache: dict | None) -> dict[str, str]:
@@ -227,6 +262,10 @@ def message_render(
         text = {part: template.render(context).strip() for part, template in templates.items()}
         title = " ".join(text["title"].split())[:300]
         sms = text.get("sms") or " ".join(part for part in (title, context.get("url", "")) if part)
+        if "sms" in parts and not _fits_one_sms(sms):
+            short = _short_sms(kind, params, template_cache)
+            if short is not None:
+                sms = short.render(context).strip()
         built = (
             [_file(spec, language, file_cache) for spec in params.get("files", [])] if files else []
         )
