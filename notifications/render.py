@@ -14,7 +14,8 @@ context is prepared here, the same for every kind:
 - `*_at` values are ISO instants, shown in `params["tz"]` as `12月2日 周三 14:00` /
   `Wed 2 Dec, 14:00` (with the year when not this year) under `<name>_when`;
   `start_at` also gets `start_relative` (`今天 10:00，还有 2 小时 15 分` / `today 10:00,
-  in 2 h 15 min`), measured from the moment of rendering;
+  in 2 h 15 min`), measured from the moment of rendering, and `start_short` (`今天 10:00`,
+  `明天 09:30`, else the date) for short texts;
 - `path` (and every `*_path`) gets an absolute `url` (`*_url`) on the site's domain.
 
 Attachments are built by a function another app gave (`FILE_BUILDERS`, registered in its
@@ -38,10 +39,11 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 PARTS = ("title", "body", "inbox", "sms")
-# One SMS holds 70 characters of UCS-2 text (Chinese) or 160 of GSM-7 (plain ASCII); the parts
-# of a split text carry a "(1/2) " prefix within that.
-SMS_LIMIT_UNICODE = 70
-SMS_LIMIT_ASCII = 160
+# One SMS to a mainland number is 70 characters, signature included, whatever the script: the
+# providers (Aliyun, Tencent Cloud) count a Latin letter, digit, space or mark as one character,
+# like a Chinese one, and bill a longer text as parts of 67. So English texts keep to 70 too
+# (GSM-7's 160 holds only abroad). The parts of a split text carry a "(1/2) " prefix within it.
+SMS_LIMIT = 70
 _WEEKDAYS_ZH = "一二三四五六日"
 
 # name → builder(spec: dict, language: str) -> str (the file's text). Registered by the app
@@ -81,11 +83,16 @@ def format_when(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:
     return f"{day} 周{_WEEKDAYS_ZH[moment.weekday()]} {moment:%H:%M}"
 
 
-def format_relative(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:
-    """The real time of a coming moment: today with what is left, tomorrow, or the date."""
+def format_relative(
+    moment: dt.datetime, *, language: str, now: dt.datetime, left: bool = True
+) -> str:
+    """The real time of a coming moment: today with what is left (not with `left=False`, the
+    short form of a text message), tomorrow, or the date."""
     local_now = now.astimezone(moment.tzinfo)
     days = (moment.date() - local_now.date()).days
     english = _english(language)
+    if days == 0 and not left:
+        return f"today {moment:%H:%M}" if english else f"今天 {moment:%H:%M}"
     if days == 0 and moment > now:
         minutes = int((moment - now).total_seconds() // 60)
         hours, minutes = divmod(minutes, 60)
@@ -120,6 +127,9 @@ def _dress(values: dict, *, zone: dt.tzinfo, language: str, now: dt.datetime) ->
             values[f"{key[:-3]}_when"] = format_when(moment, language=language, now=now)
             if key == "start_at":
                 values["start_relative"] = format_relative(moment, language=language, now=now)
+                values["start_short"] = format_relative(
+                    moment, language=language, now=now, left=False
+                )
         elif (key == "path" or key.endswith("_path")) and isinstance(value, str) and value:
             values["url" if key == "path" else f"{key[:-5]}_url"] = site_url(value)
         elif isinstance(value, dict):
@@ -135,6 +145,20 @@ def message_context(params: dict, *, language: str, now: dt.datetime) -> dict:
     context = _pick(params, language)
     _dress(context, zone=zone, language=language, now=now)
     return context
+
+
+def _context(params: dict, *, language: str, now: dt.datetime, cache: dict | None) -> dict:
+    """`message_context`, worked out once per batch for the rows (e-mail, SMS, inbox) of one
+    message: same snapshot, language and moment (the dict comparison is what makes it safe)."""
+    if cache is None:
+        return message_context(params, language=language, now=now)
+    key = ("context", params.get("code"), language, now)
+    cached = cache.get(key)
+    if cached is not None and cached[0] == params:
+        return dict(cached[1])
+    context = message_context(params, language=language, now=now)
+    cache[key] = (params, context)
+    return dict(context)
 
 
 def _templates(
@@ -164,8 +188,11 @@ def _templates(
     return found
 
 
-def sms_limit(text: str) -> int:
-    return SMS_LIMIT_ASCII if text.isascii() else SMS_LIMIT_UNICODE
+def sms_limit(text: str = "") -> int:
+    """The characters one SMS leaves for the text: 70 less the provider's signature, which it
+    adds as 【name】 and counts (SMS_SIGNATURE, e.g. 云医院: 65 left)."""
+    signature = getattr(settings, "SMS_SIGNATURE", "")
+    return SMS_LIMIT - (len(signature) + 2 if signature else 0)
 
 
 _LINK = re.compile(r"https?://\S+")
@@ -256,7 +283,7 @@ def message_render(
         if "text" in params:
             context = dict(_pick(params["text"], language))
         else:
-            context = message_context(params, language=language, now=now)
+            context = _context(params, language=language, now=now, cache=template_cache)
         context.setdefault("site", _("Cloud Hospital"))
         templates = _templates(kind, params, parts, template_cache)
         text = {part: template.render(context).strip() for part, template in templates.items()}

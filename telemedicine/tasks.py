@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
+from telemedicine.opening import consults_tell_opening
 from telemedicine.services import expire_unfinished
 
 
@@ -11,3 +12,9 @@ from telemedicine.services import expire_unfinished
 def expire_unfinished_consults() -> int:
     """Every few minutes: close the rooms nobody ended and apply the no-show rules."""
     return expire_unfinished()
+
+
+@shared_task
+def tell_opening_consults() -> int:
+    """Every minute: tell the people of each consult room that opened (SMS and inbox)."""
+    return consults_tell_opening()

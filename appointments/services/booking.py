@@ -135,10 +135,11 @@ def appointment_book_locked(
     sequence: int = 0,
     rescheduled_from: Appointment | None = None,
     on_visit: Appointment | None = None,
+    from_waitlist: bool = False,
 ) -> Appointment:
     """The booking itself; the caller owns the transaction. Locks the slot first, then the
     hold and the referral (the lock order); a reschedule has locked both slots and
-    the old appointment before."""
+    the old appointment before. `from_waitlist`: a promotion, told as one."""
     now = timezone.now()
     cap_account = _check_on_visit(patient=patient, slot=slot, booked_by=booked_by, visit=on_visit)
     usual = referral is None and ignore is None and rescheduled_from is None and on_visit is None
@@ -246,7 +247,9 @@ def appointment_book_locked(
             rescheduled_from=rescheduled_from,
             on_visit=on_visit,
         )
-    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
+    messages_for_booking(
+        appointment=appointment, rescheduled_from=rescheduled_from, promoted=from_waitlist
+    )
     appointment_booked.send(
         sender=Appointment,
         appointment=appointment,
@@ -342,6 +345,7 @@ def appointment_book(
     visit_reason: str = "",
     on_visit: Appointment | None = None,
     key_checked: bool = False,
+    from_waitlist: bool = False,
 ) -> Appointment:
     """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
@@ -366,6 +370,7 @@ def appointment_book(
                     referral=referral,
                     visit_reason=visit_reason,
                     on_visit=on_visit,
+                    from_waitlist=from_waitlist,
                 )
         except _AlreadyDone as done:
             return done.appointment
@@ -404,7 +409,7 @@ def waitlist_promote(*, slot: Slot) -> Appointment | None:
         for entry in entries:
             try:
                 appointment = appointment_book(
-                    patient=entry.patient, slot=slot, booked_by=entry.account
+                    patient=entry.patient, slot=slot, booked_by=entry.account, from_waitlist=True
                 )
             except _SLOT_SAYS_NO:
                 return None

@@ -114,7 +114,7 @@ def test_each_message_writes_one_sms_row_for_a_verified_number_and_none_otherwis
             "appointment.cancelled",
             "appointment.booked",  # the one reminded of
             "reminder.2h",
-            "appointment.booked",  # promoted from the waiting list
+            "appointment.promoted",  # a place became free on the waiting list
             "appointment.closed",
         ]
     )
