@@ -92,7 +92,7 @@ def test_a_worker_that_stops_consuming_is_restarted_by_its_supervisor(redis_serv
         # The new worker consumes: due reminders published now are written.
         due_appointments(5)
         publish(redis_server.url, send_due_reminders, batch=25)
-        wait_until(lambda: reminders().count() == 10, "the new worker to do the work")
+        wait_until(lambda: reminders().count() == 15, "the new worker to do the work")  # 3 each
     finally:
         log = supervised.stop()
     assert f"worker {stuck} stopped consuming" in log
