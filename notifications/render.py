@@ -149,7 +149,10 @@ def message_context(params: dict, *, language: str, now: dt.datetime) -> dict:
 
 def _context(params: dict, *, language: str, now: dt.datetime, cache: dict | None) -> dict:
     """`message_context`, worked out once per batch for the rows (e-mail, SMS, inbox) of one
-    message: same snapshot, language and moment (the dict comparison is what makes it safe)."""
+    message: same snapshot, language and moment (the dict comparison is what makes it safe).
+    The file specs only the e-mail row carries are no template's business: left out."""
+    if "files" in params:
+        params = {key: value for key, value in params.items() if key != "files"}
     if cache is None:
         return message_context(params, language=language, now=now)
     key = ("context", params.get("code"), language, now)

@@ -113,6 +113,9 @@ def outbox_rows(
     if secret and Channel.INAPP in channels:
         raise ValueError("A secret never goes to the inbox, which keeps what it shows.")
     snapshot = _snapshot(context, params)
+    # Only an e-mail attaches files: the text and inbox rows keep the snapshot without their
+    # specs (a reminder's .ics facts were most of each row's JSON, written and read 3 times).
+    unfiled = {key: value for key, value in snapshot.items() if key != "files"}
     subject_type = ContentType.objects.get_for_model(subject)
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     rows = []
@@ -133,7 +136,11 @@ def outbox_rows(
                 subject_id=str(subject.pk),
                 language=language,
                 # Never sent, so nothing to keep of a secret.
-                params={} if secret and skipped else snapshot,
+                params={}
+                if secret and skipped
+                else snapshot
+                if channel == Channel.EMAIL
+                else unfiled,
                 attachments=_attachments(ics) if channel == Channel.EMAIL and ics else [],
                 secret=secret,
                 expires_at=expires_at,
