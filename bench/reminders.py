@@ -115,6 +115,10 @@ def deliver(batch: int, workers: int, profile: bool) -> dict:
         },
         "write_seconds_max": round(max(r["write_seconds"] for r in results), 2),
         "deliver_seconds_max": round(max(r["deliver_seconds"] for r in results), 2),
+        "worker_cpu_seconds": round(sum(r["cpu_seconds"] for r in results), 1),
+        "worker_cpu_ms_per_reminder": round(
+            1000 * sum(r["cpu_seconds"] for r in results) / max(written, 1), 2
+        ),
         "total_seconds": round(seconds, 2),
         "reminders_per_second": round(written / seconds, 1),
         "lateness_p50_seconds": round(statistics.median(lateness), 2) if lateness else None,
