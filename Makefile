@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve test lint unit browser lock messages
+.PHONY: install run serve test lint unit browser lock messages bench-reminders
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,13 @@ browser: install
 	$(BIN)/pytest tests/e2e tests/integration; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no browser or integration tests collected"; exit 0; fi; \
 	  exit $$status
+
+# 100,000 reminders (e-mail, SMS and inbox rows) written and delivered by 3 worker processes,
+# beside the same run's no-op publish baseline (docs/scaling.md). It works in a scratch database
+# test_<name> it creates and drops; needs PostgreSQL (DATABASE_URL) and redis-server on PATH.
+bench-reminders: install
+	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench}" \
+	  $(BIN)/python bench/reminders.py --appointments $${APPOINTMENTS:-100000} --workers $${WORKERS:-3}
 
 # Re-pin every dependency to the newest versions pyproject.toml allows.
 lock:

@@ -3,7 +3,9 @@ language and snapshot (`params`), at delivery (the worker) or at read time (the 
 
 A kind's texts are templates `messages/<kind>/<part>.txt`, or `messages/<family>/<part>.txt`
 for a kind `<family>.<variant>` (`reminder.2h` → `messages/reminder/`); the parts are `title`,
-`body` (e-mail), `inbox` and `sms`. A missing `inbox`/`sms` part falls back to the title. Rows
+`body` (e-mail), `inbox` and `sms`. A missing `inbox`/`sms` part falls back to the title. A kind
+may add `sms_short`: the text message used instead of `sms` when that would not fit one SMS
+(long names, a long SITE_URL), so the message is one SMS instead of two parts. Rows
 whose texts were finished by their writer (`params["text"]`, e.g. an invitation) use
 `messages/text/`. The templates are compiled once per process (Django's cached loader) and the
 context is prepared here, the same for every kind:
@@ -12,7 +14,8 @@ context is prepared here, the same for every kind:
 - `*_at` values are ISO instants, shown in `params["tz"]` as `12月2日 周三 14:00` /
   `Wed 2 Dec, 14:00` (with the year when not this year) under `<name>_when`;
   `start_at` also gets `start_relative` (`今天 10:00，还有 2 小时 15 分` / `today 10:00,
-  in 2 h 15 min`), measured from the moment of rendering;
+  in 2 h 15 min`), measured from the moment of rendering, and `start_short` (`今天 10:00`,
+  `明天 09:30`, else the date) for short texts;
 - `path` (and every `*_path`) gets an absolute `url` (`*_url`) on the site's domain.
 
 Attachments are built by a function another app gave (`FILE_BUILDERS`, registered in its
@@ -23,6 +26,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 import zoneinfo
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -37,10 +41,11 @@ from django.utils.translation import gettext as _
 from notifications import dates
 
 PARTS = ("title", "body", "inbox", "sms")
-# One SMS holds 70 characters of UCS-2 text (Chinese) or 160 of GSM-7 (plain ASCII); the parts
-# of a split text carry a "(1/2) " prefix within that.
-SMS_LIMIT_UNICODE = 70
-SMS_LIMIT_ASCII = 160
+# One SMS to a mainland number is 70 characters, signature included, whatever the script: the
+# providers (Aliyun, Tencent Cloud) count a Latin letter, digit, space or mark as one character,
+# like a Chinese one, and bill a longer text as parts of 67. So English texts keep to 70 too
+# (GSM-7's 160 holds only abroad). The parts of a split text carry a "(1/2) " prefix within it.
+SMS_LIMIT = 70
 
 # name → builder(spec: dict, language: str) -> str (the file's text). Registered by the app
 # that owns the file format (appointments: "appointment_ics"); see docs/architecture.md.
@@ -74,11 +79,16 @@ def format_when(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:
     return dates.format_when(moment, language=language, today=now.astimezone(moment.tzinfo).date())
 
 
-def format_relative(moment: dt.datetime, *, language: str, now: dt.datetime) -> str:
-    """The real time of a coming moment: today with what is left, tomorrow, or the date."""
+def format_relative(
+    moment: dt.datetime, *, language: str, now: dt.datetime, left: bool = True
+) -> str:
+    """The real time of a coming moment: today with what is left (not with `left=False`, the
+    short form of a text message), tomorrow, or the date."""
     local_now = now.astimezone(moment.tzinfo)
     days = (moment.date() - local_now.date()).days
     english = _english(language)
+    if days == 0 and not left:
+        return f"today {moment:%H:%M}" if english else f"今天 {moment:%H:%M}"
     if days == 0 and moment > now:
         minutes = int((moment - now).total_seconds() // 60)
         hours, minutes = divmod(minutes, 60)
@@ -113,6 +123,9 @@ def _dress(values: dict, *, zone: dt.tzinfo, language: str, now: dt.datetime) ->
             values[f"{key[:-3]}_when"] = format_when(moment, language=language, now=now)
             if key == "start_at":
                 values["start_relative"] = format_relative(moment, language=language, now=now)
+                values["start_short"] = format_relative(
+                    moment, language=language, now=now, left=False
+                )
         elif (key == "path" or key.endswith("_path")) and isinstance(value, str) and value:
             values["url" if key == "path" else f"{key[:-5]}_url"] = site_url(value)
         elif isinstance(value, dict):
@@ -128,6 +141,23 @@ def message_context(params: dict, *, language: str, now: dt.datetime) -> dict:
     context = _pick(params, language)
     _dress(context, zone=zone, language=language, now=now)
     return context
+
+
+def _context(params: dict, *, language: str, now: dt.datetime, cache: dict | None) -> dict:
+    """`message_context`, worked out once per batch for the rows (e-mail, SMS, inbox) of one
+    message: same snapshot, language and moment (the dict comparison is what makes it safe).
+    The file specs only the e-mail row carries are no template's business: left out."""
+    if "files" in params:
+        params = {key: value for key, value in params.items() if key != "files"}
+    if cache is None:
+        return message_context(params, language=language, now=now)
+    key = ("context", params.get("code"), language, now)
+    cached = cache.get(key)
+    if cached is not None and cached[0] == params:
+        return dict(cached[1])
+    context = message_context(params, language=language, now=now)
+    cache[key] = (params, context)
+    return dict(context)
 
 
 def _templates(
@@ -157,8 +187,25 @@ def _templates(
     return found
 
 
-def sms_limit(text: str) -> int:
-    return SMS_LIMIT_ASCII if text.isascii() else SMS_LIMIT_UNICODE
+def sms_limit(text: str = "") -> int:
+    """The characters one SMS leaves for the text: 70 less the provider's signature, which it
+    adds as 【name】 and counts (SMS_SIGNATURE, e.g. 云医院: 65 left)."""
+    signature = getattr(settings, "SMS_SIGNATURE", "")
+    return SMS_LIMIT - (len(signature) + 2 if signature else 0)
+
+
+_LINK = re.compile(r"https?://\S+")
+
+
+def _cut(rest: str, room: int) -> int:
+    """Where a part ends: after the last space or punctuation mark within `room` (the mark stays
+    with the part it ends), never inside a link (its dots end no sentence); before a link that
+    would be cut, else a hard cut at `room`."""
+    links = [match.span() for match in _LINK.finditer(rest)]
+    for position in range(room - 2, room // 2 - 1, -1):
+        if rest[position] in " ，。：；,.;" and not any(a <= position < b for a, b in links):
+            return position + 1
+    return next((a for a, b in links if 0 < a < room < b), room)
 
 
 def sms_split(text: str) -> list[str]:
@@ -175,15 +222,33 @@ def sms_split(text: str) -> list[str]:
         if len(rest) <= room:
             pieces.append(rest)
             break
-        # The mark stays with the part it ends, so it must sit before the last place.
-        cut = max(rest.rfind(mark, room // 2, room - 1) for mark in " ，。：；,.;")
-        if cut <= 0:
-            cut = room
-        elif rest[cut] != " ":
-            cut += 1  # keep the punctuation with the part it ends
+        cut = _cut(rest, room)
         pieces.append(rest[:cut].strip())
         rest = rest[cut:].strip()
     return [f"({index}/{len(pieces)}) {piece}" for index, piece in enumerate(pieces, 1)]
+
+
+def _fits_one_sms(text: str) -> bool:
+    text = " ".join(text.split())
+    return len(text) <= sms_limit(text)
+
+
+def _short_sms(kind: str, params: dict, cache: dict | None) -> Any:
+    """The kind's `sms_short` template, or None; looked up once per batch with `cache`."""
+    key = ("sms_short", kind)
+    if cache is not None and key in cache:
+        return cache[key]
+    found = None
+    if "text" not in params:
+        for folder in (kind, kind.split(".")[0]):
+            try:
+                found = get_template(f"messages/{folder}/sms_short.txt")
+                break
+            except TemplateDoesNotExist:
+                continue
+    if cache is not None:
+        cache[key] = found
+    return found
 
 
 def _file(spec: dict, language: str, cache: dict | None) -> dict[str, str]:
@@ -217,12 +282,16 @@ def message_render(
         if "text" in params:
             context = dict(_pick(params["text"], language))
         else:
-            context = message_context(params, language=language, now=now)
+            context = _context(params, language=language, now=now, cache=template_cache)
         context.setdefault("site", _("Cloud Hospital"))
         templates = _templates(kind, params, parts, template_cache)
         text = {part: template.render(context).strip() for part, template in templates.items()}
         title = " ".join(text["title"].split())[:300]
         sms = text.get("sms") or " ".join(part for part in (title, context.get("url", "")) if part)
+        if "sms" in parts and not _fits_one_sms(sms):
+            short = _short_sms(kind, params, template_cache)
+            if short is not None:
+                sms = short.render(context).strip()
         built = (
             [_file(spec, language, file_cache) for spec in params.get("files", [])] if files else []
         )

@@ -113,6 +113,9 @@ def outbox_rows(
     if secret and Channel.INAPP in channels:
         raise ValueError("A secret never goes to the inbox, which keeps what it shows.")
     snapshot = _snapshot(context, params)
+    # Only an e-mail attaches files: the text and inbox rows keep the snapshot without their
+    # specs (a reminder's .ics facts were most of each row's JSON, written and read 3 times).
+    unfiled = {key: value for key, value in snapshot.items() if key != "files"}
     subject_type = ContentType.objects.get_for_model(subject)
     language = language or translation.get_language() or settings.LANGUAGE_CODE
     rows = []
@@ -133,7 +136,11 @@ def outbox_rows(
                 subject_id=str(subject.pk),
                 language=language,
                 # Never sent, so nothing to keep of a secret.
-                params={} if secret and skipped else snapshot,
+                params={}
+                if secret and skipped
+                else snapshot
+                if channel == Channel.EMAIL
+                else unfiled,
                 attachments=_attachments(ics) if channel == Channel.EMAIL and ics else [],
                 secret=secret,
                 expires_at=expires_at,
@@ -292,13 +299,15 @@ def _deliver_email(row: OutboxMessage, rendered: Rendered) -> None:
     message.send()
 
 
-def _deliver_inapp(rows: Sequence[OutboxMessage], now: dt.datetime) -> set[int]:
+def _deliver_inapp(
+    rows: Sequence[OutboxMessage], now: dt.datetime, templates: dict | None = None
+) -> set[int]:
     """One INSERT for a batch's inbox entries, which keep the snapshot (the inbox renders it
     again in the reader's language) and the text as first delivered. An entry an earlier, cut
     delivery already made is found by its unique `source` and left alone. Returns the accounts
     whose inbox changed."""
     entries = []
-    templates: dict = {}  # looked up once for the batch
+    templates = {} if templates is None else templates  # looked up once for the batch
     for row in rows:
         rendered = row_render(row, now=now, parts=INBOX_PARTS, template_cache=templates)
         entries.append(
@@ -403,7 +412,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
         sent: list[OutboxMessage] = []
         inapp: list[OutboxMessage] = []
         file_cache: dict = {}  # an appointment's .ics is built once per batch
-        templates: dict = {}  # and each template looked up once
+        templates: dict = {}  # each template looked up, each message's context worked out once
         for row in rows:
             if row.expires_at is not None and row.expires_at <= now:
                 row.state = State.SKIPPED
@@ -423,7 +432,7 @@ def outbox_deliver_due(*, batch: int = 100, now: dt.datetime | None = None) -> i
         if inapp:
             try:
                 with transaction.atomic():
-                    changed = _deliver_inapp(inapp, now)
+                    changed = _deliver_inapp(inapp, now, templates)
             except Exception as error:
                 for row in inapp:
                     _failed(row, error, now)

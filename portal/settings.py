@@ -301,6 +301,11 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "familydoctors.tasks.remind_due_followups",
         "schedule": crontab(minute=15),
     },
+    # "Your consult room is open" (telemedicine.opening), once per room, when it opens.
+    "tell-opening-consults": {
+        "task": "telemedicine.tasks.tell_opening_consults",
+        "schedule": 60.0,
+    },
     # Issued referrals past their validity expire (records.services.referrals.expire_referrals).
     "expire-referrals": {
         "task": "records.tasks.expire_referrals",
@@ -348,6 +353,9 @@ SMS_TIMEOUT_SECONDS = env.float("SMS_TIMEOUT_SECONDS", default=5.0)
 SMS_ALIYUN_ACCESS_KEY_ID = env.str("SMS_ALIYUN_ACCESS_KEY_ID", default="")
 SMS_ALIYUN_ACCESS_KEY_SECRET = env.str("SMS_ALIYUN_ACCESS_KEY_SECRET", default="")
 SMS_ALIYUN_SIGN_NAME = env.str("SMS_ALIYUN_SIGN_NAME", default="")
+# The signature the provider puts before every text (【name】); it counts towards one SMS's 70
+# characters, so the texts keep to what it leaves (notifications.render.sms_limit).
+SMS_SIGNATURE = env.str("SMS_SIGNATURE", default=SMS_ALIYUN_SIGN_NAME)
 SMS_ALIYUN_ENDPOINT = env.str("SMS_ALIYUN_ENDPOINT", default="https://dysmsapi.aliyuncs.com/")
 SMS_ALIYUN_REGION = env.str("SMS_ALIYUN_REGION", default="cn-hangzhou")
 

@@ -85,12 +85,23 @@ class Consultation(models.Model):
     question = models.TextField(_("question for the specialist"), blank=True, max_length=4000)
     patient_invited = models.BooleanField(_("the patient joins from their device"), default=False)
     gp_joined_at = models.DateTimeField(_("clinic doctor joined"), null=True, blank=True)
+    # When the patient's people were told that the room is open (telemedicine.opening): at most
+    # once, by the beat that claims the rooms opening now.
+    opening_told_at = models.DateTimeField(_("told the room is open"), null=True, blank=True)
     created_at = models.DateTimeField(_("created"), auto_now_add=True)
 
     class Meta:
         verbose_name = _("consultation")
         verbose_name_plural = _("consultations")
-        indexes = [models.Index(fields=["status", "closes_at"], name="consult_status_closes")]
+        indexes = [
+            models.Index(fields=["status", "closes_at"], name="consult_status_closes"),
+            # The rooms whose people are not told yet: the beat's claim walks only these.
+            models.Index(
+                fields=["opens_at"],
+                condition=models.Q(opening_told_at=None),
+                name="consult_opening_untold",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.public_id} ({self.get_status_display()})"

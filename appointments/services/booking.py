@@ -136,10 +136,11 @@ def appointment_book_locked(
     rescheduled_from: Appointment | None = None,
     on_visit: Appointment | None = None,
     by_care_team: bool = False,
+    from_waitlist: bool = False,
 ) -> Appointment:
     """The booking itself; the caller owns the transaction. Locks the slot first, then the
     hold and the referral (the lock order); a reschedule has locked both slots and
-    the old appointment before."""
+    the old appointment before. `from_waitlist`: a promotion, told as one."""
     now = timezone.now()
     cap_account = _check_on_visit(patient=patient, slot=slot, booked_by=booked_by, visit=on_visit)
     staff = on_visit is not None or by_care_team
@@ -251,7 +252,9 @@ def appointment_book_locked(
             rescheduled_from=rescheduled_from,
             on_visit=on_visit,
         )
-    messages_for_booking(appointment=appointment, rescheduled_from=rescheduled_from)
+    messages_for_booking(
+        appointment=appointment, rescheduled_from=rescheduled_from, promoted=from_waitlist
+    )
     appointment_booked.send(
         sender=Appointment,
         appointment=appointment,
@@ -358,6 +361,7 @@ def appointment_book(
     on_visit: Appointment | None = None,
     key_checked: bool = False,
     by_care_team: bool = False,
+    from_waitlist: bool = False,
 ) -> Appointment:
     """Book a place for `patient` (DESIGN.md §3). With a live hold of this account on this
     slot the hold becomes the appointment; otherwise one conditional UPDATE takes a place.
@@ -365,8 +369,9 @@ def appointment_book(
     `idempotency_key` from the same account returns the same appointment. `on_visit`: the
     doctor of that visit books a remote consultation for its patient (the patient's caps
     count, not the doctor's); `by_care_team`: a family-doctor team books for a person of its
-    panel (familydoctors checked the signing; the patient's caps count). `key_checked`: the caller has just looked the key up (the
-    confirmation page does, first); the locked transaction looks again either way."""
+    panel (familydoctors checked the signing; the patient's caps count). `key_checked`: the
+    caller has just looked the key up (the confirmation page does, first); the locked
+    transaction looks again either way."""
     if not key_checked:
         existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
         if existing is not None:
@@ -384,6 +389,7 @@ def appointment_book(
                     visit_reason=visit_reason,
                     on_visit=on_visit,
                     by_care_team=by_care_team,
+                    from_waitlist=from_waitlist,
                 )
         except _AlreadyDone as done:
             return done.appointment
@@ -422,7 +428,7 @@ def waitlist_promote(*, slot: Slot) -> Appointment | None:
         for entry in entries:
             try:
                 appointment = appointment_book(
-                    patient=entry.patient, slot=slot, booked_by=entry.account
+                    patient=entry.patient, slot=slot, booked_by=entry.account, from_waitlist=True
                 )
             except _SLOT_SAYS_NO:
                 return None

@@ -23,6 +23,7 @@ from notifications.models import OutboxMessage
 from notifications.services import notify
 
 KIND_BOOKED = "appointment.booked"
+KIND_PROMOTED = "appointment.promoted"  # booked from the waiting list: a place became free
 KIND_MOVED = "appointment.moved"
 KIND_CANCELLED = "appointment.cancelled"
 KIND_CLOSED = "appointment.closed"
@@ -89,6 +90,20 @@ def appointment_snapshot(appointment: Appointment) -> dict:
     }
 
 
+def booking_languages(appointments: list[Appointment]) -> dict[str, str]:
+    """Each appointment's later messages (reminders, the consult room opening) speak the
+    language its booking confirmation was written in: appointment id (str) -> language."""
+    return dict(
+        OutboxMessage.objects.filter(
+            kind__in=(KIND_BOOKED, KIND_MOVED, KIND_PROMOTED),
+            channel="inapp",
+            subject_type__app_label="appointments",
+            subject_type__model="appointment",
+            subject_id__in=[str(a.pk) for a in appointments],
+        ).values_list("subject_id", "language")
+    )
+
+
 def _language() -> str:
     return translation.get_language() or settings.LANGUAGE_CODE
 
@@ -108,14 +123,14 @@ def _tell(appointment: Appointment, *, kind: str, params: dict, fresh: bool = Fa
 
 
 def messages_for_booking(
-    *, appointment: Appointment, rescheduled_from: Appointment | None = None
+    *, appointment: Appointment, rescheduled_from: Appointment | None = None, promoted: bool = False
 ) -> None:
-    """The confirmation (or, with `rescheduled_from`, the "moved") message, in the outbox of the
-    booking's transaction. A patient promoted from the waiting list is booked through the same
-    service, so is told the same way. Reads nothing: the caller's rows are the snapshot."""
+    """The confirmation (or, with `rescheduled_from`, the "moved" message; with `promoted`, "a
+    place became free, you are booked" for the waiting list), in the outbox of the booking's
+    transaction. Reads nothing: the caller's rows are the snapshot."""
     params = appointment_snapshot(appointment)
     files = [ics_file(appointment, method="REQUEST")]
-    kind = KIND_BOOKED
+    kind = KIND_PROMOTED if promoted else KIND_BOOKED
     if rescheduled_from is not None:
         kind = KIND_MOVED
         params["old_start_at"] = rescheduled_from.slot.start.isoformat()

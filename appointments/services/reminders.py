@@ -25,9 +25,8 @@ from appointments.ics import names_remembered
 from appointments.models import Appointment
 from appointments.services.messages import (
     CHANNELS,
-    KIND_BOOKED,
-    KIND_MOVED,
     appointment_snapshot,
+    booking_languages,
     ics_file,
 )
 from notifications.models import OutboxMessage
@@ -63,19 +62,6 @@ def _one_to_one_joins() -> list[str]:
 
 def _latest_due_offset(appointment: Appointment, now: dt.datetime, offsets: list[int]) -> int:
     return min(h for h in offsets if appointment.slot.start <= now + dt.timedelta(hours=h))
-
-
-def _languages(appointments: list[Appointment]) -> dict[int, str]:
-    """Each appointment's reminder speaks the language its booking confirmation was written in."""
-    return dict(
-        OutboxMessage.objects.filter(
-            kind__in=(KIND_BOOKED, KIND_MOVED),
-            channel="inapp",
-            subject_type__app_label="appointments",
-            subject_type__model="appointment",
-            subject_id__in=[str(a.pk) for a in appointments],
-        ).values_list("subject_id", "language")
-    )
 
 
 def _reminder_rows(appointment: Appointment, hours: int, language: str) -> list[OutboxMessage]:
@@ -125,7 +111,7 @@ def reminders_send_due_batch(*, now: dt.datetime | None = None, batch: int = 500
             )
             .order_by("slot__start", "pk")
         )
-        languages = _languages(appointments)
+        languages = booking_languages(appointments)
         rows: list[OutboxMessage] = []
         reminded: dict[int, list[int]] = defaultdict(list)
         for appointment in appointments:

@@ -124,7 +124,7 @@ def test_the_patient_promoted_from_the_waiting_list_is_told(django_capture_on_co
 
     to = {tuple(message.to): message.subject for message in mail.outbox}
     assert to[(owner.email,)].startswith("Appointment cancelled")
-    assert to[(waiting_account.email,)].startswith("Appointment booked")
+    assert to[(waiting_account.email,)].startswith("A place became free: you are booked")
 
 
 def test_each_patient_of_a_stopped_clinic_is_told_why():

@@ -11,6 +11,7 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 from django.core import mail
+from django.test import override_settings
 from django.utils import translation
 
 from appointments.services import (
@@ -114,7 +115,7 @@ def test_each_message_writes_one_sms_row_for_a_verified_number_and_none_otherwis
             "appointment.cancelled",
             "appointment.booked",  # the one reminded of
             "reminder.2h",
-            "appointment.booked",  # promoted from the waiting list
+            "appointment.promoted",  # a place became free on the waiting list
             "appointment.closed",
         ]
     )
@@ -124,22 +125,58 @@ def test_each_message_writes_one_sms_row_for_a_verified_number_and_none_otherwis
 
 
 @pytest.mark.parametrize("language", ["zh-hans", "en"])
-def test_every_kind_of_text_fits_one_sms_or_is_split_deliberately(language):
+@pytest.mark.parametrize(
+    "site_url",
+    # The development server, and a production domain of 24 characters (docs/operations.md).
+    ["http://127.0.0.1:8000", "https://www.nbhealth.com"],
+)
+def test_every_kind_of_text_fits_one_sms_of_70_characters(language, site_url):
+    """Mainland providers count every character as one, Latin letters too: an English text
+    keeps to 70 as a Chinese one does. Only a stop-clinic notice, whose reason the admin typed,
+    may be split (deliberately, never inside its link)."""
     patient, account = person()
     with translation.override(language):
         _every_kind(account, patient, *person())
     rows = _sms_rows(account)
     assert {row.language for row in rows} == {language}
+    assert "reminder.2h" in {row.kind for row in rows}
+    assert "appointment.promoted" in {row.kind for row in rows}
     for row in rows:
-        rendered = message_render(kind=row.kind, params=row.params, language=language)
-        assert rendered.sms and all(len(part) <= sms_limit(part) for part in rendered.sms)
-        assert any(f"/a/{row.params['code']}" in part for part in rendered.sms), rendered.sms
-        assert any(row.params["code"] in part for part in rendered.sms) or (
-            row.kind == "appointment.closed"
-        )
-        if row.kind != "appointment.closed":  # the reason the admin typed may be long
-            # One text, or two when long names and the domain push it past one: never more.
-            assert len(rendered.sms) <= 2, (row.kind, rendered.sms)
+        with override_settings(SITE_URL=site_url):
+            rendered = message_render(kind=row.kind, params=row.params, language=language)
+        link = f"{site_url}/a/{row.params['code']}"
+        assert all(len(part) <= 70 for part in rendered.sms), rendered.sms
+        assert any(link in part.split() for part in rendered.sms), rendered.sms
+        if row.kind != "appointment.closed":
+            assert len(rendered.sms) == 1, (row.kind, rendered.sms)
+
+
+@pytest.mark.parametrize("language", ["zh-hans", "en"])
+def test_a_waitlist_promotion_says_a_place_became_free_not_booked(language):
+    patient, account = person()
+    with translation.override(language):
+        _every_kind(account, patient, *person())
+    promoted = OutboxMessage.objects.get(
+        account=account, kind="appointment.promoted", channel="sms"
+    )
+    text = message_render(kind=promoted.kind, params=promoted.params, language=language).sms[0]
+    assert text.startswith(
+        ("A place became free", "Got a place") if language == "en" else "候补成功"
+    )
+    assert not text.startswith(("Booked", "预约成功"))
+    title = message_render(kind=promoted.kind, params=promoted.params, language=language).title
+    assert ("you are booked" in title) if language == "en" else ("已为您预约" in title)
+
+
+def test_a_split_never_cuts_a_link_and_the_signature_counts():
+    text = "停诊通知：" + "原因" * 20 + "。改约：https://www.nbhealth.example.cn/a/ABCD2345 谢谢"
+    parts = sms_split(text)
+    assert any("https://www.nbhealth.example.cn/a/ABCD2345" in part for part in parts), parts
+    assert all(len(part) <= 70 for part in parts)
+    assert sms_limit() == 70
+    with override_settings(SMS_SIGNATURE="云医院"):  # 【云医院】 takes 5 of the 70
+        assert sms_limit() == 65
+        assert all(len(part) <= 65 for part in sms_split(text))
 
 
 def test_a_stop_clinic_notice_carries_the_reason_everywhere_and_always_goes_by_sms():
