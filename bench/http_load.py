@@ -69,6 +69,10 @@ class Servers:
             "WEB_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(self.workers),
             "WEB_BACKLOG": "4096",
+            # Longer than any idle gap of a client between its page and its POSTs (the other
+            # clients' pages, the release), like a proxy's keep-alive; the default 5 s raced
+            # with the clients' first POSTs (a reset connection is an error here).
+            "WEB_KEEPALIVE": "75",
             "LOG_LEVEL": "WARNING",
         }
         self.var.mkdir(parents=True, exist_ok=True)
