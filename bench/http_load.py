@@ -28,8 +28,16 @@ def free_port() -> int:
 
 
 class Servers:
-    def __init__(self, *, root: Path, var: Path, database_url: str, workers: int, pool: int):
+    def __init__(
+        self, *, root: Path, var: Path, database_url: str, workers: int, pool: int, threads: int
+    ):
         self.root = root
+        # `threads`: gunicorn's threaded WSGI workers instead (an experiment: HTTP only).
+        self.app = (
+            ["--worker-class", "gthread", "--threads", str(threads), "portal.wsgi:application"]
+            if threads
+            else ["portal.asgi:application"]
+        )
         self.var = var
         self.database_url = database_url
         self.redis_port = free_port()
@@ -61,12 +69,16 @@ class Servers:
             "WEB_BIND": f"127.0.0.1:{self.port}",
             "WEB_CONCURRENCY": str(self.workers),
             "WEB_BACKLOG": "4096",
+            # Longer than any idle gap of a client between its page and its POSTs (the other
+            # clients' pages, the release), like a proxy's keep-alive; the default 5 s raced
+            # with the clients' first POSTs (a reset connection is an error here).
+            "WEB_KEEPALIVE": "75",
             "LOG_LEVEL": "WARNING",
         }
         self.var.mkdir(parents=True, exist_ok=True)
         self.log = open(self.var / "http_rush_server.log", "w")  # noqa: SIM115
         self.web = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), "portal.asgi:application"],
+            [str(Path(sys.executable).parent / "gunicorn"), *self.app],
             cwd=self.root,
             env=env,
             stdout=self.log,
@@ -126,6 +138,11 @@ class Client:
         self.writer: asyncio.StreamWriter | None = None
 
     async def _send(self, raw: bytes) -> tuple[int, bytes, bytes]:
+        if self.reader is not None and self.reader.at_eof():
+            # The server closed the kept-alive connection while it sat idle (its keep-alive
+            # timeout, e.g. while the other clients opened their pages): a new one, as
+            # browsers and HTTP libraries do, rather than a request written into a dead socket.
+            self.close()
         if self.writer is None:
             self.reader, self.writer = await asyncio.open_connection("127.0.0.1", self.port)
         self.writer.write(raw)
@@ -176,6 +193,7 @@ class Client:
         if self.writer is not None:
             self.writer.close()
             self.writer = None
+        self.reader = None
 
 
 def percentiles(values: list[float]) -> dict:

@@ -404,6 +404,13 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[10, 100, 500])
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--pool", type=int, default=10, help="database connections per worker")
+    parser.add_argument(
+        "--gthread",
+        type=int,
+        default=0,
+        metavar="THREADS",
+        help="serve HTTP with gunicorn's threaded WSGI workers instead (no sockets; to compare)",
+    )
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--hot-clients", type=int, default=500)
@@ -430,11 +437,18 @@ def main() -> None:
     # DEBUG is off in the servers: the pages need the manifest `make serve` builds.
     call_command("collectstatic", interactive=False, verbosity=0)
     servers = Servers(
-        root=ROOT, var=VAR, database_url=SCRATCH_URL, workers=args.workers, pool=args.pool
+        root=ROOT,
+        var=VAR,
+        database_url=SCRATCH_URL,
+        workers=args.workers,
+        pool=args.pool,
+        threads=args.gthread,
     )
     result: dict = {
         "bench": "http_rush",
-        "topology": f"gunicorn + {args.workers} uvicorn workers, {args.pool} connections each",
+        "topology": f"gunicorn + {args.workers} "
+        + (f"gthread workers x {args.gthread} threads" if args.gthread else "uvicorn workers")
+        + f", {args.pool} connections each",
         "cores": os.cpu_count(),
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
     }

@@ -3,12 +3,39 @@
 from __future__ import annotations
 
 from django import forms
+from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
 from records.models import Patient
 
 
+class _PeopleReadOnce(ModelChoiceIterator):
+    """The people of a form's select, read once per field: rendering a select asks for its
+    choices twice (its first option, for `required`, then all of them), and Django's iterator
+    queries each time."""
+
+    def _rows(self) -> list:
+        cached = self.field.__dict__.get("_people_read")
+        if cached is None or cached[0] is not self.queryset:
+            cached = self.field._people_read = (self.queryset, list(self.queryset))
+        return cached[1]
+
+    def __iter__(self):
+        if self.field.empty_label is not None:
+            yield ("", self.field.empty_label)
+        for person in self._rows():
+            yield self.choice(person)
+
+    def __len__(self) -> int:
+        return len(self._rows()) + (self.field.empty_label is not None)
+
+    def __bool__(self) -> bool:
+        return self.field.empty_label is not None or bool(self._rows())
+
+
 class PersonChoiceField(forms.ModelChoiceField):
+    iterator = _PeopleReadOnce
+
     def label_from_instance(self, obj: Patient) -> str:
         return obj.name
 

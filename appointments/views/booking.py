@@ -79,6 +79,21 @@ def _sold_out(*, slot, referral) -> BookingRefused | None:
     return slot_sold_out_refusal(slot=slot, now=timezone.now(), referral=referral is not None)
 
 
+def _sold_out_page(request: HttpRequest, *, slot, refusal: BookingRefused) -> HttpResponse:
+    """What a rush's usual POST gets: the refusal and the waiting-list offer, in the site's
+    shell, without the booking form, the people it offers or the hospital's rules (issue 16)."""
+    return render(
+        request,
+        "appointments/sold_out.html",
+        {
+            "slot": slot,
+            "site": slot.site,
+            "refusal": refusal,
+            "waitlist": WaitlistForm(patients=people_to_book_for(account=request.user)),
+        },
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
@@ -91,8 +106,13 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         done = appointment_by_idempotency_key(account=user, key=request.POST.get("key", ""))
         if done is not None and done.slot_id == slot.pk:
             return redirect(done)
-    referrals = referrals_usable_for(account=user, slot=slot)
-    referral = _chosen_referral(request, referrals)
+    # Referral places are offered on the page; a POST reads them only when it names one or
+    # the page is shown again.
+    wanted = request.POST.get("referral") or request.GET.get("referral")
+    referrals = (
+        referrals_usable_for(account=user, slot=slot) if request.method == "GET" or wanted else None
+    )
+    referral = _chosen_referral(request, referrals or [])
     people = people_to_book_for(account=user)
     if referral is not None:
         people = people.filter(pk=referral.patient_id)
@@ -101,14 +121,18 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     already = None
     chose = False
     if request.method == "POST":
-        form = ConfirmForm(request.POST, patients=people)
         hold = _live_hold(account=user, slot=slot)
+        # Without a hold, the slot's row as just read may already say no: no lock, no write.
+        early = _sold_out(slot=slot, referral=referral) if hold is None else None
+        if early is not None and early.code == FULL and referral is None:
+            return _sold_out_page(request, slot=slot, refusal=early)
+        form = ConfirmForm(request.POST, patients=people)
         chose = form.is_valid()  # one of the people: the page need not ask whether any exist
-        if hold is None and chose:
-            refusal = _sold_out(slot=slot, referral=referral)
+        if chose:
+            refusal = early
         if refusal is not None:
             form.add_error(None, refusal.message)
-        elif form.is_valid():
+        elif chose:
             try:
                 appointment = appointment_book(
                     patient=form.cleaned_data["patient"],
@@ -146,6 +170,8 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                     hold = hold_create(slot=slot, account=user, referral=referral)
                 except BookingRefused as refused:
                     refusal = refused
+    if referrals is None:
+        referrals = referrals_usable_for(account=user, slot=slot)
     waitlist = None
     if refusal is not None and refusal.code == FULL and referral is None:
         waitlist = WaitlistForm(patients=people_to_book_for(account=user))

@@ -26,8 +26,9 @@ BOOKING_STATEMENTS = 8
 # its audit event, release.
 HOLD_STATEMENTS = 7
 # The session, the account, its roles, the slot, referrals, the link, the hold renewed (with
-# its savepoint), the inbox badge and the people the account books for.
-CONFIRM_PAGE_STATEMENTS = 16
+# its savepoint), the inbox badge and the people the account books for (the form's select
+# reads them once).
+CONFIRM_PAGE_STATEMENTS = 15
 
 
 @pytest.fixture

@@ -58,10 +58,11 @@ def test_a_sold_out_post_takes_no_lock_writes_nothing_and_offers_the_waiting_lis
     assert not Appointment.objects.filter(slot=slot).exists()
 
 
-# The session, the account, its roles, the slot, the idempotency key, the referrals, the
-# account's live hold, the person chosen; the inbox badge and the two forms' people (the
-# booking form and the waiting-list offer). Nothing locked, nothing written (above).
-SOLD_OUT_POST_STATEMENTS = 11
+# The session, the account, its roles, the slot, the idempotency key, the account's live
+# hold; the inbox badge and the waiting-list offer's people (read once for its select). No
+# referral is read when the form names none, and the answer is the refusal and the offer, not
+# the booking form. Nothing locked, nothing written (above).
+SOLD_OUT_POST_STATEMENTS = 8
 
 
 def test_a_sold_out_post_is_answered_in_a_fixed_handful_of_reads(client, alice):
@@ -78,6 +79,23 @@ def test_a_sold_out_post_is_answered_in_a_fixed_handful_of_reads(client, alice):
     assert len(seen.captured_queries) <= SOLD_OUT_POST_STATEMENTS, [
         q["sql"][:120] for q in seen.captured_queries
     ]
+
+
+def test_the_sold_out_answer_is_the_refusal_and_the_offer_for_every_person(client, alice):
+    me, _ = person(alice)
+    child, _ = person(alice, relationship="child", name="小明")
+    slot = sold_out_slot()
+    signed_in(client, alice)
+
+    page = client.post(
+        f"/appointments/book/{slot.pk}/", {"patient": me.pk, "key": "k3", "reason": ""}
+    ).content.decode()
+
+    assert "This time is fully booked" in page
+    assert f'<option value="{me.pk}"' in page and f'<option value="{child.pk}"' in page
+    assert f"/appointments/book/{slot.pk}/waitlist/" in page
+    assert "Book this time" not in page  # no booking form for a period with no place
+    assert slot.doctor.display_name in page  # which period was refused
 
 
 def test_a_sold_out_confirmation_page_takes_no_lock_and_writes_nothing(client, alice):
