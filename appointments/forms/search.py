@@ -9,6 +9,7 @@ from django.utils.translation import gettext_lazy as _
 from appointments.models import Mode
 from appointments.selectors.search import SearchQuery
 from hospitals.models import Doctor
+from hospitals.when import format_day
 
 
 class SearchForm(forms.Form):
@@ -65,7 +66,7 @@ class SearchForm(forms.Form):
             raise forms.ValidationError(
                 _("%(date)s has passed. Choose today or a later day."),
                 code="past",
-                params={"date": day.isoformat()},
+                params={"date": format_day(day)},
             )
         return day
 
