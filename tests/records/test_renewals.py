@@ -272,7 +272,7 @@ def test_every_step_is_told_to_the_family_in_app_and_by_sms_in_both_languages():
     row = rows.get(kind="renewal.approved", channel="inapp", account=case.account)
     zh = message_render(kind=row.kind, params=row.params, language="zh-hans")
     en = message_render(kind=row.kind, params=row.params, language="en")
-    assert "赵桂兰" in zh.title and "氨氯地平片" in zh.inbox
+    assert "赵桂兰" in zh.title and "(氨氯地平片 5 mg)" in zh.inbox
     assert en.title.startswith("Prescription renewed") and "Amlodipine" in en.inbox
     assert zh.title != en.title
     assert case.doctor.name_en in en.inbox and case.doctor.name in zh.inbox
