@@ -214,7 +214,9 @@ def renewal_snapshot(renewal: RenewalRequest, prescription: Prescription) -> dic
         "drugs": [_drug_label(item.drug) for item in prescription.items.all()],
         "asked_at": renewal.created_at.isoformat(),
         "tz": settings.TIME_ZONE,
-        "path": reverse("record_patient", args=[renewal.patient.public_id]),
+        # The text message links "My record" (one SMS; a person's own page would take two),
+        # the inbox the person's record.
+        "path": reverse("record_mine"),
         "link": reverse("record_patient", args=[renewal.patient.public_id]) + "#renewals-h",
     }
 

@@ -272,7 +272,7 @@ def test_every_step_is_told_to_the_family_in_app_and_by_sms_in_both_languages():
     row = rows.get(kind="renewal.approved", channel="inapp", account=case.account)
     zh = message_render(kind=row.kind, params=row.params, language="zh-hans")
     en = message_render(kind=row.kind, params=row.params, language="en")
-    assert "赵桂兰" in zh.title and "氨氯地平片" in zh.inbox
+    assert "赵桂兰" in zh.title and "(氨氯地平片 5 mg)" in zh.inbox
     assert en.title.startswith("Prescription renewed") and "Amlodipine" in en.inbox
     assert zh.title != en.title
     assert case.doctor.name_en in en.inbox and case.doctor.name in zh.inbox
@@ -285,3 +285,13 @@ def test_with_the_prescribing_doctor_gone_the_family_is_told_the_department_has_
     row = OutboxMessage.objects.get(kind="renewal.requested", channel="inapp")
     en = message_render(kind=row.kind, params=row.params, language="en")
     assert "General practice" in en.inbox and case.doctor.name_en not in en.inbox
+
+
+def test_each_text_message_fits_one_sms():
+    case = chronic_patient()
+    renewal = services.renewal_request(prescription=case.prescription, account=case.account)
+    services.renewal_decline(renewal=renewal, by=case.doctor.user, message="请来门诊复查。")
+    for row in OutboxMessage.objects.filter(channel="sms"):
+        for language in ("zh-hans", "en"):
+            rendered = message_render(kind=row.kind, params=row.params, language=language)
+            assert len(rendered.sms) == 1, rendered.sms
