@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve test lint unit browser lock messages
+.PHONY: install run serve test lint unit browser lock messages bench-search
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -65,6 +65,12 @@ browser: install
 	$(BIN)/pytest tests/e2e tests/integration; status=$$?; \
 	  if [ $$status -eq 5 ]; then echo "no browser or integration tests collected"; exit 0; fi; \
 	  exit $$status
+
+# Search at 100,000 and 1,000,000 slots (docs/scaling.md): seeds a scratch database next to
+# DATABASE_URL's (created and dropped), prints p50/p95 per query, the baseline and the plans.
+bench-search: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	  $(BIN)/python bench/slot_search.py
 
 # Re-pin every dependency to the newest versions pyproject.toml allows.
 lock:
