@@ -5,7 +5,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-$(shell cat requirements.lock pyproject.toml | cksum | cut -d' ' -f1)
 
-.PHONY: install run serve test lint unit browser lock messages bench-reminders
+.PHONY: install run serve test lint unit browser lock messages bench-reminders bench-search
 
 $(STAMP): requirements.lock pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -72,6 +72,12 @@ browser: install
 bench-reminders: install
 	DATABASE_URL="$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/portal_bench}" \
 	  $(BIN)/python bench/reminders.py --appointments $${APPOINTMENTS:-100000} --workers $${WORKERS:-3}
+
+# Search at 100,000 and 1,000,000 slots (docs/scaling.md): seeds a scratch database next to
+# DATABASE_URL's (created and dropped), prints p50/p95 per query, the baseline and the plans.
+bench-search: install
+	DATABASE_URL=$${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres} \
+	  $(BIN)/python bench/slot_search.py
 
 # Re-pin every dependency to the newest versions pyproject.toml allows.
 lock:

@@ -8,8 +8,12 @@ plain values (no model objects), so the cost follows the page, not the city:
 - with a date or part of the day, from the matching bookable slots walked in order of their
   start (keyset pages of values, rarely more than one), the first period of each doctor kept.
 
-Words are matched against the searched names of hospitals.search_names (names, pinyin in full
-and as initials, a department's other names)."""
+Words are matched as prefixes of the searched names' suffixes (hospitals.search_names: names,
+pinyin in full and as initials, a department's other names).
+
+On PostgreSQL `search_doctors` runs the same search as one prepared statement
+(appointments.selectors.search_sql); the querysets here are `search_doctors_portable`, for
+SQLite, and the definition the statement is tested against."""
 
 from __future__ import annotations
 

@@ -1,13 +1,13 @@
-"""Search's two queries on PostgreSQL as fixed SQL text, prepared once per connection.
+"""Search on PostgreSQL in one statement of fixed SQL text, prepared once per connection.
 
 The ORM querysets of appointments.selectors.search say the same thing (and serve SQLite), but
-building and compiling them took about two thirds of a search above the database (profiled at
-1,000,000 slots: 1.1 ms building, 1.5 ms compiling, 0.5 ms sending the long inlined text, for
-0.5–1.5 ms of execution). Here the text depends only on the shape of the query (which filters,
-how many words), so it is built once per shape and cached, and it is sent with server-side
-parameters: psycopg prepares a statement after `prepare_threshold` runs of the same text on a
-connection (settings: DATABASE_PREPARE_THRESHOLD; unset it behind a PgBouncer older than 1.21),
-and PostgreSQL then skips parsing and, once its generic plan holds, planning.
+building and compiling them cost most of a search above the database (profiled at 1,000,000
+slots, per search under the profiler: 5.5 ms building, 7 ms compiling, 2 ms sending the long
+inlined text, for 0.5–1.5 ms of execution). Here the text depends only on the shape of the
+query (which filters, how many words), so it is built once per shape and cached, and it is
+sent with server-side parameters: psycopg prepares it after `prepare_threshold` runs of the
+same text on a connection (settings: DATABASE_PREPARE_THRESHOLD; unset it behind a PgBouncer
+older than 1.21), and PostgreSQL then skips parsing and, once its generic plan holds, planning.
 
 The rule of what is bookable is the ORM's (`slot_bookable_condition`), written out once here as
 `_BOOKABLE` and checked against it by tests/appointments/test_search_sql.py; the public modes
