@@ -121,8 +121,8 @@ def test_doctor_page_runs_a_fixed_number_of_queries(client, days, django_assert_
         for hour in (8, 9, 10):
             SlotFactory(doctor=doctor, start=local(day, hour))
     client.cookies["django_language"] = "en"
-    # the doctor, the next free period, the grid
-    with django_assert_num_queries(3):
+    # the doctor, the next free period, the grid, the text consult offer (issue 20)
+    with django_assert_num_queries(4):
         response = client.get(f"/doctors/{doctor.pk}/")
     assert response.content.decode().count("data-slot=") == days * 3
 
