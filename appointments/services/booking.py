@@ -365,8 +365,9 @@ def appointment_book(
     `idempotency_key` from the same account returns the same appointment. `on_visit`: the
     doctor of that visit books a remote consultation for its patient (the patient's caps
     count, not the doctor's); `by_care_team`: a family-doctor team books for a person of its
-    panel (familydoctors checked the signing; the patient's caps count). `key_checked`: the caller has just looked the key up (the
-    confirmation page does, first); the locked transaction looks again either way."""
+    panel (familydoctors checked the signing; the patient's caps count). `key_checked`: the
+    caller has just looked the key up (the confirmation page does, first); the locked
+    transaction looks again either way."""
     if not key_checked:
         existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
         if existing is not None:

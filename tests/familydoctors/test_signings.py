@@ -60,9 +60,7 @@ def test_one_live_signing_per_person():
 def test_a_signing_past_its_year_gives_way_to_a_new_one():
     signing, account = signed()
     with time_machine.travel(signing_end_at(signing) + dt.timedelta(days=2), tick=False):
-        again = signing_create(
-            patient=signing.patient, team=signing.team, by=account, consent=True
-        )
+        again = signing_create(patient=signing.patient, team=signing.team, by=account, consent=True)
     signing.refresh_from_db()
     assert signing.status == FamilySigning.Status.ENDED
     assert again.starts_on > signing.ends_on
@@ -93,7 +91,7 @@ def test_a_stranger_cannot_sign_someone_else():
 
 
 def test_the_family_is_told_by_sms_and_inbox_with_a_snapshot():
-    signing, account = signed()
+    _signing, account = signed()
     rows = OutboxMessage.objects.filter(account=account, kind="familydoctor.signed")
     assert {r.channel for r in rows} == {"sms", "inapp"}
     params = rows.first().params
