@@ -14,6 +14,7 @@ from familydoctors import errors
 from familydoctors.models import FamilySigning
 from familydoctors.services import signing_cancel, signing_create, signing_end_at, team_save
 from notifications.models import OutboxMessage
+from notifications.render import message_render
 from records.access import record_access
 from records.models import CareRelationship
 from tests.appointments.conftest import person
@@ -117,3 +118,13 @@ def test_a_new_team_member_takes_over_the_access_and_the_old_one_loses_it():
     team_save(clinic=team.clinic, by=None, team=team, name=team.name, gp=new_gp, nurse=team.nurse)
     assert not record_access(user=old_gp, patient=signing.patient).allowed
     assert record_access(user=new_gp.user, patient=signing.patient).allowed
+
+
+def test_the_signing_message_reads_in_both_languages_from_its_snapshot():
+    _signing, account = signed()
+    row = OutboxMessage.objects.filter(account=account, kind="familydoctor.signed").first()
+    chinese = message_render(kind=row.kind, params=row.params, language="zh-hans")
+    english = message_render(kind=row.kind, params=row.params, language="en")
+    assert "幸福家医团队" in chinese.title and "签约" in chinese.title
+    assert "Happiness team" in english.title and "signed" in english.title
+    assert "/me/family-doctor/" in english.sms[-1]
