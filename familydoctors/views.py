@@ -23,6 +23,7 @@ from familydoctors.forms import PlanForm, TeamForm
 from familydoctors.models import FamilyTeam, FollowUpTask
 from hospitals.models import Hospital
 from hospitals.views_console import console_view
+from records.access import record_access, record_read_audit
 from records.models import Problem, today_in_city
 from records.selectors import patients_for_account
 
@@ -111,10 +112,23 @@ def team_panel(request: HttpRequest, team_id) -> HttpResponse:
     )
 
 
-def _member_page(request, team: FamilyTeam, signing, *, form=None, error="", status=200):
-    problems = list(
-        Problem.objects.filter(patient=signing.patient, resolved_at__isnull=True).order_by("pk")
+def _member_problems(request, signing) -> list[Problem]:
+    """The person's open problems as this team member may see them (records/access.py: the
+    signing's grant, scoped by the sharing consent); the read is audited. A 404 once the
+    member's access has ended."""
+    access = record_access(user=request.user, patient=signing.patient)
+    if not access.allowed:
+        raise Http404
+    record_read_audit(access=access, what="family_panel")
+    return list(
+        access.filter(
+            Problem.objects.filter(patient=signing.patient, resolved_at__isnull=True)
+        ).order_by("pk")
     )
+
+
+def _member_page(request, team: FamilyTeam, signing, *, form=None, error="", status=200):
+    problems = _member_problems(request, signing)
     return render(
         request,
         "familydoctors/member.html",
@@ -146,8 +160,7 @@ def panel_member(request: HttpRequest, team_id, signing_id) -> HttpResponse:
 def plan_set(request: HttpRequest, team_id, signing_id) -> HttpResponse:
     team = selectors.team_of_member_or_404(user=request.user, public_id=team_id)
     signing = selectors.signing_of_team_or_404(team=team, public_id=signing_id)
-    problems = list(Problem.objects.filter(patient=signing.patient, resolved_at__isnull=True))
-    form = PlanForm(request.POST, problems=problems)
+    form = PlanForm(request.POST, problems=_member_problems(request, signing))
     if not form.is_valid():
         return _member_page(request, team, signing, form=form, status=400)
     problem = form.problems.get(form.cleaned_data["problem"] or "")

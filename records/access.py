@@ -12,8 +12,8 @@ Every view, socket and API that shows clinical content asks here first:
 - A doctor reads while a CareRelationship is live (booking, open encounter, incoming
   referral, break-glass, a family-doctor signing's year — the team's GP and nurse), or while a
   renewal request of the person waits in their queue. Without the patient's live sharing consent
-  the doctor is shown only
-  what their own hospital(s) wrote: `hospital_ids` is that set, and `filter()` applies it.
+  the doctor is shown only what their own hospital(s) wrote (a team's nurse: their clinic):
+  `hospital_ids` is that set, and `filter()` applies it.
   Break-glass shows everything: it exists for emergencies, and the patient is told.
 - Nobody else, whatever their role: hospital admins and front desk see appointments, never
   clinical content. A platform superuser is no exception (the Django admin does not register

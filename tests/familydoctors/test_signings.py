@@ -4,6 +4,7 @@ person, a child by the guardian, and the team's access to the record for the sig
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 import pytest
 import time_machine
@@ -14,6 +15,7 @@ from familydoctors import errors
 from familydoctors.models import FamilySigning
 from familydoctors.services import signing_cancel, signing_create, signing_end_at, team_save
 from notifications.models import OutboxMessage
+from notifications.render import message_render
 from records.access import record_access
 from records.models import CareRelationship
 from tests.appointments.conftest import person
@@ -60,9 +62,7 @@ def test_one_live_signing_per_person():
 def test_a_signing_past_its_year_gives_way_to_a_new_one():
     signing, account = signed()
     with time_machine.travel(signing_end_at(signing) + dt.timedelta(days=2), tick=False):
-        again = signing_create(
-            patient=signing.patient, team=signing.team, by=account, consent=True
-        )
+        again = signing_create(patient=signing.patient, team=signing.team, by=account, consent=True)
     signing.refresh_from_db()
     assert signing.status == FamilySigning.Status.ENDED
     assert again.starts_on > signing.ends_on
@@ -93,7 +93,7 @@ def test_a_stranger_cannot_sign_someone_else():
 
 
 def test_the_family_is_told_by_sms_and_inbox_with_a_snapshot():
-    signing, account = signed()
+    _signing, account = signed()
     rows = OutboxMessage.objects.filter(account=account, kind="familydoctor.signed")
     assert {r.channel for r in rows} == {"sms", "inapp"}
     params = rows.first().params
@@ -119,3 +119,15 @@ def test_a_new_team_member_takes_over_the_access_and_the_old_one_loses_it():
     team_save(clinic=team.clinic, by=None, team=team, name=team.name, gp=new_gp, nurse=team.nurse)
     assert not record_access(user=old_gp, patient=signing.patient).allowed
     assert record_access(user=new_gp.user, patient=signing.patient).allowed
+
+
+def test_the_signing_message_reads_in_both_languages_from_its_snapshot():
+    _signing, account = signed()
+    row = OutboxMessage.objects.filter(account=account, kind="familydoctor.signed").first()
+    chinese = message_render(kind=row.kind, params=row.params, language="zh-hans")
+    english = message_render(kind=row.kind, params=row.params, language="en")
+    assert "幸福家医团队" in chinese.title and "签约" in chinese.title
+    assert "Happiness team" in english.title and "signed" in english.title
+    # A long SMS is sent in parts, each with a "(1/2) " prefix.
+    whole = "".join(re.sub(r"^\(\d+/\d+\) ", "", part) for part in english.sms)
+    assert "/me/family-doctor/" in whole

@@ -14,6 +14,7 @@ from django.db import transaction
 
 from accounts.models import User
 from appointments.demo import seed_rotas_and_slots
+from familydoctors.demo import seed_family_teams
 from hospitals.demo import DEMO_PASSWORD, seed_directory
 from records.demo import seed_drugs, seed_families, seed_past_visits
 from telemedicine.demo import seed_text_offers
@@ -82,6 +83,7 @@ class Command(BaseCommand):
             rotas = seed_rotas_and_slots()
             visits = seed_past_visits()
             seed_text_offers()
+            seed_family_teams(accounts=users)
         self.stdout.write(
             self.style.SUCCESS(
                 f"Demo data ready: {len(directory['hospitals'])} hospitals, "
