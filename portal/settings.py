@@ -100,7 +100,7 @@ INSTALLED_APPS = [
     "records",
     "appointments",
     "telemedicine",
-    "familydoctors",
+    "appointments.familydoctors",
     "portal",
 ]
 
@@ -296,9 +296,9 @@ CELERY_BEAT_SCHEDULE: dict[str, dict] = {
         "task": "telemedicine.tasks.close_due_text_consults",
         "schedule": 300.0,
     },
-    # Family-doctor follow-ups due soon: the family is reminded once (familydoctors, issue 20).
+    # Family-doctor follow-ups due soon: the family is reminded once (issue 20).
     "remind-due-followups": {
-        "task": "familydoctors.tasks.remind_due_followups",
+        "task": "appointments.familydoctors.tasks.remind_due_followups",
         "schedule": crontab(minute=15),
     },
     # "Your consult room is open" (telemedicine.opening), once per room, when it opens.

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 
 from appointments import selectors as appointment_selectors
+from appointments.familydoctors.models import FamilySigning
 from appointments.models import Appointment, ScheduleRule, Slot
 from appointments.selectors import (
     appointments_for_account,
@@ -18,7 +19,6 @@ from appointments.selectors import (
     slot_place_condition,
     slots_public,
 )
-from familydoctors.models import FamilySigning
 from hospitals.models import Doctor, Hospital
 from hospitals.selectors import doctors_active, hospitals_active
 from records.access import RecordAccess

@@ -19,7 +19,7 @@ from tests.factories import DoctorFactory, StaffMembershipFactory
 
 ROOT = Path(__file__).resolve().parents[2]
 APPS = ("accounts", "audit", "notifications", "hospitals", "records", "appointments")
-APPS += ("telemedicine", "familydoctors", "portal")
+APPS += ("telemedicine", "portal")  # appointments/familydoctors is inside appointments
 LITERAL = re.compile(r"""(?:action|verb)\s*=\s*"([a-z_]+\.[a-z_]+)\"""")
 CLINICAL = re.compile(r"""clinical_audit\([^,]+,\s*"([a-z_]+\.[a-z_]+)\"""")
 CONSULT = re.compile(r"""_audit\(\s*consultation,[^)]*?action="([a-z_]+)\"""", re.S)

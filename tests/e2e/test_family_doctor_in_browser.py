@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from familydoctors.models import FamilySigning, FollowUpTask
-from familydoctors.services import followup_plan_set
+from appointments.familydoctors.models import FamilySigning, FollowUpTask
+from appointments.familydoctors.services import followup_plan_set
 from records.models import Problem
 from tests.appointments.conftest import person
 from tests.conftest import with_totp
@@ -70,7 +70,7 @@ def test_a_parent_signs_a_child_and_the_team_sees_the_follow_up_due(browser, liv
     signing = FamilySigning.objects.get(patient=child)
     assert signing.on_behalf == "guardian"
     # The grandmother signs too, from the parent's account (she is an adult: on her behalf).
-    from familydoctors.services import signing_create
+    from appointments.familydoctors.services import signing_create
 
     gm_signing = signing_create(patient=grandmother, team=team, by=parent, consent=True)
     Problem.objects.create(

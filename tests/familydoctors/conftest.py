@@ -3,8 +3,8 @@ with the nurse role), a family with a person, and a signing made through the rea
 
 from __future__ import annotations
 
-from familydoctors.models import FamilyTeam
-from familydoctors.services import signing_create, team_save
+from appointments.familydoctors.models import FamilyTeam
+from appointments.familydoctors.services import signing_create, team_save
 from tests.appointments.conftest import person
 from tests.factories import (
     DepartmentFactory,

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import pytest
 
-from familydoctors.services import signing_cancel
+from appointments.familydoctors.services import signing_cancel
 from tests.conftest import with_totp
 from tests.familydoctors.conftest import signed
 from tests.fhir.conftest import body, entries, validate

@@ -12,17 +12,17 @@ import time_machine
 from django.db import connection
 from django.utils import timezone
 
-from audit.models import AuditEvent
-from familydoctors import errors
-from familydoctors.models import FollowUpTask
-from familydoctors.selectors import panel
-from familydoctors.services import (
+from appointments.familydoctors import errors
+from appointments.familydoctors.models import FollowUpTask
+from appointments.familydoctors.selectors import panel
+from appointments.familydoctors.services import (
     add_months,
     followup_plan_set,
     followup_reminders_send,
     followup_task_done,
 )
-from familydoctors.tasks import remind_due_followups
+from appointments.familydoctors.tasks import remind_due_followups
+from audit.models import AuditEvent
 from notifications.models import OutboxMessage
 from records.models import Encounter, Problem, today_in_city
 from tests.factories import UserFactory

@@ -10,10 +10,10 @@ import pytest
 from django.utils import timezone
 
 from appointments.errors import MonthlyCapAccount
+from appointments.familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
+from appointments.familydoctors.services import followup_plan_set, panel_book
 from appointments.models import Appointment, Slot
 from appointments.policies import check_monthly_caps
-from familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
-from familydoctors.services import followup_plan_set, panel_book
 from records.models import Problem
 from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
@@ -149,7 +149,7 @@ def test_the_nurse_or_another_doctor_cannot_book_for_the_panel():
     signing, _family = signed()
     team = signing.team
     slot = open_slot(doctor=team.gp, site=team.clinic, department=team.gp.department)
-    from familydoctors.errors import NotTeamDoctor
+    from appointments.familydoctors.errors import NotTeamDoctor
 
     for who in (team.nurse, DoctorFactory(user=UserFactory()).user):
         with pytest.raises(NotTeamDoctor):

@@ -10,10 +10,15 @@ import pytest
 import time_machine
 from django.utils import timezone
 
+from appointments.familydoctors import errors
+from appointments.familydoctors.models import FamilySigning
+from appointments.familydoctors.services import (
+    signing_cancel,
+    signing_create,
+    signing_end_at,
+    team_save,
+)
 from audit.models import AuditEvent
-from familydoctors import errors
-from familydoctors.models import FamilySigning
-from familydoctors.services import signing_cancel, signing_create, signing_end_at, team_save
 from notifications.models import OutboxMessage
 from notifications.render import message_render
 from records.access import record_access

@@ -18,6 +18,7 @@ from django.core.files.base import ContentFile
 from django.utils import timezone
 
 from accounts.services import ACCESS_TOKEN_DAYS, access_token_create
+from appointments.familydoctors.models import FamilySigning, FamilyTeam, FollowUpPlan, FollowUpTask
 from appointments.models import CalendarToken
 from appointments.selectors import offer_token
 from appointments.services import (
@@ -27,7 +28,6 @@ from appointments.services import (
     closure_create,
     queue_call_next,
 )
-from familydoctors.models import FamilySigning, FamilyTeam, FollowUpPlan, FollowUpTask
 from notifications.models import Notification
 from records import services as record_services
 from records.models import (

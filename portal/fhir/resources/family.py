@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from django.utils.translation import gettext as _
 
-from familydoctors.models import FamilySigning, FamilyTeam
+from appointments.familydoctors.models import FamilySigning, FamilyTeam
 from portal.fhir.resources.base import clean, reference, system, text_concept
 
 EPISODE_STATUS = {

@@ -14,7 +14,7 @@ from django.db import transaction
 
 from accounts.models import User
 from appointments.demo import seed_rotas_and_slots
-from familydoctors.demo import seed_family_teams
+from appointments.familydoctors.demo import seed_family_teams
 from hospitals.demo import DEMO_PASSWORD, seed_directory
 from records.demo import seed_drugs, seed_families, seed_past_visits
 from telemedicine.demo import seed_text_offers

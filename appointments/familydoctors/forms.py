@@ -6,7 +6,7 @@ from django import forms
 from django.contrib.auth import get_user_model
 from django.utils.translation import gettext_lazy as _
 
-from familydoctors.models import FamilyTeam
+from appointments.familydoctors.models import FamilyTeam
 from hospitals.models import Hospital, StaffMembership
 
 # A default follow-up interval per chronic family (ICD-10 prefix → months).

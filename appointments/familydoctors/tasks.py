@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from familydoctors.services import followup_reminders_send
+from appointments.familydoctors.services import followup_reminders_send
 
 
 @shared_task(autoretry_for=(Exception,), retry_backoff=True, retry_jitter=True, max_retries=5)

@@ -18,9 +18,9 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
 
 from appointments.errors import BookingRefused
-from familydoctors import selectors, services
-from familydoctors.forms import PlanForm, TeamForm
-from familydoctors.models import FamilyTeam, FollowUpTask
+from appointments.familydoctors import selectors, services
+from appointments.familydoctors.forms import PlanForm, TeamForm
+from appointments.familydoctors.models import FamilyTeam, FollowUpTask
 from hospitals.models import Hospital
 from hospitals.views_console import console_view
 from records.access import record_access, record_read_audit

@@ -9,7 +9,7 @@ from typing import Any
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
 
-from familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
+from appointments.familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
 from records.models import Consent, ConsentKind, Encounter, Prescription, Problem, today_in_city
 from records.selectors import patients_for_account
 

@@ -20,11 +20,8 @@ from django.db import transaction
 from django.urls import reverse
 from django.utils import timezone, translation
 
-from appointments.models import Appointment, Slot
-from appointments.services import appointment_book
-from audit.services import audit_record
-from familydoctors import errors
-from familydoctors.models import (
+from appointments.familydoctors import errors
+from appointments.familydoctors.models import (
     SIGNING_DAYS,
     SIGNING_TEXT_VERSION,
     FamilySigning,
@@ -32,6 +29,9 @@ from familydoctors.models import (
     FollowUpPlan,
     FollowUpTask,
 )
+from appointments.models import Appointment, Slot
+from appointments.services import appointment_book
+from audit.services import audit_record
 from hospitals.models import Doctor, Hospital, StaffMembership
 from notifications.models import OutboxMessage
 from notifications.services import notify

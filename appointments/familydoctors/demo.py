@@ -4,8 +4,8 @@ three months (DESIGN.md §1, step 9). Idempotent."""
 
 from __future__ import annotations
 
-from familydoctors.models import FamilySigning, FamilyTeam
-from familydoctors.services import followup_plan_set, signing_create, team_save
+from appointments.familydoctors.models import FamilySigning, FamilyTeam
+from appointments.familydoctors.services import followup_plan_set, signing_create, team_save
 from hospitals.models import Doctor, Hospital
 from records.models import PatientLink, Problem
 

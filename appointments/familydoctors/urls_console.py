@@ -1,6 +1,6 @@
 from django.urls import path
 
-from familydoctors import views
+from appointments.familydoctors import views
 
 # Mounted at /manage/: a clinic's family-doctor teams.
 urlpatterns = [
