@@ -39,6 +39,7 @@ from django.utils import timezone, translation
 from django.utils.translation import gettext_lazy as _
 
 from hospitals.models import Doctor
+from hospitals.when import format_day
 from notifications.models import OutboxMessage
 from notifications.services import notify
 from records.errors import ClinicalRefused, clinical_refusal
@@ -143,7 +144,7 @@ def renewal_eligibility(
     if pending:
         return no("pending", PENDING)
     if ends is not None and now < ends:
-        day = timezone.localtime(ends).date().isoformat()
+        day = format_day(timezone.localtime(ends).date())
         return no("too_soon", TOO_SOON, date=day)
     return Eligibility(code="", message="", next_at=ends, problem=chronic)
 

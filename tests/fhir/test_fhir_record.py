@@ -111,7 +111,7 @@ def test_everything_runs_a_fixed_number_of_queries(
     # and the renewal requests (issue 20; a renewal's prior items are one more:
     # test_fhir_renewals.py)
     # and the family-doctor signings with their teams (CareTeam, EpisodeOfCare)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         bundle = everything(client, daughter, headers)
     assert entries(bundle, "Encounter")
 

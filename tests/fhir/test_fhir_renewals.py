@@ -90,7 +90,7 @@ def test_everything_with_renewals_runs_a_fixed_number_of_queries(client, django_
     _everything(client, case, headers)  # warm the token's last use
     # The same count with one renewal as with four: the requests' items and drugs and the
     # renewals' prior items are one query each, whatever their number.
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         _everything(client, case, headers)
     for _ in range(3):
         case.prescription = case.prescription.renewed_by.get()
@@ -99,5 +99,5 @@ def test_everything_with_renewals_runs_a_fixed_number_of_queries(client, django_
         )
         renewal = services.renewal_request(prescription=case.prescription, account=case.account)
         services.renewal_approve(renewal=renewal, by=case.doctor.user)
-    with django_assert_num_queries(18):
+    with django_assert_num_queries(20):
         _everything(client, case, headers)
