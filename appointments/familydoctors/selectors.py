@@ -8,10 +8,12 @@ from typing import Any
 
 from django.db.models import Count, Exists, Max, OuterRef, Prefetch, Q, QuerySet
 from django.shortcuts import get_object_or_404
+from django.utils import timezone
 
 from appointments.familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
 from records.models import Consent, ConsentKind, Encounter, Prescription, Problem, today_in_city
 from records.selectors import patients_for_account
+from records.services.renewals import supply_ends_at
 
 # ICD-10 chronic families the panel lists (hypertension I10–I15, diabetes E10–E14).
 CHRONIC_ICD10_PREFIXES = tuple(f"I{n}" for n in range(10, 16)) + tuple(
@@ -21,8 +23,8 @@ CHRONIC_ICD10_PREFIXES = tuple(f"I{n}" for n in range(10, 16)) + tuple(
 
 def chronic_problem_condition(prefix: str = "") -> Q:
     """Which Problem rows count as chronic on the panel: an unresolved problem coded I10–I15
-    or E10–E14. The one place to extend (e.g. with a doctor's "chronic" flag on Problem)."""
-    codes = Q()
+    or E10–E14, or one a doctor marked chronic (as repeat prescriptions count them)."""
+    codes = Q(**{f"{prefix}marked_chronic": True})
     for code in CHRONIC_ICD10_PREFIXES:
         codes |= Q(**{f"{prefix}icd10_code__istartswith": code})
     return codes & Q(**{f"{prefix}resolved_at__isnull": True})
@@ -129,7 +131,7 @@ def panel(*, team: FamilyTeam, on: dt.date | None = None) -> list[FamilySigning]
     overdue = FollowUpTask.objects.filter(done_at__isnull=True, due_on__lt=on).select_related(
         "plan"
     )
-    return list(
+    rows = list(
         FamilySigning.objects.filter(
             team=team, status=FamilySigning.Status.ACTIVE, starts_on__lte=on, ends_on__gte=on
         )
@@ -144,6 +146,39 @@ def panel(*, team: FamilyTeam, on: dt.date | None = None) -> list[FamilySigning]
         )
         .order_by("patient__name", "pk")
     )
+    _renewals_due(rows, team=team, on=on)
+    return rows
+
+
+# A renewal is due on the panel when the supply of the person's last chronic-care prescription
+# ends within this many days (or has ended): time to ask for it, or to see them.
+RENEWAL_DUE_DAYS = 7
+
+
+def _renewals_due(rows: list[FamilySigning], *, team: FamilyTeam, on: dt.date) -> None:
+    """Sets `supply_ends_on` and `renewal_due` on each row from the person's last signed
+    prescription of chronic-care drugs (repeat prescriptions' rule: signed + longest days),
+    read under the same sharing scope as the rest of the panel. Two queries for the panel."""
+    if not rows:
+        return
+    prescriptions = (
+        Prescription.objects.filter(
+            Q(encounter__hospital_id=team.clinic_id) | Q(_shares_record("encounter__patient")),
+            encounter__patient_id__in=[row.patient_id for row in rows],
+            signed_at__isnull=False,
+            items__drug__is_chronic_care=True,
+        )
+        .distinct()
+        .select_related("encounter")
+        .prefetch_related("items")
+        .order_by("signed_at", "pk")
+    )
+    latest = {prescription.encounter.patient_id: prescription for prescription in prescriptions}
+    for row in rows:
+        ends = supply_ends_at(latest[row.patient_id]) if row.patient_id in latest else None
+        row.supply_ends_on = timezone.localtime(ends).date() if ends else None
+        due_by = on + dt.timedelta(days=RENEWAL_DUE_DAYS)
+        row.renewal_due = row.supply_ends_on is not None and row.supply_ends_on <= due_by
 
 
 def tasks_of_signing(*, signing: FamilySigning) -> QuerySet[FollowUpTask]:

@@ -19,6 +19,7 @@ from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import DoctorFactory, StaffMembershipFactory, UserFactory
 from tests.familydoctors.conftest import clinic_team, signed
+from tests.records.renewals import chronic_drug, signed_prescription
 
 pytestmark = pytest.mark.django_db
 
@@ -94,6 +95,7 @@ def _panel_of(team, n):
             recorded_by=team.gp.user,
         )
         followup_plan_set(signing=signing, by=team.gp.user, interval_months=3, label=f"p{i}")
+        signed_prescription(patient=signing.patient, doctor=team.gp, drugs=[chronic_drug()])
 
 
 def test_the_panel_lists_people_with_chronic_problems_in_a_fixed_number_of_queries(
@@ -104,8 +106,9 @@ def test_the_panel_lists_people_with_chronic_problems_in_a_fixed_number_of_queri
     _staff_client(client, team.gp.user)
     url = f"/doctor/family/{team.public_id}/"
     client.get(url)  # session, MFA checks warmed
-    # session, account, second factor, unread badge; the team; signings, problems, tasks
-    with django_assert_num_queries(8) as few:
+    # session, account, second factor, unread badge; the team; signings, problems, tasks; the
+    # last chronic-care prescriptions and their items (renewals due)
+    with django_assert_num_queries(10) as few:
         page = client.get(url)
     assert page.status_code == 200
     assert page.content.decode().count("E11.9") == 2
@@ -172,3 +175,33 @@ def test_the_clinic_admin_creates_a_team_of_its_own_staff_only(client):
     assert FamilyTeam.objects.filter(clinic=clinic, name="B队").exists()
     other_clinic_team = clinic_team()
     assert client.get(f"{url}{other_clinic_team.pk}/").status_code == 404
+
+
+def test_the_panel_marks_a_renewal_due_when_the_supply_runs_out_within_a_week(client):
+    team = clinic_team()
+    due, _ = signed(team, name="赵桂兰")
+    later, _ = signed(team, name="李建国")
+    for signing in (due, later):
+        Problem.objects.create(
+            patient=signing.patient,
+            description="原发性高血压",
+            icd10_code="I10",
+            hospital=team.clinic,
+            recorded_by=team.gp.user,
+        )
+    now = timezone.now()
+    drug = chronic_drug()
+    # 30 days' supply: one signed 25 days ago ends in 5 days, one signed today in 30.
+    signed_prescription(
+        patient=due.patient, doctor=team.gp, drugs=[drug], signed_at=now - dt.timedelta(days=25)
+    )
+    signed_prescription(patient=later.patient, doctor=team.gp, drugs=[drug], signed_at=now)
+    _staff_client(client, team.gp.user)
+
+    page = client.get(f"/doctor/family/{team.public_id}/", HTTP_ACCEPT_LANGUAGE="en")
+
+    text = page.content.decode()
+    rows = {name: text[text.index(name) :][:1500] for name in ("赵桂兰", "李建国")}
+    assert "Renewal due: supply ends" in rows["赵桂兰"].split("</tr>")[0]
+    assert "Renewal due" not in rows["李建国"].split("</tr>")[0]
+    assert "Supply until" in rows["李建国"].split("</tr>")[0]
