@@ -184,7 +184,9 @@ def text_consult_photo(request: HttpRequest, public_id, photo_id) -> HttpRespons
         raise Http404
     response = FileResponse(photo.file.open("rb"), content_type=photo.content_type)
     response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
+    # Opened on its own (the thread links each photo), the browser shows it in its image viewer,
+    # which styles the page inline: allowed here, where the only content is the re-encoded image.
+    response["Content-Security-Policy"] = "default-src 'none'; style-src 'unsafe-inline'; sandbox"
     response["Cache-Control"] = "private, no-store"
     return response
 
