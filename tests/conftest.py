@@ -6,6 +6,7 @@ from urllib.parse import urlparse
 
 import pytest
 from django.core import mail
+from django.utils import translation
 
 from notifications import sms
 from tests.factories import PASSWORD, StaffFactory, UserFactory
@@ -43,6 +44,16 @@ def _clean_outboxes():
     mail.outbox = []
     yield
     sms.outbox.clear()
+
+
+@pytest.fixture(autouse=True)
+def _language_of_the_settings():
+    """Each test starts in the settings' language: a page requested in Chinese leaves Chinese
+    active in the thread (LocaleMiddleware activates it and nothing deactivates it), and a later
+    test's messages were written in Chinese (seen in CI: "Clinic stopped" came out as 停诊)."""
+    translation.deactivate()
+    yield
+    translation.deactivate()
 
 
 @pytest.fixture(autouse=True)
