@@ -11,23 +11,23 @@ from django.shortcuts import get_object_or_404
 from django.utils import timezone
 
 from appointments.familydoctors.models import FamilySigning, FamilyTeam, FollowUpTask
-from records.models import Consent, ConsentKind, Encounter, Prescription, Problem, today_in_city
+from records.models import (
+    Consent,
+    ConsentKind,
+    Encounter,
+    Prescription,
+    Problem,
+    chronic_condition,
+    today_in_city,
+)
 from records.selectors import patients_for_account
 from records.services.renewals import supply_ends_at
 
-# ICD-10 chronic families the panel lists (hypertension I10–I15, diabetes E10–E14).
-CHRONIC_ICD10_PREFIXES = tuple(f"I{n}" for n in range(10, 16)) + tuple(
-    f"E{n}" for n in range(10, 15)
-)
-
 
 def chronic_problem_condition(prefix: str = "") -> Q:
-    """Which Problem rows count as chronic on the panel: an unresolved problem coded I10–I15
-    or E10–E14, or one a doctor marked chronic (as repeat prescriptions count them)."""
-    codes = Q(**{f"{prefix}marked_chronic": True})
-    for code in CHRONIC_ICD10_PREFIXES:
-        codes |= Q(**{f"{prefix}icd10_code__istartswith": code})
-    return codes & Q(**{f"{prefix}resolved_at__isnull": True})
+    """Which Problem rows count as chronic on the panel: the chronic problems of repeat
+    prescriptions (records' `chronic_condition`) that are not resolved."""
+    return chronic_condition(prefix) & Q(**{f"{prefix}resolved_at__isnull": True})
 
 
 def teams_of_clinic(*, clinic: Any) -> QuerySet[FamilyTeam]:

@@ -42,6 +42,7 @@ from records.models.clinical import (
     Prescription,
     PrescriptionItem,
     Problem,
+    chronic_condition,
     icd10_is_chronic,
 )
 from records.models.attachments import Attachment, attachment_path
@@ -82,6 +83,7 @@ __all__ = [
     "Sex",
     "age_on",
     "attachment_path",
+    "chronic_condition",
     "icd10_is_chronic",
     "names_match",
     "today_in_city",

@@ -262,6 +262,16 @@ def icd10_is_chronic(code: str) -> bool:
     )
 
 
+def chronic_condition(prefix: str = "") -> Q:
+    """`Problem.is_chronic` as a query (`prefix` reaches the problem from another model): marked
+    chronic by a doctor, or coded in CHRONIC_ICD10_BLOCKS (I10… to I15…, E10… to E14…)."""
+    condition = Q(**{f"{prefix}marked_chronic": True})
+    for letter, low, high in CHRONIC_ICD10_BLOCKS:
+        for number in range(low, high + 1):
+            condition |= Q(**{f"{prefix}icd10_code__istartswith": f"{letter}{number}"})
+    return condition
+
+
 class Problem(models.Model):
     """A standing problem (a chronic condition), editable by treating doctors."""
 
