@@ -174,10 +174,10 @@ def _renewals_due(rows: list[FamilySigning], *, team: FamilyTeam, on: dt.date) -
         .order_by("signed_at", "pk")
     )
     latest = {prescription.encounter.patient_id: prescription for prescription in prescriptions}
+    due_by = on + dt.timedelta(days=RENEWAL_DUE_DAYS)
     for row in rows:
         ends = supply_ends_at(latest[row.patient_id]) if row.patient_id in latest else None
         row.supply_ends_on = timezone.localtime(ends).date() if ends else None
-        due_by = on + dt.timedelta(days=RENEWAL_DUE_DAYS)
         row.renewal_due = row.supply_ends_on is not None and row.supply_ends_on <= due_by
 
 
