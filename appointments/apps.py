@@ -9,8 +9,11 @@ class AppointmentsConfig(AppConfig):
     def ready(self) -> None:
         # Lower apps ask us through their signals, as they cannot import us (DESIGN.md §2);
         # inside appointments every step is a direct call. docs/architecture.md lists them all.
+        from django.db.models.signals import post_save
+
         from appointments import receivers
         from appointments.ics import message_file_ics
+        from hospitals.models import Doctor, Hospital
         from hospitals.signals import next_free_periods_wanted
         from notifications.render import register_file_builder
         from records.signals import future_appointments_counted
@@ -23,6 +26,14 @@ class AppointmentsConfig(AppConfig):
         future_appointments_counted.connect(
             receivers.future_appointments_answer,
             dispatch_uid="appointments.future_appointments_count",
+        )
+        # Search in a district reads NextFreePeriod's copy of the hospital's district: it
+        # follows a hospital's new district and a doctor's new hospital (the admin saves them).
+        post_save.connect(
+            receivers.hospital_saved, sender=Hospital, dispatch_uid="appointments.district_follow"
+        )
+        post_save.connect(
+            receivers.doctor_saved, sender=Doctor, dispatch_uid="appointments.hospital_follow"
         )
         # The worker builds a message's .ics from its snapshot (notifications.render).
         register_file_builder("appointment_ics", message_file_ics)

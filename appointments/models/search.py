@@ -16,13 +16,20 @@ class NextFreePeriod(models.Model):
     Written only by appointments.services.next_free (after every change of a slot's places,
     closures and rota publishes, and by a beat task when `valid_until` passes). Search reads
     the rows still valid and works out the others from the slots in the same query, so a late
-    refresh makes search slower, never wrong."""
+    refresh makes search slower, never wrong.
+
+    `district` mirrors the doctor's hospital's, so "online in a district" is one range of
+    `next_free_mode_district_idx`; it is written by the refresh and moved by
+    `next_free_periods_district_follow` when a hospital's district or a doctor's hospital
+    changes (appointments.receivers)."""
 
     doctor = models.ForeignKey("hospitals.Doctor", on_delete=models.CASCADE, related_name="+")
     mode = models.CharField(max_length=9, choices=Mode.choices)
     start = models.DateTimeField(null=True, blank=True)
     computed_at = models.DateTimeField()
     valid_until = models.DateTimeField(null=True, blank=True)
+    # hospitals.Hospital.district of the doctor's hospital ("" for none, as there).
+    district = models.CharField(max_length=40, blank=True, default="")
 
     class Meta:
         constraints = [
@@ -33,6 +40,12 @@ class NextFreePeriod(models.Model):
                 fields=["start"], name="next_free_start_idx", condition=Q(start__isnull=False)
             ),
             models.Index(fields=["valid_until"], name="next_free_valid_until_idx"),
+            # A search in a district (with a mode) reads the soonest rows as one range.
+            models.Index(
+                fields=["mode", "district", "start"],
+                name="next_free_mode_district_idx",
+                condition=Q(start__isnull=False),
+            ),
         ]
 
     def __str__(self) -> str:

@@ -7,7 +7,11 @@ a per-doctor lock, so it reads what every earlier commit wrote and two refreshes
 never cross (the booking transactions themselves take no extra lock). A row also stops being
 exact when time passes (its period starts, or an earlier one is released); the beat task
 `refresh_next_free_periods` recomputes those, and search works out any row past its
-`valid_until` from the slots until then."""
+`valid_until` from the slots until then.
+
+Each row also carries its doctor's hospital's district (for search in a district), written by
+the refresh and moved by `next_free_periods_district_follow` when a hospital's district or a
+doctor's hospital changes."""
 
 from __future__ import annotations
 
@@ -15,13 +19,13 @@ import datetime as dt
 from collections.abc import Iterable
 
 from django.db import connection, transaction
-from django.db.models import Case, Exists, F, Min, OuterRef, Q, When
+from django.db.models import Case, Exists, F, Min, OuterRef, Q, Subquery, When
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from appointments.models import NextFreePeriod, Slot
 from appointments.selectors.slots import PUBLIC_MODES, slots_bookable
-from hospitals.models import Doctor
+from hospitals.models import Doctor, Hospital
 
 REFRESH_CHUNK = 500
 # pg_advisory_xact_lock(key1, key2): key1 names this table's locks, key2 is the doctor id.
@@ -69,6 +73,9 @@ def next_free_periods_compute(
         .annotate(event=Min("becomes"))
         .order_by()
     }
+    districts = dict(
+        Doctor.objects.filter(pk__in=doctor_ids).values_list("pk", "hospital__district")
+    )
     rows = []
     for doctor_id in doctor_ids:
         for mode in PUBLIC_MODES:
@@ -81,6 +88,7 @@ def next_free_periods_compute(
                     start=first,
                     computed_at=now,
                     valid_until=min(ends) if ends else None,
+                    district=districts.get(doctor_id, ""),
                 )
             )
     return rows
@@ -102,7 +110,7 @@ def next_free_periods_refresh(*, doctor_ids: Iterable[int], now: dt.datetime | N
                 rows,
                 update_conflicts=True,
                 unique_fields=["doctor", "mode"],
-                update_fields=["start", "computed_at", "valid_until"],
+                update_fields=["start", "computed_at", "valid_until", "district"],
             )
         written += len(rows)
     return written
@@ -130,3 +138,39 @@ def next_free_periods_refresh_due(*, now: dt.datetime | None = None) -> int:
         .values_list("pk", flat=True)
     )
     return next_free_periods_refresh(doctor_ids=due, now=now)
+
+
+def next_free_periods_district_follow(
+    *, hospital_ids: Iterable[int] = (), doctor_ids: Iterable[int] = ()
+) -> int:
+    """Give the rows of these hospitals' doctors, and of these doctors, the district of the
+    doctor's hospital as it is now; returns how many rows changed. Called in the transaction
+    that changed a hospital's district or moved a doctor, after that write (appointments.
+    receivers).
+
+    It first takes the refresh's per-doctor locks and holds them to the commit, so no refresh
+    writes the old district after it: one that read it already commits before this update
+    (which then corrects its rows), and one that starts later reads the new district."""
+    hospital_ids, doctor_ids = sorted(set(hospital_ids)), sorted(set(doctor_ids))
+    if not hospital_ids and not doctor_ids:
+        return 0
+    with transaction.atomic():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                # One statement, in doctor id order (as the refresh locks them).
+                cursor.execute(
+                    "SELECT pg_advisory_xact_lock(%s, d.id::integer) FROM"
+                    " (SELECT id FROM hospitals_doctor"
+                    "   WHERE hospital_id = ANY(%s) OR id = ANY(%s) ORDER BY id) d",
+                    [_LOCK_SPACE, hospital_ids, doctor_ids],
+                )
+        district = (
+            Hospital.objects.filter(doctors=OuterRef("doctor_id")).order_by().values("district")
+        )
+        return (
+            NextFreePeriod.objects.filter(
+                Q(doctor__hospital_id__in=hospital_ids) | Q(doctor_id__in=doctor_ids)
+            )
+            .exclude(district=F("doctor__hospital__district"))
+            .update(district=Subquery(district[:1]))
+        )
