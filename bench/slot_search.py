@@ -232,7 +232,7 @@ def explain(queryset=None, *, statement: tuple[str, dict] | None = None) -> dict
     text = "\n".join(plan)
     return {
         "next_free_rows_scanned": re.findall(
-            r"Index Scan using next_free_start_idx.*?rows=(\d+) loops", text
+            r"Index Scan using next_free_(?:start|mode_district)_idx.*?rows=(\d+) loops", text
         ),
         "indexes_used": sorted(
             set(re.findall(r"Index (?:Only )?Scan (?:Backward )?using (\w+)", text))

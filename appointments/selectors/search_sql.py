@@ -90,13 +90,19 @@ def _slot_match(*, day: bool, hours: bool, mode: bool) -> str:
 @cache
 def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str:
     """No date or part of the day: (doctor_id, first) from NextFreePeriod, the exact rows in
-    order of start (at most `limit`), then the stale ones worked out from the slots."""
-    doctors = _doctor_condition(district=district, title=title, words=words)
-    by_mode = " AND n.mode = %(mode)s" if mode else ""
+    order of start (at most `limit`), then the stale ones worked out from the slots.
+
+    The district is asked of the row's copy (`n.district`), not of the hospital: with a mode
+    the soonest rows are one range of `next_free_mode_district_idx`, and only those rows are
+    joined to their doctors for the other checks (it probed every doctor of the district)."""
+    doctors = _doctor_condition(district=False, title=title, words=words)
+    of_row = " AND n.mode = %(mode)s" if mode else ""
+    if district:
+        of_row += " AND n.district = %(district)s"
     return f"""
 (SELECT n.doctor_id, n.start AS first
    FROM appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
-  WHERE n.start > %(now)s AND (n.valid_until IS NULL OR n.valid_until > %(now)s){by_mode}
+  WHERE n.start > %(now)s AND (n.valid_until IS NULL OR n.valid_until > %(now)s){of_row}
     AND {doctors}
   ORDER BY n.start LIMIT %(limit)s)
 UNION ALL
@@ -105,7 +111,7 @@ UNION ALL
           WHERE s.doctor_id = n.doctor_id AND s.mode = n.mode AND {_BOOKABLE}
           ORDER BY s.start LIMIT 1)
    FROM appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
-  WHERE n.valid_until <= %(now)s{by_mode} AND {doctors})"""  # noqa: S608 (constant fragments; values are parameters)
+  WHERE n.valid_until <= %(now)s{of_row} AND {doctors})"""  # noqa: S608 (constant fragments; values are parameters)
 
 
 @cache

@@ -158,3 +158,22 @@ def test_pages_of_a_day_past_the_first_find_the_same(city, monkeypatch):
         expected = seen(search_doctors_portable(query=query, now=now, limit=6))
         assert len(expected) >= 2, query
         assert seen(search_doctors(query=query, now=now, limit=6)) == expected, query
+
+
+def test_after_a_hospital_changes_district_both_find_the_same(city):
+    """The SQL asks the district of the NextFreePeriod rows' copy, the querysets the
+    hospital's: the copy follows the hospital."""
+    moved = city[3].hospital
+    assert moved.name == "第一医院" and moved.district == "海曙区"
+    moved.district = "鄞州区"
+    moved.save()
+    now = timezone.now()
+    for query in (
+        SearchQuery(mode="online", district="鄞州区"),
+        SearchQuery(mode="in_person", district="海曙区"),
+        SearchQuery(district="鄞州区", title="attending"),
+    ):
+        expected = seen(search_doctors_portable(query=query, now=now))
+        assert seen(search_doctors(query=query, now=now)) == expected, query
+    found = search_doctors(query=SearchQuery(district="鄞州区"), now=now)
+    assert "第一医院" in {result.doctor.hospital.name for result in found}
