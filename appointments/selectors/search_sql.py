@@ -18,10 +18,9 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-import psycopg
 from django.conf import settings
-from django.db import connection
 
+from appointments.fixed_sql import run
 from appointments.selectors.search_types import (
     DAY_PARTS,
     PAGE_ROWS,
@@ -235,20 +234,6 @@ def _shape(query: SearchQuery) -> dict:
         "words": len(search_words(query.text)),
         "mode": bool(query.mode),
     }
-
-
-def run(sql: str, parameters: dict) -> list[tuple]:
-    """Execute through Django's cursor wrapper (so it is counted and logged like any query)
-    with server-side parameters, which psycopg may prepare."""
-    connection.ensure_connection()
-    raw = psycopg.Cursor(connection.connection)
-    if connection.queries_logged:
-        cursor = connection.make_debug_cursor(raw)
-    else:
-        cursor = connection.make_cursor(raw)
-    with cursor:
-        cursor.execute(sql, parameters)
-        return cursor.fetchall()
 
 
 def doctors_statement(

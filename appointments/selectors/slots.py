@@ -6,13 +6,15 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 
 from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from appointments import fixed_sql
 from appointments.models import Appointment, Mode, Slot
-from hospitals.models import Doctor, Hospital
+from hospitals.models import Department, Doctor, Hospital
 from hospitals.selectors import doctors_active
 
 # The modes a patient books and searches by themselves. A remote consultation's periods are
@@ -151,13 +153,65 @@ def doctor_grid(
 
 def slot_public(*, pk: int) -> Slot | None:
     """A slot of an active doctor at an active site, with what the confirmation page and the
-    FHIR Slot show, or None."""
-    return (
-        slots_public()
-        .select_related("doctor", "doctor__hospital", "site", "department")
-        .filter(pk=pk)
-        .first()
+    FHIR Slot show (its doctor and the doctor's hospital, its site, its department), or None.
+    Every booking request starts here: fixed SQL on PostgreSQL (appointments.fixed_sql)."""
+    if not fixed_sql.postgresql():
+        return (
+            slots_public()
+            .select_related("doctor", "doctor__hospital", "site", "department")
+            .filter(pk=pk)
+            .first()
+        )
+    rows = fixed_sql.run(_slot_public_sql(), {"pk": pk, "modes": list(PUBLIC_MODES)})
+    if not rows:
+        return None
+    return slot_with_relations(rows[0], doctor_hospital=True)
+
+
+@cache
+def _slot_public_sql() -> str:
+    # Only column lists of the models are joined in; values go as parameters.
+    return f"""
+SELECT {slot_relations_columns()}, {fixed_sql.columns(Hospital, "dh")}
+FROM appointments_slot s
+JOIN hospitals_doctor d ON d.id = s.doctor_id
+JOIN hospitals_hospital h ON h.id = s.site_id
+JOIN hospitals_department dep ON dep.id = s.department_id
+JOIN hospitals_hospital dh ON dh.id = d.hospital_id
+WHERE s.id = %(pk)s AND d.is_active AND h.is_active AND s.mode = ANY(%(modes)s)
+"""  # noqa: S608
+
+
+@cache
+def slot_relations_columns() -> str:
+    """The columns `slot_with_relations` reads, from aliases s (the slot), h (its site),
+    d (its doctor) and dep (its department)."""
+    return ", ".join(
+        fixed_sql.columns(model, alias)
+        for model, alias in ((Slot, "s"), (Hospital, "h"), (Doctor, "d"), (Department, "dep"))
     )
+
+
+def slot_relations_width() -> int:
+    """How many columns `slot_relations_columns()` selects."""
+    return sum(fixed_sql.width(model) for model in (Slot, Hospital, Doctor, Department))
+
+
+def slot_with_relations(row: tuple, *, doctor_hospital: bool = False) -> Slot:
+    """The slot of a row that starts with `slot_relations_columns()`, its site, doctor and
+    department attached (and the doctor's hospital after them when `doctor_hospital`)."""
+    slot = fixed_sql.loaded(Slot, row)
+    at = fixed_sql.width(Slot)
+    slot.site = fixed_sql.loaded(Hospital, row, at)
+    at += fixed_sql.width(Hospital)
+    doctor = fixed_sql.loaded(Doctor, row, at)
+    at += fixed_sql.width(Doctor)
+    slot.department = fixed_sql.loaded(Department, row, at)
+    at += fixed_sql.width(Department)
+    if doctor_hospital:
+        doctor.hospital = fixed_sql.loaded(Hospital, row, at)
+    slot.doctor = doctor
+    return slot
 
 
 def reschedule_choices(*, appointment: Appointment, now: dt.datetime | None = None) -> list:
