@@ -4,12 +4,14 @@ appointment is scoped to the asking account, so anything else is simply not foun
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 from typing import Any
 
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from appointments.models import ACTIVE_STATUSES, Appointment, Slot
+from appointments import fixed_sql
+from appointments.models import ACTIVE_STATUSES, Appointment, Hold, Slot
 from records.models import Referral
 from records.selectors import account_acts_for, patient_links_for_account, patients_for_account
 
@@ -99,7 +101,52 @@ def appointment_by_idempotency_key(*, account, key: str | None) -> Appointment |
     double-clicked form, a FHIR client's retry); None without a key, and no query then."""
     if not key or not account.is_authenticated:
         return None
-    return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
+    if not fixed_sql.postgresql():
+        return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
+    # Every booking POST asks this twice (before the rush's early answer and under the lock):
+    # fixed text, not a compiled queryset (appointments.fixed_sql).
+    rows = fixed_sql.run(_BY_KEY(), {"account": account.pk, "key": key})
+    return fixed_sql.loaded(Appointment, rows[0]) if rows else None
+
+
+@cache
+def _BY_KEY() -> str:
+    return (
+        f"SELECT {fixed_sql.columns(Appointment, 'a')} FROM appointments_appointment a "  # noqa: S608 (column names; values are parameters)
+        "WHERE a.booked_by_id = %(account)s AND a.idempotency_key = %(key)s"
+    )
+
+
+def hold_live_for(*, account, slot: Slot, now: dt.datetime | None = None, lock: bool = False):
+    """The account's live hold on this slot, or None; only one unexpired at `now` when `now`
+    is given, and locked (FOR UPDATE) when `lock`, for the booking transaction."""
+    if not fixed_sql.postgresql():
+        holds = Hold.objects.filter(account=account, slot=slot, state=Hold.State.LIVE)
+        if now is not None:
+            holds = holds.filter(expires_at__gt=now)
+        if lock:
+            holds = holds.select_for_update()
+        return holds.order_by("pk").first()
+    rows = fixed_sql.run(
+        _LIVE_HOLD(lock),
+        {
+            "account": account.pk,
+            "slot": slot.pk,
+            "live": Hold.State.LIVE.value,
+            "now": now,
+        },
+    )
+    return fixed_sql.loaded(Hold, rows[0]) if rows else None
+
+
+@cache
+def _LIVE_HOLD(lock: bool) -> str:
+    return (
+        f"SELECT {fixed_sql.columns(Hold, 'h')} FROM appointments_hold h "  # noqa: S608 (column names; values are parameters)
+        "WHERE h.account_id = %(account)s AND h.slot_id = %(slot)s AND h.state = %(live)s "
+        "AND (%(now)s::timestamptz IS NULL OR h.expires_at > %(now)s) ORDER BY h.id LIMIT 1"
+        + (" FOR UPDATE" if lock else "")
+    )
 
 
 def account_may_act_for_appointment(*, account: Any, appointment: Appointment) -> bool:

@@ -29,7 +29,7 @@ from appointments.errors import (
 )
 from appointments.live import slot_places_changed
 from appointments.models import Appointment, Hold, Mode, Slot, WaitlistEntry
-from appointments.selectors.appointments import appointment_by_idempotency_key
+from appointments.selectors.appointments import appointment_by_idempotency_key, hold_live_for
 from appointments.services.messages import messages_for_booking
 from appointments.services.places import (
     place_give_back,
@@ -173,11 +173,7 @@ def appointment_book_locked(
                 if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
                     hold_end(hold, now=now, state=Hold.State.RELEASED)
         else:
-            live_hold = (
-                Hold.objects.select_for_update()
-                .filter(account=booked_by, slot=slot, state=Hold.State.LIVE, expires_at__gt=now)
-                .first()
-            )
+            live_hold = hold_live_for(account=booked_by, slot=slot, now=now, lock=True)
         if live_hold is not None and referral is None and live_hold.referral_id:
             referral = live_hold.referral
         if referral is not None:

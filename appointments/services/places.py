@@ -7,12 +7,19 @@ booked < capacity ...`), never read-then-written."""
 from __future__ import annotations
 
 import datetime as dt
+from functools import cache
 
 from django.db import connection
 
-from appointments import policies
+from accounts.models import User
+from appointments import fixed_sql, policies
 from appointments.errors import ReferralPlacesFull, SlotFull
 from appointments.models import Pool, Slot
+from appointments.selectors.slots import (
+    slot_relations_columns,
+    slot_relations_width,
+    slot_with_relations,
+)
 from appointments.services.next_free import next_free_periods_refresh_later
 
 # One statement takes a place of one pool, only if the slot is open for it at `now`.
@@ -104,11 +111,33 @@ def slot_lock(slot: Slot) -> Slot:
     """The slot's row, locked first (the lock order) and read fresh. FOR NO KEY
     UPDATE, what the counter UPDATE takes anyway, so rows that only point at the slot (a new
     hold, a waiting-list entry) are not held up."""
-    return (
-        Slot.objects.select_for_update(no_key=True, of=("self",))
-        .select_related("site", "doctor__user", "department")
-        .get(pk=slot.pk)
-    )
+    if not fixed_sql.postgresql():
+        return (
+            Slot.objects.select_for_update(no_key=True, of=("self",))
+            .select_related("site", "doctor__user", "department")
+            .get(pk=slot.pk)
+        )
+    rows = fixed_sql.run(_slot_lock_sql(), {"pk": slot.pk})
+    if not rows:
+        raise Slot.DoesNotExist
+    row = rows[0]
+    locked = slot_with_relations(row)
+    locked.doctor.user = fixed_sql.loaded(User, row, slot_relations_width())
+    return locked
+
+
+@cache
+def _slot_lock_sql() -> str:
+    # Every booking without a hold takes this lock first: fixed text (appointments.fixed_sql).
+    return f"""
+SELECT {slot_relations_columns()}, {fixed_sql.columns(User, "u")}
+FROM appointments_slot s
+JOIN hospitals_hospital h ON h.id = s.site_id
+JOIN hospitals_doctor d ON d.id = s.doctor_id
+JOIN hospitals_department dep ON dep.id = s.department_id
+LEFT JOIN accounts_user u ON u.id = d.user_id
+WHERE s.id = %(pk)s
+FOR NO KEY UPDATE OF s"""  # noqa: S608 (column names; values are parameters)
 
 
 def slots_lock(slot_ids) -> None:

@@ -22,6 +22,7 @@ from appointments.policies import check_eligibility
 from appointments.selectors.appointments import (
     appointment_by_idempotency_key,
     appointment_in_slot_for_account,
+    hold_live_for,
     people_to_book_for,
     referrals_usable_for,
 )
@@ -69,7 +70,7 @@ def _eligible_first(people, slot, already):
 
 
 def _live_hold(*, account, slot) -> Hold | None:
-    return Hold.objects.filter(account=account, slot=slot, state=Hold.State.LIVE).first()
+    return hold_live_for(account=account, slot=slot)
 
 
 def _sold_out(*, slot, referral) -> BookingRefused | None:
