@@ -124,6 +124,31 @@ def next_free_periods_refresh_later(*, doctor_ids: Iterable[int]) -> None:
         transaction.on_commit(lambda: next_free_periods_refresh(doctor_ids=doctor_ids))
 
 
+def next_free_period_filled_later(*, slot: Slot) -> None:
+    """A take filled one of `slot`'s pools: once the transaction commits, refresh its doctor's
+    row, unless the row already names an earlier period of the slot's mode and is still
+    exact: a filled later period changes nothing there (in a release rush most pools that
+    fill are not the doctor's first free one; the refresh is a transaction of five statements,
+    this look is one)."""
+    doctor_id, mode, start = slot.doctor_id, slot.mode, slot.start
+
+    def refresh() -> None:
+        now = timezone.now()
+        unchanged = (
+            start is not None
+            and NextFreePeriod.objects.filter(
+                Q(valid_until__isnull=True) | Q(valid_until__gt=now),
+                doctor_id=doctor_id,
+                mode=mode,
+                start__lt=start,
+            ).exists()
+        )
+        if not unchanged:
+            next_free_periods_refresh(doctor_ids=[doctor_id], now=now)
+
+    transaction.on_commit(refresh)
+
+
 def next_free_periods_refresh_due(*, now: dt.datetime | None = None) -> int:
     """Recompute every row whose `valid_until` has passed, and write the rows of doctors who
     have slots but none yet (after a deploy, or slots written in bulk): the beat task. Returns

@@ -20,7 +20,10 @@ from appointments.selectors.slots import (
     slot_relations_width,
     slot_with_relations,
 )
-from appointments.services.next_free import next_free_periods_refresh_later
+from appointments.services.next_free import (
+    next_free_period_filled_later,
+    next_free_periods_refresh_later,
+)
 
 # One statement takes a place of one pool, only if the slot is open for it at `now`.
 _TAKE = {
@@ -78,7 +81,9 @@ def _update_counters(
         if assignment.startswith("booked")
         else (slot.referral_booked, referral_capacity)
     )
-    if counted == (of if taking else of - 1):
+    if taking and counted == of:
+        next_free_period_filled_later(slot=slot)
+    elif not taking and counted == of - 1:
         next_free_periods_refresh_later(doctor_ids=[slot.doctor_id])
     return True
 

@@ -73,6 +73,12 @@ def _live_hold(*, account, slot) -> Hold | None:
     return hold_live_for(account=account, slot=slot)
 
 
+def _done_before(request: HttpRequest, slot) -> Appointment | None:
+    """What an earlier submit of this form (its idempotency key) booked in this slot."""
+    done = appointment_by_idempotency_key(account=request.user, key=request.POST.get("key", ""))
+    return done if done is not None and done.slot_id == slot.pk else None
+
+
 def _sold_out(*, slot, referral) -> BookingRefused | None:
     """The refusal the slot's row (read by this request, unlocked) already gives, so a rush's
     sold-out requests never queue for the row lock and write nothing; None when the booking
@@ -102,14 +108,15 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     form's idempotency key."""
     slot = _slot_or_404(slot_id)
     user = request.user
-    if request.method == "POST":
-        # A retried submit lands on what the first one booked, even once its referral is used.
-        done = appointment_by_idempotency_key(account=user, key=request.POST.get("key", ""))
-        if done is not None and done.slot_id == slot.pk:
-            return redirect(done)
     # Referral places are offered on the page; a POST reads them only when it names one or
     # the page is shown again.
     wanted = request.POST.get("referral") or request.GET.get("referral")
+    if request.method == "POST" and wanted:
+        # A retried submit lands on what the first one booked, even once its referral is used
+        # (without a referral the booking itself finds the key, and so does a sold-out answer).
+        done = _done_before(request, slot)
+        if done is not None:
+            return redirect(done)
     referrals = (
         referrals_usable_for(account=user, slot=slot) if request.method == "GET" or wanted else None
     )
@@ -122,10 +129,16 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     already = None
     chose = False
     if request.method == "POST":
-        hold = _live_hold(account=user, slot=slot)
-        # Without a hold, the slot's row as just read may already say no: no lock, no write.
-        early = _sold_out(slot=slot, referral=referral) if hold is None else None
+        # The slot's row as just read may already say no: no lock, no write; unless this
+        # account holds a place there (a hold keeps it), which is asked only then. The usual
+        # booking asks for its hold under the slot's lock.
+        early = _sold_out(slot=slot, referral=referral)
+        if early is not None and _live_hold(account=user, slot=slot) is not None:
+            early = None
         if early is not None and early.code == FULL and referral is None:
+            done = _done_before(request, slot)
+            if done is not None:
+                return redirect(done)
             return _sold_out_page(request, slot=slot, refusal=early)
         form = ConfirmForm(request.POST, patients=people)
         chose = form.is_valid()  # one of the people: the page need not ask whether any exist
@@ -143,7 +156,9 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                     idempotency_key=form.cleaned_data["key"],
                     referral=referral,
                     visit_reason=form.cleaned_data["reason"].strip(),
-                    key_checked=True,  # above, before any other read
+                    # Under the slot's lock the booking finds a retried key (and a referral's
+                    # was looked up above): no read of it before.
+                    key_checked=True,
                 )
             except BookingRefused as refused:
                 refusal = refused

@@ -66,6 +66,32 @@ def test_booking_the_last_place_moves_the_next_free_period_and_cancelling_brings
     assert_exact(doctor)
 
 
+def test_filling_a_later_period_leaves_the_row_as_it_was_and_filling_the_first_moves_it(
+    two_periods, django_capture_on_commit_callbacks, django_assert_max_num_queries
+):
+    """A release rush fills many periods that are not their doctor's first free one: each
+    looks at the row once instead of recomputing it (issue 16), and the row stays exact."""
+    first, second = two_periods
+    doctor = first.doctor
+    computed = stored(doctor).computed_at
+    patient, account = person()
+    with django_capture_on_commit_callbacks(execute=False) as callbacks:
+        appointment_book(patient=patient, slot=second, booked_by=account)
+    with django_assert_max_num_queries(1):
+        for callback in callbacks:
+            if "refresh" in getattr(callback, "__qualname__", ""):
+                callback()
+    assert stored(doctor).computed_at == computed  # not rewritten
+    assert stored(doctor).start == first.start
+    assert_exact(doctor)
+
+    other, _account = person(account, relationship="child")
+    with django_capture_on_commit_callbacks(execute=True):
+        appointment_book(patient=other, slot=first, booked_by=account)
+    assert stored(doctor).start is None  # both full now
+    assert_exact(doctor)
+
+
 def test_a_closure_moves_the_next_free_period_past_the_closed_slots(
     two_periods, django_capture_on_commit_callbacks
 ):
