@@ -8,7 +8,6 @@ the appointment it replaces.
 from __future__ import annotations
 
 import datetime as dt
-from functools import cache
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -16,7 +15,6 @@ from django.db.models import Count, Exists, IntegerField, Q, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from accounts.models import User
 from appointments import fixed_sql
 from appointments.errors import (
     AlreadyBooked,
@@ -37,11 +35,7 @@ from appointments.errors import (
     SlotStarted,
 )
 from appointments.models import ACTIVE_STATUSES, Appointment, Slot
-from appointments.selectors.slots import (
-    slot_relations_columns,
-    slot_relations_width,
-    slot_with_relations,
-)
+from appointments.selectors.booking_facts import booking_facts_read
 from records.models import ConsentKind, Patient, age_on
 from records.selectors import (
     account_acts_for,
@@ -322,17 +316,40 @@ def _total(queryset) -> Coalesce:
     )
 
 
-def slot_checked_for_booking(
+def slot_locked_with_facts(
     *, patient: Patient, slot: Slot, account: Any, now: dt.datetime
+) -> tuple[Slot, tuple] | None:
+    """The usual booking's first statement on PostgreSQL: the slot's row locked (FOR NO KEY
+    UPDATE, the lock order's first) and read with its site, doctor and department, and the
+    facts `slot_checked_for_booking` judges, in one round trip; None elsewhere (lock with
+    `slot_lock`, and the facts are read after). Raises Slot.DoesNotExist."""
+    if not fixed_sql.postgresql():
+        return None
+    phone = account.phone if getattr(account, "phone_verified", False) else ""
+    return _facts_fixed(
+        patient=patient, slot=slot, account=account, phone=phone, now=now, lock=True
+    )
+
+
+def slot_checked_for_booking(
+    *,
+    patient: Patient,
+    slot: Slot,
+    account: Any,
+    now: dt.datetime,
+    known: tuple[Slot, tuple] | None = None,
 ) -> Slot:
     """`check_patient_policies` for the usual booking (no referral, nothing replaced) in one
     read: the slot with its site, doctor and department, and beside it whether the account
     may book for the person, the consent, any active appointment of the person near the slot,
-    the no-shows and the month's bookings. When every fact is clearly fine the booking goes
-    on; on any doubt the rules run one by one and raise the precise refusal. The caller holds
-    the slot's lock. Returns the slot, loaded."""
+    the no-shows and the month's bookings (or `known`, what `slot_locked_with_facts` read
+    with the lock). When every fact is clearly fine the booking goes on; on any doubt the
+    rules run one by one and raise the precise refusal. The caller holds the slot's lock.
+    Returns the slot, loaded."""
     phone = account.phone if getattr(account, "phone_verified", False) else ""
-    if fixed_sql.postgresql():
+    if known is not None:
+        loaded, facts = known
+    elif fixed_sql.postgresql():
         loaded, facts = _facts_fixed(
             patient=patient, slot=slot, account=account, phone=phone, now=now
         )
@@ -402,58 +419,12 @@ def _facts_orm(*, patient, slot, account, phone, now) -> tuple[Slot, tuple]:
     return loaded, facts
 
 
-# The same facts as `_facts_orm`, as fixed text (appointments.fixed_sql): compiling that
-# queryset cost 8.6 ms of Python for 0.2 ms of PostgreSQL. The rules' own definitions are the
-# ORM's above and in records.selectors; tests/appointments/test_fixed_sql.py holds the two
-# equal, case by case.
-_FACTS = """
-SELECT {slot}, {user},
-  EXISTS (SELECT 1 FROM records_patientlink l
-          WHERE l.account_id = %(account)s AND l.patient_id = %(patient)s
-            AND l.can_book AND l.revoked_at IS NULL),
-  EXISTS (SELECT 1 FROM records_consent c
-          WHERE c.patient_id = %(patient)s AND c.kind = %(consent)s AND c.revoked_at IS NULL),
-  EXISTS (SELECT 1 FROM appointments_appointment a
-          JOIN appointments_slot o ON o.id = a.slot_id
-          WHERE a.patient_id = %(patient)s AND a.status = ANY(%(active)s)
-            AND o.start >= %(near_from)s AND o.start < %(near_to)s),
-  (SELECT count(*) FROM appointments_appointment a
-   JOIN appointments_slot o ON o.id = a.slot_id
-   WHERE a.patient_id = %(patient)s AND a.status = 'no_show' AND o.start >= %(no_shows_from)s),
-  (SELECT count(*) FROM appointments_appointment a
-   WHERE a.cap_account_id = %(account)s
-     AND a.created_at >= %(month_from)s AND a.created_at < %(month_to)s
-     AND a.cancel_reason <> ALL(%(not_counted)s))
-  + (SELECT count(*) FROM appointments_appointment a
-     WHERE a.cap_account_id IS NULL AND a.booked_by_id = %(account)s
-       AND a.created_at >= %(month_from)s AND a.created_at < %(month_to)s
-       AND a.cancel_reason <> ALL(%(not_counted)s)),
-  CASE WHEN %(phone)s = '' THEN 0 ELSE
-    (SELECT count(*) FROM appointments_appointment a
-     WHERE a.booked_phone = %(phone)s
-       AND a.created_at >= %(month_from)s AND a.created_at < %(month_to)s
-       AND a.cancel_reason <> ALL(%(not_counted)s)) END
-FROM appointments_slot s
-JOIN hospitals_hospital h ON h.id = s.site_id
-JOIN hospitals_doctor d ON d.id = s.doctor_id
-JOIN hospitals_department dep ON dep.id = s.department_id
-LEFT JOIN accounts_user u ON u.id = d.user_id
-WHERE s.id = %(slot)s
-"""
-
-
-@cache
-def _facts_sql() -> str:
-    return _FACTS.format(slot=slot_relations_columns(), user=fixed_sql.columns(User, "u"))
-
-
-def _facts_fixed(*, patient, slot, account, phone, now) -> tuple[Slot, tuple]:
+def _facts_fixed(*, patient, slot, account, phone, now, lock=False) -> tuple[Slot, tuple]:
     month_from, month_to = _month_bounds(now)
     near_from, near_to = _near_window(slot)
-    (row,) = fixed_sql.run(
-        _facts_sql(),
-        {
-            "slot": slot.pk,
+    return booking_facts_read(
+        slot_id=slot.pk,
+        parameters={
             "patient": patient.pk,
             "account": account.pk,
             "consent": ConsentKind.ID_AND_HEALTH_DATA.value,
@@ -466,11 +437,8 @@ def _facts_fixed(*, patient, slot, account, phone, now) -> tuple[Slot, tuple]:
             "not_counted": list(NOT_THE_PATIENTS_DOING),
             "phone": phone,
         },
+        lock=lock,
     )
-    loaded = slot_with_relations(row)
-    at = slot_relations_width()
-    loaded.doctor.user = fixed_sql.loaded(User, row, at)
-    return loaded, row[at + fixed_sql.width(User) :]
 
 
 # --- Status machine ------------------------------------------------------------------------

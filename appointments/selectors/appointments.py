@@ -139,6 +139,39 @@ def hold_live_for(*, account, slot: Slot, now: dt.datetime | None = None, lock: 
     return fixed_sql.loaded(Hold, rows[0]) if rows else None
 
 
+def hold_live_and_key_for(*, account, slot: Slot, now: dt.datetime, key: str):
+    """Under the slot's lock, in one statement on PostgreSQL: (the account's live unexpired
+    hold on this slot, locked FOR UPDATE, or None; the id of what an earlier submit with this
+    idempotency key booked, or None). Elsewhere two reads."""
+    if not fixed_sql.postgresql():
+        done = appointment_by_idempotency_key(account=account, key=key)
+        hold = hold_live_for(account=account, slot=slot, now=now, lock=True)
+        return hold, done.pk if done is not None else None
+    (row,) = fixed_sql.run(
+        _HOLD_AND_KEY(),
+        {
+            "account": account.pk,
+            "slot": slot.pk,
+            "live": Hold.State.LIVE.value,
+            "now": now,
+            "key": key or "",
+        },
+    )
+    return fixed_sql.loaded(Hold, row), row[-1]
+
+
+@cache
+def _HOLD_AND_KEY() -> str:
+    return (
+        f"SELECT {fixed_sql.columns(Hold, 'h')}, "  # noqa: S608 (column names; values are parameters)
+        "(SELECT a.id FROM appointments_appointment a WHERE a.booked_by_id = %(account)s "
+        "AND a.idempotency_key = %(key)s AND %(key)s <> '') "
+        "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT * FROM appointments_hold h "
+        "WHERE h.account_id = %(account)s AND h.slot_id = %(slot)s AND h.state = %(live)s "
+        "AND h.expires_at > %(now)s ORDER BY h.id LIMIT 1 FOR UPDATE) AS h ON true"
+    )
+
+
 @cache
 def _LIVE_HOLD(lock: bool) -> str:
     return (

@@ -29,7 +29,10 @@ from appointments.errors import (
 )
 from appointments.live import slot_places_changed
 from appointments.models import Appointment, Hold, Mode, Slot, WaitlistEntry
-from appointments.selectors.appointments import appointment_by_idempotency_key, hold_live_for
+from appointments.selectors.appointments import (
+    appointment_by_idempotency_key,
+    hold_live_and_key_for,
+)
 from appointments.services.messages import messages_for_booking
 from appointments.services.places import (
     place_give_back,
@@ -147,7 +150,8 @@ def appointment_book_locked(
     if by_care_team:
         cap_account = _care_team_cap_account(patient=patient, slot=slot)
     usual = referral is None and ignore is None and rescheduled_from is None and not staff
-    converted = None
+    converted = known = None
+    key_seen = False
     if hold is not None and usual and slot.start is not None and slot.end is not None:
         converted = _hold_convert(hold=hold, slot=slot, account=booked_by, now=now)
     if converted is not None:
@@ -158,7 +162,13 @@ def appointment_book_locked(
             referral = Referral.objects.select_for_update().get(pk=referral_id)
             slot = slot_fresh(slot)
     else:
-        slot = slot_lock(slot)
+        # The usual booking locks the slot and reads every rule's facts in one statement.
+        known = (
+            policies.slot_locked_with_facts(patient=patient, slot=slot, account=booked_by, now=now)
+            if usual
+            else None
+        )
+        slot = known[0] if known is not None else slot_lock(slot)
         ran_out = False
         live_hold = None
         if hold is not None:
@@ -173,7 +183,14 @@ def appointment_book_locked(
                 if hold.state == Hold.State.LIVE:  # ran out, not yet swept: its place goes back
                     hold_end(hold, now=now, state=Hold.State.RELEASED)
         else:
-            live_hold = hold_live_for(account=booked_by, slot=slot, now=now, lock=True)
+            # Holding the slot's row now: a request with the same key that got here first has
+            # committed, and this statement sees it (with the account's hold, one round trip).
+            live_hold, done_id = hold_live_and_key_for(
+                account=booked_by, slot=slot, now=now, key=idempotency_key or ""
+            )
+            if done_id is not None:
+                raise _AlreadyDone(Appointment.objects.get(pk=done_id))
+            key_seen = True
         if live_hold is not None and referral is None and live_hold.referral_id:
             referral = live_hold.referral
         if referral is not None:
@@ -198,14 +215,16 @@ def appointment_book_locked(
                 raise
     # Holding the slot's row now: a request with the same key that got here first has
     # committed, and this statement sees it.
-    existing = appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
+    existing = (
+        None if key_seen else appointment_by_idempotency_key(account=booked_by, key=idempotency_key)
+    )
     if existing is not None:
         raise _AlreadyDone(existing)
 
     if usual and referral is None:
         # One read for every rule (and the slot's site, doctor and department).
         slot = policies.slot_checked_for_booking(
-            patient=patient, slot=slot, account=booked_by, now=now
+            patient=patient, slot=slot, account=booked_by, now=now, known=known
         )
     else:
         policies.check_patient_policies(

@@ -1,0 +1,143 @@
+"""The booking's fixed SQL (appointments.fixed_sql, issue 16) says what the ORM's querysets say:
+the one read of a booking's slot and patient facts (appointments.selectors.booking_facts, with
+and without the lock) against `policies._facts_orm`, and `slot_public` against its queryset,
+case by case; the rows load as the ORM loads them."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from django.utils import timezone
+
+from appointments import policies
+from appointments.models import Appointment, Slot
+from appointments.selectors.slots import slot_public, slots_public
+from tests.appointments.conftest import later_slot, open_slot, person
+from tests.factories import AppointmentFactory, SlotFactory, UserFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def both(patient, slot, account, *, phone=""):
+    now = timezone.now()
+    orm = policies._facts_orm(patient=patient, slot=slot, account=account, phone=phone, now=now)
+    fixed = policies._facts_fixed(patient=patient, slot=slot, account=account, phone=phone, now=now)
+    locked = policies._facts_fixed(
+        patient=patient, slot=slot, account=account, phone=phone, now=now, lock=True
+    )
+    for loaded, _facts in (fixed, locked):
+        assert loaded.__dict__.keys() >= {"id", "start", "booked"}
+        for name in ("site", "doctor", "department"):
+            assert getattr(loaded, name).__dict__ == getattr(orm[0], name).__dict__ | {
+                "_state": getattr(loaded, name)._state
+            }
+        assert loaded.doctor.user == orm[0].doctor.user
+        assert [getattr(loaded, f.attname) for f in Slot._meta.concrete_fields] == [
+            getattr(orm[0], f.attname) for f in Slot._meta.concrete_fields
+        ]
+    assert tuple(fixed[1]) == tuple(locked[1]) == tuple(orm[1])
+    return tuple(orm[1])
+
+
+@pytest.fixture
+def booking():
+    slot = open_slot()
+    patient, account = person()
+    return patient, slot, account
+
+
+def test_a_person_clear_to_book(booking):
+    assert both(*booking) == (True, True, False, 0, 0, 0)
+
+
+def test_a_revoked_link_or_one_that_may_not_book(booking):
+    patient, slot, account = booking
+    link = patient.links.get()
+    link.can_book = False
+    link.save()
+    assert both(*booking)[0] is False
+    link.can_book, link.revoked_at = True, timezone.now()
+    link.save()
+    assert both(*booking)[0] is False
+
+
+def test_no_consent_or_a_revoked_one(booking):
+    patient, slot, account = booking
+    patient.consents.update(revoked_at=timezone.now())
+    assert both(*booking)[1] is False
+    patient.consents.all().delete()
+    assert both(*booking)[1] is False
+
+
+def test_an_active_appointment_near_the_slot_and_a_cancelled_one(booking):
+    patient, slot, account = booking
+    near = later_slot(slot, hours=3)
+    appointment = AppointmentFactory(patient=patient, slot=near, booked_by=account)
+    assert both(*booking)[2] is True
+    appointment.status = Appointment.Status.CANCELLED
+    appointment.save()
+    assert both(*booking)[2] is False
+    far = later_slot(slot, hours=60)
+    AppointmentFactory(patient=patient, slot=far, booked_by=account)
+    assert both(*booking)[2] is False
+
+
+def test_no_shows_inside_the_window_count(booking):
+    patient, slot, account = booking
+    now = timezone.now()
+    for days_ago in (10, 40, 200):
+        past = SlotFactory(
+            doctor=slot.doctor,
+            start=now - dt.timedelta(days=days_ago),
+            end=now - dt.timedelta(days=days_ago) + dt.timedelta(minutes=30),
+        )
+        AppointmentFactory(patient=patient, slot=past, booked_by=account, status="no_show")
+    assert both(*booking)[3] == 2
+
+
+def test_the_months_bookings_by_account_and_by_phone(booking):
+    patient, slot, account = booking
+    account.phone, account.phone_verified = "+8613912345678", True
+    account.save()
+    other = UserFactory()
+    for index, (booked_by, cap_account, reason, phone) in enumerate(
+        [
+            (account, None, "", ""),  # booked by the account: counts
+            (other, account, "", ""),  # counted against it (a care team booked): counts
+            (account, None, "hospital", ""),  # cancelled by the hospital: never counts
+            (other, other, "", "+8613912345678"),  # with its phone: counts for the phone
+        ]
+    ):
+        AppointmentFactory(
+            patient=person()[0],
+            slot=later_slot(slot, hours=index + 1),
+            booked_by=booked_by,
+            cap_account=cap_account,
+            cancel_reason=reason,
+            status="cancelled" if reason else "booked",
+            booked_phone=phone,
+        )
+    facts = both(patient, slot, account, phone=account.phone)
+    assert facts[4:] == (2, 1)
+
+
+def test_slot_public_reads_what_its_queryset_reads():
+    slot = open_slot()
+    fixed = slot_public(pk=slot.pk)
+    orm = slots_public().select_related("doctor__hospital", "site", "department").get(pk=slot.pk)
+    assert [getattr(fixed, f.attname) for f in Slot._meta.concrete_fields] == [
+        getattr(orm, f.attname) for f in Slot._meta.concrete_fields
+    ]
+    assert fixed.doctor.hospital == orm.doctor.hospital and fixed.site == orm.site
+    assert fixed.department.name == orm.department.name
+
+
+def test_slot_public_finds_no_remote_period_and_no_inactive_doctor():
+    remote = open_slot(mode="remote")
+    assert slot_public(pk=remote.pk) is None
+    slot = open_slot()
+    slot.doctor.is_active = False
+    slot.doctor.save()
+    assert slot_public(pk=slot.pk) is None
+    assert slot_public(pk=10**9) is None
