@@ -420,8 +420,9 @@ def _facts_orm(*, patient, slot, account, phone, now) -> tuple[Slot, tuple]:
 
 
 def _facts_fixed(*, patient, slot, account, phone, now, lock=False) -> tuple[Slot, tuple]:
+    # The window of `_near_window`, worked out in the statement from the slot's own row (the
+    # caller may hold only the slot's id, as a promotion from the waiting list does).
     month_from, month_to = _month_bounds(now)
-    near_from, near_to = _near_window(slot)
     return booking_facts_read(
         slot_id=slot.pk,
         parameters={
@@ -429,8 +430,6 @@ def _facts_fixed(*, patient, slot, account, phone, now, lock=False) -> tuple[Slo
             "account": account.pk,
             "consent": ConsentKind.ID_AND_HEALTH_DATA.value,
             "active": list(ACTIVE_STATUSES),
-            "near_from": near_from,
-            "near_to": near_to,
             "no_shows_from": now - NO_SHOW_WINDOW,
             "month_from": month_from,
             "month_to": month_to,

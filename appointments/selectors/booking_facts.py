@@ -28,7 +28,8 @@ SELECT {slot}, {user},
   EXISTS (SELECT 1 FROM appointments_appointment a
           JOIN appointments_slot o ON o.id = a.slot_id
           WHERE a.patient_id = %(patient)s AND a.status = ANY(%(active)s)
-            AND o.start >= %(near_from)s AND o.start < %(near_to)s),
+            AND o.start >= s.start - interval '1 day'
+            AND o.start < greatest(s.start + interval '1 day', s."end")),
   (SELECT count(*) FROM appointments_appointment a
    JOIN appointments_slot o ON o.id = a.slot_id
    WHERE a.patient_id = %(patient)s AND a.status = 'no_show' AND o.start >= %(no_shows_from)s),
