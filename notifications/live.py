@@ -15,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import weakref
 from collections.abc import Callable
 
 from asgiref.sync import SyncToAsync, async_to_sync
@@ -66,9 +67,29 @@ def serving_loop() -> asyncio.AbstractEventLoop | None:
     return loop if loop.is_running() else None
 
 
+# Pushes in flight at once per server loop. Each holds a connection of channels-redis's pool
+# for its round trips, and the pool opens a new connection whenever none is free (2 ms of CPU
+# each with redis-py 8, which reads its own version from the package metadata for every one):
+# in a release rush hundreds of unbounded pushes grew the pool by hundreds of connections, a
+# tenth of the web workers' CPU in bench/http_rush.py. Queued behind this bound, they reuse a
+# few connections.
+PUSHES_IN_FLIGHT = 8
+_in_flight: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+async def _send_bounded(layer, group: str, message: dict) -> None:
+    loop = asyncio.get_running_loop()
+    bound = _in_flight.get(loop)
+    if bound is None:
+        bound = _in_flight[loop] = asyncio.Semaphore(PUSHES_IN_FLIGHT)
+    async with bound:
+        await layer.group_send(group, message)
+
+
 def _send_soon(layer, group: str, message: dict, what: str) -> None:
-    """On the server's loop: send, keep the task until it is done, log a failure."""
-    task = asyncio.ensure_future(layer.group_send(group, message))
+    """On the server's loop: send (a few at a time), keep the task until it is done, log a
+    failure."""
+    task = asyncio.ensure_future(_send_bounded(layer, group, message))
     _sending.add(task)
 
     def done(task: asyncio.Task) -> None:

@@ -71,3 +71,34 @@ def test_a_push_the_channel_layer_refuses_is_logged_and_dropped(settings, caplog
     [record] = [r for r in caplog.records if r.name == "notifications.live"]
     assert record.getMessage() == "could not push the test message"
     assert record.exc_info is not None
+
+
+@async_test
+async def test_pushes_from_a_page_go_out_a_few_at_a_time_and_all_arrive():
+    """A release rush pushes hundreds of figures at once from one server loop: at most
+    PUSHES_IN_FLIGHT hold a connection of the layer at a time (issue 16), and none is lost."""
+    from notifications import live
+
+    layer = get_channel_layer()
+    channel = await layer.new_channel()
+    await layer.group_add(GROUP, channel)
+    real_send = layer.group_send
+    in_flight = most = 0
+
+    async def counted(group, message):
+        nonlocal in_flight, most
+        in_flight += 1
+        most = max(most, in_flight)
+        await asyncio.sleep(0.001)  # a Redis round trip's worth of waiting
+        await real_send(group, message)
+        in_flight -= 1
+
+    layer.group_send = counted
+    try:
+        for n in range(60):
+            live._send_soon(layer, GROUP, {"type": "tests.pushed", "n": n}, "test push")
+        received = [(await layer.receive(channel))["n"] for _ in range(60)]
+    finally:
+        layer.group_send = real_send
+    assert sorted(received) == list(range(60))
+    assert 1 < most <= live.PUSHES_IN_FLIGHT
