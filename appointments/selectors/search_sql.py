@@ -268,9 +268,13 @@ def _shape(query: SearchQuery) -> dict:
 
 def run(sql: str, parameters: dict) -> list[tuple]:
     """Execute through Django's cursor wrapper (so it is counted and logged like any query)
-    with server-side parameters, which psycopg may prepare."""
+    with server-side parameters, which psycopg may prepare, and the rows in binary: Django's
+    loader of timestamptz text is Python, and reading a page of 90 rows cost 1.0 ms in text
+    against 0.1 ms in binary (the same values, in UTC either way: Django keeps the session's
+    time zone UTC)."""
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
+    raw.format = psycopg.pq.Format.BINARY
     if connection.queries_logged:
         cursor = connection.make_debug_cursor(raw)
     else:
