@@ -23,11 +23,15 @@ def postgresql() -> bool:
     return connection.vendor == "postgresql"
 
 
-def run(sql: str, parameters: dict) -> list[tuple]:
+def run(sql: str, parameters: dict, *, binary: bool = False) -> list[tuple]:
     """Execute through Django's cursor wrapper (so it is counted and logged like any query)
-    with server-side parameters, which psycopg may prepare."""
+    with server-side parameters, which psycopg may prepare; the rows in binary when `binary`
+    (psycopg's own loaders: only for rows `loaded` does not convert, as JSON would be parsed
+    twice)."""
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
+    if binary:
+        raw.format = psycopg.pq.Format.BINARY
     if connection.queries_logged:
         cursor = connection.make_debug_cursor(raw)
     else:
