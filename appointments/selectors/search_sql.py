@@ -281,14 +281,6 @@ def _run(sql: str, parameters: dict) -> list[tuple]:
     return fixed_sql.run(sql, parameters, binary=True)
 
 
-def next_free_rows(*, query: SearchQuery, limit: int) -> int:
-    """How many exact next-free rows the soonest `limit` doctors need: a doctor has one a mode
-    (`next_free_doctor_mode`), so with a mode `limit` rows are `limit` doctors; without, a
-    doctor may hold a row in every public mode. Reading twice as many with a mode cost about
-    10 µs a row at 2,000 doctors, where a district holds more than enough of them."""
-    return limit if query.mode else limit * len(PUBLIC_MODES)
-
-
 def doctors_statement(
     *, query: SearchQuery, now: dt.datetime, limit: int
 ) -> tuple[str, dict, bool]:
@@ -298,7 +290,7 @@ def doctors_statement(
     parameters = base_parameters(query=query, now=now)
     shape = _shape(query)
     if query.day is None and query.day_part not in DAY_PARTS:
-        parameters["limit"] = next_free_rows(query=query, limit=limit)
+        parameters["limit"] = limit * len(PUBLIC_MODES)
         return next_free_sql(**shape), parameters, False
     sql = matching_slots_sql(**shape, day=query.day is not None, hours=query.day is None)
     parameters["after_start"] = parameters["low"] if query.day is not None else now
@@ -348,7 +340,7 @@ def search_statement(*, query: SearchQuery, now: dt.datetime, limit: int) -> tup
     """The one statement of a search as (text, parameters)."""
     parameters = base_parameters(query=query, now=now)
     day, hours = query.day is not None, query.day is None and query.day_part in DAY_PARTS
-    parameters["limit"] = next_free_rows(query=query, limit=limit)
+    parameters["limit"] = limit * len(PUBLIC_MODES)
     parameters["after_start"] = parameters["low"] if day else now
     parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
     parameters["limit_doctors"], parameters["per_doctor"] = limit, PERIODS_PER_DOCTOR
