@@ -293,14 +293,6 @@ def check_patient_policies(
     check_monthly_caps(account=account, slot=slot, now=now, ignore=ignore)
 
 
-def _count(queryset, by: str) -> Coalesce:
-    return Coalesce(
-        Subquery(queryset.order_by().values(by).annotate(n=Count("pk")).values("n")[:1]),
-        Value(0),
-        output_field=IntegerField(),
-    )
-
-
 def _total(queryset) -> Coalesce:
     """The number of rows of `queryset`, as a subquery (no GROUP BY: the constant is not one)."""
     return Coalesce(
@@ -395,14 +387,13 @@ def _facts_orm(*, patient, slot, account, phone, now) -> tuple[Slot, tuple]:
             near=Exists(
                 _active(patient, None).filter(slot__start__gte=near_from, slot__start__lt=near_to)
             ),
-            no_shows=_count(
+            no_shows=_total(
                 Appointment.objects.filter(
                     patient=patient, status="no_show", slot__start__gte=now - NO_SHOW_WINDOW
-                ),
-                "patient",
+                )
             ),
             by_account=_total(month.filter(mine)),
-            by_phone=_count(month.filter(booked_phone=phone), "booked_phone")
+            by_phone=_total(month.filter(booked_phone=phone))
             if phone
             else Value(0, output_field=IntegerField()),
         )

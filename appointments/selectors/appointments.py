@@ -103,17 +103,22 @@ def appointment_by_idempotency_key(*, account, key: str | None) -> Appointment |
         return None
     if not fixed_sql.postgresql():
         return Appointment.objects.filter(booked_by=account, idempotency_key=key).first()
-    # Every booking POST asks this twice (before the rush's early answer and under the lock):
-    # fixed text, not a compiled queryset (appointments.fixed_sql).
+    # The sold-out answer of a rush asks it on every POST: fixed text, not a compiled queryset
+    # (appointments.fixed_sql). Under the booking's lock `hold_live_and_key_for` asks it.
     rows = fixed_sql.run(_BY_KEY(), {"account": account.pk, "key": key})
     return fixed_sql.loaded(Appointment, rows[0]) if rows else None
+
+
+# What the fixed reads below match: an account's booking by its key, its live hold on a slot.
+_KEY_MATCH = "a.booked_by_id = %(account)s AND a.idempotency_key = %(key)s"
+_HOLD_MATCH = "h.account_id = %(account)s AND h.slot_id = %(slot)s AND h.state = %(live)s"
 
 
 @cache
 def _BY_KEY() -> str:
     return (
         f"SELECT {fixed_sql.columns(Appointment, 'a')} FROM appointments_appointment a "  # noqa: S608 (column names; values are parameters)
-        "WHERE a.booked_by_id = %(account)s AND a.idempotency_key = %(key)s"
+        f"WHERE {_KEY_MATCH}"
     )
 
 
@@ -164,11 +169,10 @@ def hold_live_and_key_for(*, account, slot: Slot, now: dt.datetime, key: str):
 def _HOLD_AND_KEY() -> str:
     return (
         f"SELECT {fixed_sql.columns(Hold, 'h')}, "  # noqa: S608 (column names; values are parameters)
-        "(SELECT a.id FROM appointments_appointment a WHERE a.booked_by_id = %(account)s "
-        "AND a.idempotency_key = %(key)s AND %(key)s <> '') "
+        f"(SELECT a.id FROM appointments_appointment a WHERE {_KEY_MATCH} AND %(key)s <> '') "
         "FROM (SELECT 1) AS one LEFT JOIN LATERAL (SELECT * FROM appointments_hold h "
-        "WHERE h.account_id = %(account)s AND h.slot_id = %(slot)s AND h.state = %(live)s "
-        "AND h.expires_at > %(now)s ORDER BY h.id LIMIT 1 FOR UPDATE) AS h ON true"
+        f"WHERE {_HOLD_MATCH} AND h.expires_at > %(now)s ORDER BY h.id LIMIT 1 FOR UPDATE) "
+        "AS h ON true"
     )
 
 
@@ -176,7 +180,7 @@ def _HOLD_AND_KEY() -> str:
 def _LIVE_HOLD(lock: bool) -> str:
     return (
         f"SELECT {fixed_sql.columns(Hold, 'h')} FROM appointments_hold h "  # noqa: S608 (column names; values are parameters)
-        "WHERE h.account_id = %(account)s AND h.slot_id = %(slot)s AND h.state = %(live)s "
+        f"WHERE {_HOLD_MATCH} "
         "AND (%(now)s::timestamptz IS NULL OR h.expires_at > %(now)s) ORDER BY h.id LIMIT 1"
         + (" FOR UPDATE" if lock else "")
     )

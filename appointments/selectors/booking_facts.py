@@ -8,10 +8,10 @@ from __future__ import annotations
 
 from functools import cache
 
-from accounts.models import User
 from appointments import fixed_sql
 from appointments.models import Slot
 from appointments.selectors.slots import (
+    SLOT_RELATIONS_FROM,
     slot_relations_columns,
     slot_relations_width,
     slot_with_relations,
@@ -19,7 +19,7 @@ from appointments.selectors.slots import (
 
 # (may book, consented, near, no-shows, by the account this month, by the phone this month)
 _FACTS = """
-SELECT {slot}, {user},
+SELECT {slot},
   EXISTS (SELECT 1 FROM records_patientlink l
           WHERE l.account_id = %(account)s AND l.patient_id = %(patient)s
             AND l.can_book AND l.revoked_at IS NULL),
@@ -46,18 +46,14 @@ SELECT {slot}, {user},
      WHERE a.booked_phone = %(phone)s
        AND a.created_at >= %(month_from)s AND a.created_at < %(month_to)s
        AND a.cancel_reason <> ALL(%(not_counted)s)) END
-FROM appointments_slot s
-JOIN hospitals_hospital h ON h.id = s.site_id
-JOIN hospitals_doctor d ON d.id = s.doctor_id
-JOIN hospitals_department dep ON dep.id = s.department_id
-LEFT JOIN accounts_user u ON u.id = d.user_id
+{tables}
 WHERE s.id = %(slot)s
 """
 
 
 @cache
 def _facts_sql(lock: bool) -> str:
-    text = _FACTS.format(slot=slot_relations_columns(), user=fixed_sql.columns(User, "u"))
+    text = _FACTS.format(slot=slot_relations_columns(user=True), tables=SLOT_RELATIONS_FROM)
     return text + "FOR NO KEY UPDATE OF s\n" if lock else text
 
 
@@ -68,7 +64,4 @@ def booking_facts_read(*, slot_id: int, parameters: dict, lock: bool) -> tuple[S
     if not rows:
         raise Slot.DoesNotExist
     row = rows[0]
-    loaded = slot_with_relations(row)
-    at = slot_relations_width()
-    loaded.doctor.user = fixed_sql.loaded(User, row, at)
-    return loaded, row[at + fixed_sql.width(User) :]
+    return slot_with_relations(row, user=True), row[slot_relations_width(user=True) :]

@@ -12,6 +12,7 @@ from django.db.models import F, Q, QuerySet, Window
 from django.db.models.functions import RowNumber
 from django.utils import timezone
 
+from accounts.models import User
 from appointments import fixed_sql
 from appointments.models import Appointment, Mode, Slot
 from hospitals.models import Department, Doctor, Hospital
@@ -173,33 +174,43 @@ def _slot_public_sql() -> str:
     # Only column lists of the models are joined in; values go as parameters.
     return f"""
 SELECT {slot_relations_columns()}, {fixed_sql.columns(Hospital, "dh")}
-FROM appointments_slot s
-JOIN hospitals_doctor d ON d.id = s.doctor_id
-JOIN hospitals_hospital h ON h.id = s.site_id
-JOIN hospitals_department dep ON dep.id = s.department_id
+{SLOT_RELATIONS_FROM}
 JOIN hospitals_hospital dh ON dh.id = d.hospital_id
 WHERE s.id = %(pk)s AND d.is_active AND h.is_active AND s.mode = ANY(%(modes)s)
-"""  # noqa: S608
+"""
+
+
+# The slot (s) with its site (h), doctor (d), department (dep) and the doctor's account (u),
+# for the fixed reads of the booking (slot_public, appointments.services.places.slot_lock,
+# selectors/booking_facts.py). PostgreSQL drops the outer join when `u` is not selected.
+SLOT_RELATIONS_FROM = """FROM appointments_slot s
+JOIN hospitals_hospital h ON h.id = s.site_id
+JOIN hospitals_doctor d ON d.id = s.doctor_id
+JOIN hospitals_department dep ON dep.id = s.department_id
+LEFT JOIN accounts_user u ON u.id = d.user_id"""
+
+
+def _relations(user: bool) -> tuple:
+    models = ((Slot, "s"), (Hospital, "h"), (Doctor, "d"), (Department, "dep"))
+    return (*models, (User, "u")) if user else models
 
 
 @cache
-def slot_relations_columns() -> str:
-    """The columns `slot_with_relations` reads, from aliases s (the slot), h (its site),
-    d (its doctor) and dep (its department)."""
-    return ", ".join(
-        fixed_sql.columns(model, alias)
-        for model, alias in ((Slot, "s"), (Hospital, "h"), (Doctor, "d"), (Department, "dep"))
-    )
+def slot_relations_columns(*, user: bool = False) -> str:
+    """The columns `slot_with_relations` reads, from SLOT_RELATIONS_FROM's aliases (the
+    doctor's account too when `user`)."""
+    return ", ".join(fixed_sql.columns(model, alias) for model, alias in _relations(user))
 
 
-def slot_relations_width() -> int:
-    """How many columns `slot_relations_columns()` selects."""
-    return sum(fixed_sql.width(model) for model in (Slot, Hospital, Doctor, Department))
+def slot_relations_width(*, user: bool = False) -> int:
+    """How many columns `slot_relations_columns(user=user)` selects."""
+    return sum(fixed_sql.width(model) for model, _alias in _relations(user))
 
 
-def slot_with_relations(row: tuple, *, doctor_hospital: bool = False) -> Slot:
-    """The slot of a row that starts with `slot_relations_columns()`, its site, doctor and
-    department attached (and the doctor's hospital after them when `doctor_hospital`)."""
+def slot_with_relations(row: tuple, *, user: bool = False, doctor_hospital: bool = False) -> Slot:
+    """The slot of a row that starts with `slot_relations_columns(user=user)`, its site, doctor
+    (with the doctor's account when `user`) and department attached, and the doctor's hospital
+    from the columns after them when `doctor_hospital`."""
     slot = fixed_sql.loaded(Slot, row)
     at = fixed_sql.width(Slot)
     slot.site = fixed_sql.loaded(Hospital, row, at)
@@ -208,6 +219,9 @@ def slot_with_relations(row: tuple, *, doctor_hospital: bool = False) -> Slot:
     at += fixed_sql.width(Doctor)
     slot.department = fixed_sql.loaded(Department, row, at)
     at += fixed_sql.width(Department)
+    if user:
+        doctor.user = fixed_sql.loaded(User, row, at)
+        at += fixed_sql.width(User)
     if doctor_hospital:
         doctor.hospital = fixed_sql.loaded(Hospital, row, at)
     slot.doctor = doctor

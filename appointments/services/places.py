@@ -11,13 +11,12 @@ from functools import cache
 
 from django.db import connection
 
-from accounts.models import User
 from appointments import fixed_sql, policies
 from appointments.errors import ReferralPlacesFull, SlotFull
 from appointments.models import Pool, Slot
 from appointments.selectors.slots import (
+    SLOT_RELATIONS_FROM,
     slot_relations_columns,
-    slot_relations_width,
     slot_with_relations,
 )
 from appointments.services.next_free import (
@@ -125,24 +124,17 @@ def slot_lock(slot: Slot) -> Slot:
     rows = fixed_sql.run(_slot_lock_sql(), {"pk": slot.pk})
     if not rows:
         raise Slot.DoesNotExist
-    row = rows[0]
-    locked = slot_with_relations(row)
-    locked.doctor.user = fixed_sql.loaded(User, row, slot_relations_width())
-    return locked
+    return slot_with_relations(rows[0], user=True)
 
 
 @cache
 def _slot_lock_sql() -> str:
     # Every booking without a hold takes this lock first: fixed text (appointments.fixed_sql).
     return f"""
-SELECT {slot_relations_columns()}, {fixed_sql.columns(User, "u")}
-FROM appointments_slot s
-JOIN hospitals_hospital h ON h.id = s.site_id
-JOIN hospitals_doctor d ON d.id = s.doctor_id
-JOIN hospitals_department dep ON dep.id = s.department_id
-LEFT JOIN accounts_user u ON u.id = d.user_id
+SELECT {slot_relations_columns(user=True)}
+{SLOT_RELATIONS_FROM}
 WHERE s.id = %(pk)s
-FOR NO KEY UPDATE OF s"""  # noqa: S608 (column names; values are parameters)
+FOR NO KEY UPDATE OF s"""
 
 
 def slots_lock(slot_ids) -> None:
