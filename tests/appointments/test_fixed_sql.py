@@ -8,6 +8,7 @@ from __future__ import annotations
 import datetime as dt
 
 import pytest
+from django.db import connection
 from django.utils import timezone
 
 from appointments import policies
@@ -16,7 +17,10 @@ from appointments.selectors.slots import slot_public, slots_public
 from tests.appointments.conftest import later_slot, open_slot, person
 from tests.factories import AppointmentFactory, SlotFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.skipif(connection.vendor != "postgresql", reason="fixed SQL is PostgreSQL's"),
+]
 
 
 def both(patient, slot, account, *, phone=""):
