@@ -10,10 +10,12 @@ counters are only changed by committed transactions and this read sees the last 
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 
-from appointments import policies
+from appointments import fixed_sql, policies
 from appointments.errors import BookingRefused, ReferralPlacesFull, SlotFull
-from appointments.models import Slot
+from appointments.models import Appointment, Hold, Slot
+from records.selectors import patients_for_account
 
 
 def slot_sold_out_refusal(
@@ -34,3 +36,72 @@ def slot_sold_out_refusal(
     if referral and now < slot.release_at:
         return ReferralPlacesFull()
     return SlotFull()
+
+
+@dataclass(frozen=True)
+class Asker:
+    """What a sold-out answer needs to know of the account asking, read in one statement: a
+    live hold of its own on the slot (a hold keeps its place: the booking goes on), the code
+    of what an earlier submit with this form's key booked in this slot (a retried submit lands
+    on it), and the people it may book for, (id, name) in link order, for the waiting-list
+    offer."""
+
+    held: bool
+    done_code: str | None
+    people: list[tuple[int, str]]
+
+
+def sold_out_asker(*, account, slot: Slot, now: dt.datetime, key: str) -> Asker:
+    """One read, no lock (PostgreSQL: fixed text; elsewhere the ORM's three)."""
+    if fixed_sql.postgresql():
+        return _asker_fixed(account=account, slot=slot, now=now, key=key)
+    return _asker_orm(account=account, slot=slot, now=now, key=key)
+
+
+def _asker_orm(*, account, slot: Slot, now: dt.datetime, key: str) -> Asker:
+    done = key and (
+        Appointment.objects.filter(booked_by=account, idempotency_key=key, slot=slot)
+        .values_list("code", flat=True)
+        .first()
+    )
+    people = patients_for_account(account=account, can_book=True)
+    return Asker(
+        held=Hold.objects.filter(
+            account=account, slot=slot, state=Hold.State.LIVE, expires_at__gt=now
+        ).exists(),
+        done_code=done or None,
+        people=list(people.values_list("pk", "name")),
+    )
+
+
+def _asker_fixed(*, account, slot: Slot, now: dt.datetime, key: str) -> Asker:
+    ((held, done_code, ids, names),) = fixed_sql.run(
+        _ASKER,
+        {
+            "account": account.pk,
+            "slot": slot.pk,
+            "live": Hold.State.LIVE.value,
+            "now": now,
+            "key": key or "",
+        },
+        binary=True,
+    )
+    return Asker(
+        held=held, done_code=done_code, people=list(zip(ids or [], names or [], strict=True))
+    )
+
+
+# The same conditions as records.selectors.patients_for_account(can_book=True) and
+# appointments.selectors.appointments' key and hold reads; tests/appointments/test_fixed_sql.py
+# holds them equal.
+_ASKER = (
+    "SELECT EXISTS (SELECT 1 FROM appointments_hold h WHERE h.account_id = %(account)s "
+    "AND h.slot_id = %(slot)s AND h.state = %(live)s AND h.expires_at > %(now)s), "
+    "(SELECT a.code FROM appointments_appointment a WHERE a.booked_by_id = %(account)s "
+    "AND a.idempotency_key = %(key)s AND %(key)s <> '' AND a.slot_id = %(slot)s LIMIT 1), "
+    "people.ids, people.names "
+    "FROM (SELECT array_agg(p.id ORDER BY l.created_at, p.id) AS ids, "
+    "array_agg(p.name ORDER BY l.created_at, p.id) AS names "
+    "FROM records_patientlink l JOIN records_patient p ON p.id = l.patient_id "
+    "WHERE l.account_id = %(account)s AND l.revoked_at IS NULL AND l.can_book) AS people"
+)

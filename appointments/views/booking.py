@@ -27,7 +27,7 @@ from appointments.selectors.appointments import (
     referrals_usable_for,
 )
 from appointments.selectors.slots import reschedule_choices, slot_public
-from appointments.selectors.sold_out import slot_sold_out_refusal
+from appointments.selectors.sold_out import slot_sold_out_refusal, sold_out_asker
 from appointments.services.booking import appointment_book
 from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
@@ -86,18 +86,16 @@ def _sold_out(*, slot, referral) -> BookingRefused | None:
     return slot_sold_out_refusal(slot=slot, now=timezone.now(), referral=referral is not None)
 
 
-def _sold_out_page(request: HttpRequest, *, slot, refusal: BookingRefused) -> HttpResponse:
+def _sold_out_page(
+    request: HttpRequest, *, slot, refusal: BookingRefused, people: list[tuple[int, str]]
+) -> HttpResponse:
     """What a rush's usual POST gets: the refusal and the waiting-list offer, in the site's
-    shell, without the booking form, the people it offers or the hospital's rules (issue 16)."""
+    shell, without the booking form, the people it offers or the hospital's rules (issue 16).
+    The offer's select is written by the template from (id, name) pairs: no form machinery."""
     return render(
         request,
         "appointments/sold_out.html",
-        {
-            "slot": slot,
-            "site": slot.site,
-            "refusal": refusal,
-            "waitlist": WaitlistForm(patients=people_to_book_for(account=request.user)),
-        },
+        {"slot": slot, "site": slot.site, "refusal": refusal, "waitlist_people": people},
     )
 
 
@@ -121,25 +119,30 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         referrals_usable_for(account=user, slot=slot) if request.method == "GET" or wanted else None
     )
     referral = _chosen_referral(request, referrals or [])
-    people = people_to_book_for(account=user)
-    if referral is not None:
-        people = people.filter(pk=referral.patient_id)
     refusal = None
     hold = None
     already = None
     chose = False
+    early = _sold_out(slot=slot, referral=referral) if request.method == "POST" else None
+    if early is not None and early.code == FULL and referral is None:
+        # The slot's row as just read says no: no lock, no write. One read tells whether this
+        # account holds a place there (a hold keeps it: the booking goes on), whether this
+        # form's key already booked (a retried submit lands on it), and whom it may put on
+        # the waiting list. The usual booking asks for its hold under the slot's lock.
+        asker = sold_out_asker(
+            account=user, slot=slot, now=timezone.now(), key=request.POST.get("key", "")
+        )
+        if asker.done_code is not None:
+            return redirect("appointment_detail", asker.done_code)
+        if not asker.held:
+            return _sold_out_page(request, slot=slot, refusal=early, people=asker.people)
+        early = None
+    elif early is not None and _live_hold(account=user, slot=slot) is not None:
+        early = None
+    people = people_to_book_for(account=user)
+    if referral is not None:
+        people = people.filter(pk=referral.patient_id)
     if request.method == "POST":
-        # The slot's row as just read may already say no: no lock, no write; unless this
-        # account holds a place there (a hold keeps it), which is asked only then. The usual
-        # booking asks for its hold under the slot's lock.
-        early = _sold_out(slot=slot, referral=referral)
-        if early is not None and _live_hold(account=user, slot=slot) is not None:
-            early = None
-        if early is not None and early.code == FULL and referral is None:
-            done = _done_before(request, slot)
-            if done is not None:
-                return redirect(done)
-            return _sold_out_page(request, slot=slot, refusal=early)
         form = ConfirmForm(request.POST, patients=people)
         chose = form.is_valid()  # one of the people: the page need not ask whether any exist
         if chose:
@@ -190,7 +193,7 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         referrals = referrals_usable_for(account=user, slot=slot)
     waitlist = None
     if refusal is not None and refusal.code == FULL and referral is None:
-        waitlist = WaitlistForm(patients=people_to_book_for(account=user))
+        waitlist = list(people_to_book_for(account=user).values_list("pk", "name"))
     site = slot.site
     return render(
         request,
@@ -201,7 +204,8 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             "form": form,
             "hold": hold if hold is not None and hold.is_live(now=timezone.now()) else None,
             "refusal": refusal,
-            "waitlist": waitlist,
+            "waitlist": waitlist is not None,
+            "waitlist_people": waitlist,
             "referral": referral,
             "referrals": [r for r in referrals if r != referral],
             "has_people": chose or people.exists(),

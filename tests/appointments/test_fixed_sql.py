@@ -12,8 +12,10 @@ from django.db import connection
 from django.utils import timezone
 
 from appointments import policies
-from appointments.models import Appointment, Slot
+from appointments.models import Appointment, Hold, Slot
+from appointments.selectors import sold_out
 from appointments.selectors.slots import slot_public, slots_public
+from appointments.services import hold_create
 from tests.appointments.conftest import later_slot, open_slot, person
 from tests.factories import AppointmentFactory, SlotFactory, UserFactory
 
@@ -145,3 +147,40 @@ def test_slot_public_finds_no_remote_period_and_no_inactive_doctor():
     slot.doctor.save()
     assert slot_public(pk=slot.pk) is None
     assert slot_public(pk=10**9) is None
+
+
+def asker_both(account, slot, key=""):
+    now = timezone.now()
+    fixed = sold_out._asker_fixed(account=account, slot=slot, now=now, key=key)
+    assert fixed == sold_out._asker_orm(account=account, slot=slot, now=now, key=key)
+    return fixed
+
+
+def test_the_sold_out_asker_reads_what_the_orm_reads():
+    slot = open_slot(capacity=1)
+    me, account = person()
+    assert asker_both(account, slot) == sold_out.Asker(False, None, [(me.pk, me.name)])
+    child, _ = person(account, relationship="child", name="小明")
+    stranger, other = person()
+    revoked, _ = person(account, relationship="parent", name="撤销")
+    revoked.links.update(revoked_at=timezone.now())
+    watch_only, _ = person(account, relationship="parent", name="只看")
+    watch_only.links.update(can_book=False)
+    assert asker_both(account, slot).people == [(me.pk, me.name), (child.pk, "小明")]
+    # A live hold of its own on this slot, not someone else's, not an expired one.
+    hold_create(slot=slot, account=other)
+    assert asker_both(account, slot).held is False
+    Hold.objects.all().delete()
+    Slot.objects.filter(pk=slot.pk).update(booked=0)
+    hold = hold_create(slot=slot, account=account)
+    assert asker_both(account, slot).held is True
+    Hold.objects.filter(pk=hold.pk).update(expires_at=timezone.now() - dt.timedelta(seconds=1))
+    assert asker_both(account, slot).held is False
+    # What this key booked in this slot; not another slot's, not another account's, not "".
+    mine = AppointmentFactory(slot=slot, patient=me, booked_by=account, idempotency_key="k9")
+    AppointmentFactory(slot=later_slot(slot), patient=me, booked_by=account, idempotency_key="k8")
+    assert asker_both(account, slot, key="k9").done_code == mine.code
+    assert asker_both(account, slot, key="k8").done_code is None
+    assert asker_both(other, slot, key="k9").done_code is None
+    assert asker_both(account, slot, key="").done_code is None
+    assert asker_both(other, slot).people == [(stranger.pk, stranger.name)]
