@@ -9,9 +9,11 @@ import environ
 env = environ.Env()
 
 AUTH_USER_MODEL = "accounts.User"
+# Django's and allauth's backends, each reading the account (and its roles) in one fixed
+# statement per request (portal/request_reads.py).
 AUTHENTICATION_BACKENDS = [
-    "django.contrib.auth.backends.ModelBackend",
-    "allauth.account.auth_backends.AuthenticationBackend",
+    "portal.request_reads.PortalModelBackend",
+    "portal.request_reads.PortalAllauthBackend",
 ]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
@@ -73,7 +75,8 @@ MFA_TOTP_ISSUER = env.str("MFA_TOTP_ISSUER", default="Cloud Hospital")
 # typed as it rolls over); a used code stays refused for the whole window.
 MFA_TOTP_TOLERANCE = 1
 
-SESSION_ENGINE = "django.contrib.sessions.backends.db"
+# Django's database sessions, loaded with fixed SQL (portal/request_reads.py).
+SESSION_ENGINE = "portal.request_reads"
 # Idle and absolute limits of a sign-in (portal/sessions.py): staff (anyone who must hold a
 # second factor) 15 minutes idle, patients 30, everyone 12 hours from signing in.
 SESSION_IDLE_SECONDS_STAFF = env.int("SESSION_IDLE_SECONDS_STAFF", default=15 * 60)

@@ -65,8 +65,8 @@ def test_the_inbox_query_count_does_not_grow_with_messages(
     signed_in(client, alice)
     client.get(URL)  # warm the session and the language
 
-    # session, user, MFA check, unread badge, page count, page rows
-    with django_assert_num_queries(6):
+    # session, user with its roles (portal/request_reads.py), unread badge, page count, page rows
+    with django_assert_num_queries(5):
         response = client.get(URL)
     assert response.status_code == 200
 
