@@ -108,12 +108,13 @@ def test_the_confirmation_page_get_is_as_lean(warm, client):
     assert len(queries) <= CONFIRM_PAGE_STATEMENTS
 
 
-# The session, the account, its roles, the slot; the person (the form's choice); then the
+# The session, the account with its roles (portal/request_reads.py), the slot; the person (the
+# form's choice); then the
 # booking: its savepoint, the slot locked and read with every rule's facts, the account's live
 # hold and the key (one statement), the place taken, the appointment, the care grant, the
 # audit events, the outbox rows, the release. Nothing read twice, no hold or key looked up
 # before the lock (issue 16).
-CONFIRM_POST_STATEMENTS = 14
+CONFIRM_POST_STATEMENTS = 13
 
 
 def test_the_booking_post_is_as_lean(warm, client):
