@@ -10,6 +10,7 @@ from django.db import models
 
 from audit.context import current_audit_context
 from audit.models import AuditEvent
+from audit.rows import rows_insert
 
 
 def audit_record(
@@ -73,4 +74,4 @@ def audit_batch() -> Iterator[None]:
         yield
     finally:
         _batch.reset(token)
-    AuditEvent.objects.bulk_create(events)
+    rows_insert(AuditEvent, events)

@@ -21,6 +21,7 @@ from django.db import transaction
 from django.db.models import Case, CharField, F, JSONField, Q, TextField, Value, When
 from django.utils import timezone, translation
 
+from audit.rows import rows_insert
 from audit.services import audit_record
 from notifications.drain import enqueue_drain
 from notifications.live import push_unread, push_unread_many
@@ -192,7 +193,7 @@ def outbox_write(*, rows: Sequence[OutboxMessage], fresh: bool = False) -> int:
             new.append(row)
     # ignore_conflicts: a concurrent writer of the same key wins quietly (INSERT ... ON CONFLICT
     # DO NOTHING on both PostgreSQL and SQLite).
-    OutboxMessage.objects.bulk_create(new, ignore_conflicts=True)
+    rows_insert(OutboxMessage, new, ignore_conflicts=True)
     if any(row.state == State.PENDING for row in new):
         transaction.on_commit(enqueue_drain)
     return len(new)

@@ -42,6 +42,7 @@ from appointments.services.places import (
     slots_lock,
 )
 from appointments.signals import appointment_booked
+from audit.rows import rows_insert
 from audit.services import audit_batch, audit_record
 from records.models import CareRelationship, Referral
 from records.selectors import patient_links
@@ -239,20 +240,27 @@ def appointment_book_locked(
         )
     phone_of = booked_by if not staff else cap_account
 
-    appointment = Appointment.objects.create(
-        code=_new_code(),
-        patient=patient,
-        slot=slot,
-        booked_by=booked_by,
-        pool=pool,
-        referral=referral,
-        visit_reason=visit_reason,
-        idempotency_key=idempotency_key or "",
-        cap_account=cap_account,
-        booked_phone=phone_of.phone if phone_of is not None and phone_of.phone_verified else "",
-        rescheduled_from=rescheduled_from,
-        sequence=sequence,
-        created_at=now,
+    (appointment,) = rows_insert(
+        Appointment,
+        [
+            Appointment(
+                code=_new_code(),
+                patient=patient,
+                slot=slot,
+                booked_by=booked_by,
+                pool=pool,
+                referral=referral,
+                visit_reason=visit_reason,
+                idempotency_key=idempotency_key or "",
+                cap_account=cap_account,
+                booked_phone=phone_of.phone
+                if phone_of is not None and phone_of.phone_verified
+                else "",
+                rescheduled_from=rescheduled_from,
+                sequence=sequence,
+                created_at=now,
+            )
+        ],
     )
     if referral is not None and referral.status != Referral.Status.BOOKED:
         referral.status = Referral.Status.BOOKED

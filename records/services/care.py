@@ -10,6 +10,7 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from accounts.models import User
+from audit.rows import rows_insert
 from audit.services import audit_record
 from records.models import CareRelationship, Patient
 
@@ -77,13 +78,18 @@ def care_relationship_grant(
                 existing.save(update_fields=["ends_at"])
             grant, verb = existing, "care_relationship.extend"
         else:
-            grant = CareRelationship.objects.create(
-                patient=patient,
-                user=user,
-                reason=reason,
-                starts_at=now,
-                ends_at=until,
-                **source_fields,
+            (grant,) = rows_insert(
+                CareRelationship,
+                [
+                    CareRelationship(
+                        patient=patient,
+                        user=user,
+                        reason=reason,
+                        starts_at=now,
+                        ends_at=until,
+                        **source_fields,
+                    )
+                ],
             )
             verb = "care_relationship.grant"
         audit_record(
