@@ -40,9 +40,10 @@ class NextFreePeriod(models.Model):
                 fields=["start"], name="next_free_start_idx", condition=Q(start__isnull=False)
             ),
             models.Index(fields=["valid_until"], name="next_free_valid_until_idx"),
-            # A search in a district (with a mode) reads the soonest rows as one range.
+            # A search in a district (with a mode) reads the soonest rows as one range, in
+            # order of (start, doctor): the order the soonest doctors are chosen in.
             models.Index(
-                fields=["mode", "district", "start"],
+                fields=["mode", "district", "start", "doctor"],
                 name="next_free_mode_district_idx",
                 condition=Q(start__isnull=False),
             ),

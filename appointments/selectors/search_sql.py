@@ -100,6 +100,11 @@ def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str
     (4.7 ms at 2,000 doctors against 0.7 ms at 200). With words the few matching doctors come
     first, so that stays a join, as do the stale rows (few, found by `valid_until`)."""
     doctors = _doctor_condition(district=False, title=title, words=words)
+    order = (
+        "n.start, n.doctor_id"
+        if _in_doctor_order(district=district, words=words, mode=mode)
+        else "n.start"
+    )
     of_row = " AND n.mode = %(mode)s" if mode else ""
     if district:
         of_row += " AND n.district = %(district)s"
@@ -114,7 +119,7 @@ def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str
     return f"""
 (SELECT n.doctor_id, n.start AS first
    FROM {exact}
-  ORDER BY n.start LIMIT %(limit)s)
+  ORDER BY {order} LIMIT %(limit)s)
 UNION ALL
 (SELECT n.doctor_id,
         (SELECT s.start FROM appointments_slot s
@@ -122,6 +127,27 @@ UNION ALL
           ORDER BY s.start LIMIT 1)
    FROM appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
   WHERE n.valid_until <= %(now)s{of_row} AND {doctors})"""  # noqa: S608 (constant fragments; values are parameters)
+
+
+def _in_doctor_order(*, district: bool, words: int, mode: bool) -> bool:
+    """Whether the exact rows are read in order of (start, doctor): with a mode and a district
+    and no words, the order of `next_free_mode_district_idx`."""
+    return mode and district and not words
+
+
+def exact_rows(*, query: SearchQuery, limit: int) -> int:
+    """How many exact next-free rows hold the soonest `limit` doctors. In order of (start,
+    doctor), the order search chooses doctors in, and with a mode (a doctor has one row a
+    mode: `next_free_doctor_mode`), `limit` rows are those doctors, ties at the cut
+    included. Otherwise a doctor may hold a row in every public mode, and the rows come in
+    order of start alone: twice as many. (Read in order of start alone, 30 rows cut the
+    ties at the cut by the index's order, not the doctor's: at 1,000,000 slots the 60
+    soonest online rows of a district all start at the same time.) At 1,000,000 slots
+    the 30 rows fewer saved about 7 µs each (the row and its doctor's check)."""
+    shape = _shape(query)
+    if _in_doctor_order(district=shape["district"], words=shape["words"], mode=shape["mode"]):
+        return limit
+    return limit * len(PUBLIC_MODES)
 
 
 def _checked(*, title: bool) -> str:
@@ -290,7 +316,7 @@ def doctors_statement(
     parameters = base_parameters(query=query, now=now)
     shape = _shape(query)
     if query.day is None and query.day_part not in DAY_PARTS:
-        parameters["limit"] = limit * len(PUBLIC_MODES)
+        parameters["limit"] = exact_rows(query=query, limit=limit)
         return next_free_sql(**shape), parameters, False
     sql = matching_slots_sql(**shape, day=query.day is not None, hours=query.day is None)
     parameters["after_start"] = parameters["low"] if query.day is not None else now
@@ -340,7 +366,7 @@ def search_statement(*, query: SearchQuery, now: dt.datetime, limit: int) -> tup
     """The one statement of a search as (text, parameters)."""
     parameters = base_parameters(query=query, now=now)
     day, hours = query.day is not None, query.day is None and query.day_part in DAY_PARTS
-    parameters["limit"] = limit * len(PUBLIC_MODES)
+    parameters["limit"] = exact_rows(query=query, limit=limit)
     parameters["after_start"] = parameters["low"] if day else now
     parameters["after_id"], parameters["page"] = 0, PAGE_ROWS
     parameters["limit_doctors"], parameters["per_doctor"] = limit, PERIODS_PER_DOCTOR
