@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import datetime as dt
 from functools import cache
+from operator import itemgetter
 
 from django.conf import settings
 
@@ -391,25 +392,33 @@ def search(*, query: SearchQuery, now: dt.datetime, limit: int) -> list[SearchRe
 
 def _results_of(rows: list[tuple], found: dict[int, dt.datetime]) -> list[SearchResult]:
     """The results of `_with_periods`'s rows (one a doctor), soonest first, then by the pinyin
-    of the name."""
+    of the name.
+
+    Built positionally, and a hospital or department that several results show is one
+    `ResultPlace` (frozen, so shared safely): at 30 results this took 8 µs a result instead
+    of 13 (a frozen dataclass sets each field through `object.__setattr__`)."""
     keyed = []
+    places: dict[tuple, ResultPlace] = {}
     for row in rows:
-        doctor_id, first = row[0], found[row[0]]
+        doctor_id = row[0]
+        first = found[doctor_id]
+        hospital = places.get(row[7:12])  # kind, name, name_en, district, district_en
+        if hospital is None:
+            hospital = places[row[7:12]] = ResultPlace(row[8], row[9], row[7], row[10], row[11])
+        department = places.get(row[12:14])  # name, name_en
+        if department is None:
+            department = places[row[12:14]] = ResultPlace(row[12], row[13])
+        # pk, name, name_en, title, specialties, specialties_en
         doctor = ResultDoctor(
-            pk=doctor_id,
-            name=row[1],
-            name_en=row[2],
-            title=row[4],
-            specialties=row[5],
-            specialties_en=row[6],
-            hospital=ResultPlace(
-                kind=row[7], name=row[8], name_en=row[9], district=row[10], district_en=row[11]
-            ),
-            department=ResultPlace(name=row[12], name_en=row[13]),
+            doctor_id, row[1], row[2], row[4], row[5], row[6], hospital, department
         )
-        result = SearchResult(doctor=doctor, first_free=first)
+        result = SearchResult(doctor, first)
         if row[14] is not None:  # ids, starts, ends, modes, places left, time zones
             result.periods = list(map(ResultPeriod, *row[14:20]))
-        keyed.append(((first, row[3], doctor_id), result))
-    keyed.sort(key=lambda pair: pair[0])
-    return [result for _key, result in keyed]
+        keyed.append((first, row[3], doctor_id, result))
+    keyed.sort(key=_ORDER)
+    return [entry[3] for entry in keyed]
+
+
+# Soonest first, then the pinyin of the name, then the doctor's id (unique: never the result).
+_ORDER = itemgetter(0, 1, 2)
