@@ -90,30 +90,32 @@ def _slot_match(*, day: bool, hours: bool, mode: bool) -> str:
 @cache
 def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str:
     """No date or part of the day: (doctor_id, first) from NextFreePeriod, the exact rows in
-    order of start (at most `limit`; with a mode and a district in order of (start, doctor),
-    see `exact_rows`), then the stale ones worked out from the slots.
+    order of (start, doctor) (at most `limit`: `exact_rows`), then the stale ones worked out
+    from the slots.
 
     The district is asked of the row's copy (`n.district`), not of the hospital. Without words
-    nearly every row's doctor passes, so the exact rows are read in order of start from one
+    nearly every row's doctor passes, so the exact rows are read in that order from one
     index range (with a district and a mode `next_free_mode_district_idx`, else
     `next_free_start_idx`) and each row's doctor is checked by primary key as the row comes
     (`_checked`): the walk stops after about `limit` rows whatever the size of the city. As a
     join, the planner read every row of the district and hashed every doctor to join them
-    (4.7 ms at 2,000 doctors against 0.7 ms at 200). With words the few matching doctors come
-    first, so that stays a join, as do the stale rows (few, found by `valid_until`)."""
+    (4.7 ms at 2,000 doctors against 0.7 ms at 200). With words the matching doctors are
+    found first and hashed, and the same walk checks each row's doctor against them: as a
+    join, the planner read all the next-free rows (4,000 at 2,000 doctors), hashed them with
+    the doctors and sorted the matches, 1 ms more execution at 1,000,000 slots for a word
+    that a tenth of the doctors match. The stale rows stay a join (few, found by
+    `valid_until`)."""
     doctors = _doctor_condition(district=False, title=title, words=words)
-    order = (
-        "n.start, n.doctor_id"
-        if _in_doctor_order(district=district, words=words, mode=mode)
-        else "n.start"
-    )
     of_row = " AND n.mode = %(mode)s" if mode else ""
     if district:
         of_row += " AND n.district = %(district)s"
     if words:
-        exact = f"""appointments_nextfreeperiod n JOIN {_DOCTORS} ON d.id = n.doctor_id
+        # `OR false` keeps the IN a hashed sub-plan (PostgreSQL turns an IN at the top of a
+        # WHERE into a join before it simplifies the OR away): the matching doctors are
+        # hashed once and the walk stops after `limit` of their rows.
+        exact = f"""appointments_nextfreeperiod n
   WHERE n.start > %(now)s AND (n.valid_until IS NULL OR n.valid_until > %(now)s){of_row}
-    AND {doctors}"""
+    AND (n.doctor_id IN (SELECT d.id FROM {_DOCTORS} WHERE {doctors}) OR false)"""  # noqa: S608 (constant fragments; values are parameters)
     else:
         exact = f"""appointments_nextfreeperiod n
   WHERE n.start > %(now)s AND (n.valid_until IS NULL OR n.valid_until > %(now)s){of_row}
@@ -121,7 +123,7 @@ def next_free_sql(*, district: bool, title: bool, words: int, mode: bool) -> str
     return f"""
 (SELECT n.doctor_id, n.start AS first
    FROM {exact}
-  ORDER BY {order} LIMIT %(limit)s)
+  ORDER BY n.start, n.doctor_id LIMIT %(limit)s)
 UNION ALL
 (SELECT n.doctor_id,
         (SELECT s.start FROM appointments_slot s
@@ -131,25 +133,20 @@ UNION ALL
   WHERE n.valid_until <= %(now)s{of_row} AND {doctors})"""  # noqa: S608 (constant fragments; values are parameters)
 
 
-def _in_doctor_order(*, district: bool, words: int, mode: bool) -> bool:
-    """Whether the exact rows are read in order of (start, doctor): with a mode and a district
-    and no words, the order of `next_free_mode_district_idx`."""
-    return mode and district and not words
-
-
 def exact_rows(*, query: SearchQuery, limit: int) -> int:
-    """How many exact next-free rows hold the soonest `limit` doctors. In order of (start,
-    doctor), the order search chooses doctors in, and with a mode (a doctor has one row a
-    mode: `next_free_doctor_mode`), `limit` rows are those doctors, ties at the cut
-    included. Otherwise a doctor may hold a row in every public mode, and the rows come in
-    order of start alone: twice as many. (Read in order of start alone, 30 rows cut the
-    ties at the cut by the index's order, not the doctor's: at 1,000,000 slots the 60
-    soonest online rows of a district all start at the same time.) At 1,000,000 slots
-    the 30 rows fewer saved about 7 µs each (the row and its doctor's check)."""
-    shape = _shape(query)
-    if _in_doctor_order(district=shape["district"], words=shape["words"], mode=shape["mode"]):
-        return limit
-    return limit * len(PUBLIC_MODES)
+    """How many exact next-free rows, read in order of (start, doctor), hold the soonest
+    `limit` doctors in the order search chooses them, (first, doctor id). With a mode a
+    doctor has one row (`next_free_doctor_mode`), so `limit` rows are those doctors, the
+    ties at the cut included; without, a doctor may hold a row in every public mode, and a
+    doctor among the soonest `limit` has at most 2 × (limit − 1) rows of better-placed
+    doctors before theirs.
+
+    Read in order of start alone, the ties at the cut went by the index's order, not the
+    doctor's: at 1,000,000 slots the 60 soonest online rows of a district all start at the
+    same time, and a search showed other doctors than the soonest by id once the refresh had
+    rewritten the rows (so 60 rows were read even with a mode: f2a48f2). At 1,000,000 slots
+    the 30 rows fewer saved about 0.27 ms a district search."""
+    return limit if query.mode else limit * len(PUBLIC_MODES)
 
 
 def _checked(*, title: bool) -> str:
