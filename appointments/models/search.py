@@ -36,13 +36,17 @@ class NextFreePeriod(models.Model):
             models.UniqueConstraint(fields=["doctor", "mode"], name="next_free_doctor_mode"),
         ]
         indexes = [
+            # Search reads the soonest rows in order of (start, doctor): the order it chooses
+            # the soonest doctors in (appointments.selectors.search_sql.exact_rows).
             models.Index(
-                fields=["start"], name="next_free_start_idx", condition=Q(start__isnull=False)
+                fields=["start", "doctor"],
+                name="next_free_start_idx",
+                condition=Q(start__isnull=False),
             ),
             models.Index(fields=["valid_until"], name="next_free_valid_until_idx"),
             # A search in a district (with a mode) reads the soonest rows as one range.
             models.Index(
-                fields=["mode", "district", "start"],
+                fields=["mode", "district", "start", "doctor"],
                 name="next_free_mode_district_idx",
                 condition=Q(start__isnull=False),
             ),

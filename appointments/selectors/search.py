@@ -178,8 +178,9 @@ def _doctor_of(pk: int, row: dict, prefix: str = "") -> ResultDoctor:
 
 def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_LIMIT):
     """No date or part of the day: one query over NextFreePeriod, (doctor_id, first) of the
-    doctors with a free period. The exact rows walk the start index and stop after `2 × limit`
-    (a doctor has at most one row a mode); the stale ones (few: the beat recomputes them) take
+    doctors with a free period. The exact rows walk the start index in order of (start,
+    doctor), the order the soonest doctors are chosen in, and stop after `2 × limit` (a doctor
+    has at most one row a mode); the stale ones (few: the beat recomputes them) take
     their first bookable slot from the slot table."""
     rows = NextFreePeriod.objects.filter(doctor_id__in=_matching_doctors(query))
     if query.mode:
@@ -198,7 +199,7 @@ def next_free_rows(*, query: SearchQuery, now: dt.datetime, limit: int = RESULT_
         .order_by()
     )
     if connection.features.supports_slicing_ordering_in_compound:
-        exact = exact.order_by("start")[: limit * len(Mode.values)]
+        exact = exact.order_by("start", "doctor_id")[: limit * len(Mode.values)]
     return exact.union(stale, all=True)
 
 

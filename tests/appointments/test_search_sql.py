@@ -177,3 +177,22 @@ def test_after_a_hospital_changes_district_both_find_the_same(city):
         assert seen(search_doctors(query=query, now=now)) == expected, query
     found = search_doctors(query=SearchQuery(district="鄞州区"), now=now)
     assert "第一医院" in {result.doctor.hospital.name for result in found}
+
+
+def test_a_period_held_at_another_site_shows_that_sites_time_zone(city):
+    """The SQL takes a period's time zone from the doctor's hospital when the period is held
+    there, else from its site: both paths show the site's."""
+    away = HospitalFactory(name="分院", name_en="Branch", district="鄞州区", timezone="Asia/Urumqi")
+    doctor = city[1]
+    assert doctor.slots.filter(start__gt=timezone.now()).update(site=away)
+    now = timezone.now()
+    for query in (SearchQuery(), SearchQuery(day_part="evening"), SearchQuery(text="医生1")):
+        expected = seen(search_doctors_portable(query=query, now=now))
+        assert seen(search_doctors(query=query, now=now)) == expected, query
+    shown = {
+        period.timezone
+        for result in search_doctors(query=SearchQuery(), now=now)
+        if result.doctor.pk == doctor.pk
+        for period in result.periods
+    }
+    assert "Asia/Urumqi" in shown
