@@ -6,10 +6,12 @@ request's CPU, nearly all of it building SQL that never changes. Here the same r
 text with server-side parameters (appointments.fixed_sql, prepared per connection), and the
 account's row comes with its hospital roles, which `RequireMFAMiddleware` asks on every request
 (`hospitals.selectors.hospital_roles` reads `_hospital_roles` when it is set). On SQLite both
-are Django's own code. tests/portal/test_request_reads.py holds them equal to it."""
+are Django's own session code and one raw statement for the account and its roles.
+tests/portal/test_request_reads.py holds them equal to it."""
 
 from __future__ import annotations
 
+import json
 import logging
 
 from allauth.account.auth_backends import AuthenticationBackend as AllauthBackend
@@ -65,13 +67,27 @@ class _AccountRead:
     """`get_user` as one fixed statement: the account's row and its hospital roles."""
 
     def get_user(self, user_id):
-        if not fixed_sql.postgresql():
-            return super().get_user(user_id)
-        rows = fixed_sql.run(_user_and_roles_sql(), {"id": user_id})
-        if not rows:
-            return None
-        user = fixed_sql.loaded(get_user_model(), rows[0])
-        user._hospital_roles = frozenset(rows[0][-1])
+        if fixed_sql.postgresql():
+            rows = fixed_sql.run(_user_and_roles_sql(), {"id": user_id})
+            if not rows:
+                return None
+            user = fixed_sql.loaded(get_user_model(), rows[0])
+            user._hospital_roles = frozenset(rows[0][-1])
+        else:
+            # SQLite: the same one statement, the roles as a JSON array.
+            table = get_user_model()._meta.db_table
+            found = list(
+                get_user_model().objects.raw(
+                    f"SELECT u.*, (SELECT json_group_array(DISTINCT m.role) "  # noqa: S608 (a table name)
+                    f"FROM hospitals_staffmembership m WHERE m.user_id = u.id) AS roles_json "
+                    f"FROM {table} u WHERE u.id = %s",
+                    [user_id],
+                )
+            )
+            if not found:
+                return None
+            user = found[0]
+            user._hospital_roles = frozenset(json.loads(user.__dict__.pop("roles_json")))
         return user if self.user_can_authenticate(user) else None
 
 

@@ -260,7 +260,7 @@ def test_the_rota_list_keeps_a_fixed_number_of_queries(
         ScheduleRuleFactory(doctor=DoctorFactory(department=hospital_a["doctor"].department))
     url = reverse("console_rota_list", kwargs={"hospital_slug": hospital_a["hospital"].slug})
 
-    with django_assert_num_queries(9):  # + the unread badge
+    with django_assert_num_queries(8):  # + the unread badge
         response = admin_client.get(url)
     assert len(response.context["rows"]) == doctors + 1
 
@@ -282,7 +282,7 @@ def test_the_day_view_keeps_a_fixed_number_of_queries(
         },
     )
 
-    with django_assert_num_queries(7):  # + the unread badge
+    with django_assert_num_queries(6):  # + the unread badge
         response = admin_client.get(url)
     assert len(response.context["sessions"]) == 1 + doctors * 3
 
@@ -301,6 +301,6 @@ def test_the_closure_list_keeps_a_fixed_number_of_queries(
         )
     url = reverse("console_closures", kwargs={"hospital_slug": hospital_a["hospital"].slug})
 
-    with django_assert_num_queries(7):  # + the unread badge
+    with django_assert_num_queries(6):  # + the unread badge
         response = admin_client.get(url)
     assert len(response.context["closures"]) == closures + 1

@@ -208,8 +208,8 @@ def test_the_days_queue_shows_every_doctor_in_a_fixed_number_of_queries(
     appointment_at(hospital, hour=10, day=MORNING + dt.timedelta(days=1))  # another day
     desk_client.get("/desk/")  # warm the session
 
-    # session, user, MFA check, roles for the menu, unread badge, desk hospitals, the queue
-    with django_assert_num_queries(7):
+    # session, user with its roles (one read), unread badge, desk hospitals, the queue
+    with django_assert_num_queries(6):
         page = desk_client.get("/desk/queue/").content.decode()
 
     assert page.count("<tr class=") == 2 * rows

@@ -192,9 +192,9 @@ def test_the_board_reads_in_a_fixed_number_of_queries(
         client.force_login(clerk)
         client.get("/desk/display/yuehu/board/")  # warm the session
 
-        # session, user, staff roles and MFA check (middleware), desk hospitals, the queues with
+        # session, user with its staff roles (one read), desk hospitals, the queues with
         # their doctors, their appointments, the unread badge (context processor)
-        with django_assert_num_queries(8):
+        with django_assert_num_queries(7):
             board = client.get("/desk/display/yuehu/board/").content.decode()
 
     assert board.count('class="display-line"') == doctors

@@ -117,7 +117,7 @@ def test_the_list_runs_a_fixed_number_of_queries(client, alice, rows, django_ass
     AppointmentFactory(patient=patient, slot__start=timezone.now() - dt.timedelta(days=2))
     signed_in(client, alice)
     # session, user, the unread badge, the appointments (the navigation asks nothing more)
-    with django_assert_num_queries(5):  # + the unread badge
+    with django_assert_num_queries(4):  # + the unread badge
         response = client.get("/appointments/")
     assert response.content.decode().count('class="row-') == rows + 1
 

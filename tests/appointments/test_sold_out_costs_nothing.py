@@ -61,10 +61,10 @@ def test_a_sold_out_post_takes_no_lock_writes_nothing_and_offers_the_waiting_lis
 
 # The session; the account with its roles (portal/request_reads.py); the slot; one read of the
 # account's live hold, what this form's key booked and the people for the waiting-list offer
-# (selectors.sold_out); the inbox badge. On SQLite the ORM reads the roles and the asker's three
+# (selectors.sold_out); the inbox badge. On SQLite the ORM reads the asker's three
 # facts apart. No referral is read when the form names none, and the answer is the refusal and
 # the offer, not the booking form. Nothing locked, nothing written (above).
-SOLD_OUT_POST_STATEMENTS = 5 if connection.vendor == "postgresql" else 8
+SOLD_OUT_POST_STATEMENTS = 5 if connection.vendor == "postgresql" else 7
 
 
 def test_a_sold_out_post_is_answered_in_a_fixed_handful_of_reads(client, alice):

@@ -108,7 +108,7 @@ def test_the_panel_lists_people_with_chronic_problems_in_a_fixed_number_of_queri
     client.get(url)  # session, MFA checks warmed
     # session, account, second factor, unread badge; the team; signings, problems, tasks; the
     # last chronic-care prescriptions and their items (renewals due)
-    with django_assert_num_queries(10) as few:
+    with django_assert_num_queries(9) as few:
         page = client.get(url)
     assert page.status_code == 200
     assert page.content.decode().count("E11.9") == 2

@@ -152,7 +152,7 @@ def test_department_list_runs_a_fixed_number_of_queries(
     console.get("/manage/yinzhou/departments/")  # warm the session and MFA caches
 
     # session, user, hospital staff?, MFA?, managed hospital, departments with counts
-    with django_assert_num_queries(7):  # + the unread badge
+    with django_assert_num_queries(6):  # + the unread badge
         response = console.get("/manage/yinzhou/departments/")
     assert response.content.decode().count("/edit/") == rows
 
@@ -167,7 +167,7 @@ def test_doctor_list_runs_a_fixed_number_of_queries(
     console.get("/manage/yinzhou/doctors/")
 
     # session, user, hospital staff?, MFA?, managed hospital, doctors with departments and users
-    with django_assert_num_queries(7):  # + the unread badge
+    with django_assert_num_queries(6):  # + the unread badge
         response = console.get("/manage/yinzhou/doctors/")
     assert response.content.decode().count("/manage/yinzhou/doctors/") >= rows
 

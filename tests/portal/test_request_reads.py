@@ -19,9 +19,6 @@ from portal import request_reads
 from tests.factories import StaffMembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
-postgresql_only = pytest.mark.skipif(
-    connection.vendor != "postgresql", reason="the fixed reads are PostgreSQL's"
-)
 
 
 def stored_session(**data) -> str:
@@ -65,7 +62,6 @@ def test_no_account_and_an_inactive_one_are_nobody():
     assert request_reads.PortalModelBackend().get_user(user.pk + 1000) is None
 
 
-@postgresql_only
 def test_the_account_comes_with_its_roles_in_one_statement():
     user = UserFactory()
     StaffMembershipFactory(user=user, role=StaffMembership.Role.DOCTOR)

@@ -86,11 +86,11 @@ def test_the_record_panel_reads_in_a_fixed_number_of_queries(client, django_asse
     assert response.content.decode().count("随访") == 4
 
 
-# The visit page: session, user, roles, appointment, access (link, grant, consent), the
+# The visit page: session, user with its roles, appointment, access (link, grant, consent), the
 # timeline (encounters, notes, addenda, their authors, prescriptions, items, referrals,
 # allergies, problems, attachments), the read's AuditEvent, the editors' drug and hospital
 # lists, the inbox badge, the remote consultations asked during the visit (issue 15).
-QUERIES = 22
+QUERIES = 21
 
 
 def test_without_the_sharing_consent_the_doctor_sees_only_their_hospitals_rows(client):

@@ -93,7 +93,7 @@ def test_the_queue_lists_waiting_exams_in_a_fixed_number_of_queries(
     _sent(world)
     client.force_login(world.specialist)
     client.get("/doctor/reading/")  # warm the session and the MFA check
-    with django_assert_num_queries(8) as few:
+    with django_assert_num_queries(7) as few:
         assert client.get("/doctor/reading/").status_code == 200
     for kind in ("xray", "ultrasound", "lab", "ecg"):
         _sent(world, kind)

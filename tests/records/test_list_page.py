@@ -19,7 +19,7 @@ def test_the_list_page_keeps_a_fixed_number_of_queries(
 
     # session, account, staff membership (does this account need MFA?), the unread badge, the
     # people with links
-    with django_assert_num_queries(5):  # + the unread badge
+    with django_assert_num_queries(4):  # + the unread badge
         response = client.get(reverse("patient_list"))
 
     html = response.content.decode()
@@ -76,7 +76,7 @@ def test_a_persons_page_keeps_a_fixed_number_of_queries(
 
     # session, account, staff membership (MFA?), the link with its person, the links, the
     # consents, the invitations
-    with django_assert_num_queries(8):  # + the unread badge
+    with django_assert_num_queries(7):  # + the unread badge
         response = client.get(patient.get_absolute_url())
 
     assert response.status_code == 200

@@ -213,10 +213,10 @@ def test_the_record_page_reads_in_a_fixed_number_of_queries(client, django_asser
     # allergies, problems, attachments, the person's referrals, the signed exams, their
     # values and files, the renewal requests (issue 20; test_renewal_pages.py counts a
     # chronic patient's), the unread count.
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(20):
         small = client.get(url)
     _bigger(record, extra=6)
-    with django_assert_num_queries(21):
+    with django_assert_num_queries(20):
         big = client.get(url)
     assert small.status_code == big.status_code == 200
     assert big.content.decode().count("more") >= 6
@@ -237,7 +237,7 @@ def test_the_staff_record_page_reads_in_a_fixed_number_of_queries(
     # session, account, staff roles, MFA, the person, the link check, the care relationship,
     # the sharing consent, the record as for the family (11), the exams with their values and
     # files (3), the audit event, unread count.
-    with django_assert_num_queries(24) as small:
+    with django_assert_num_queries(23) as small:
         client.get(url)
     _bigger(record, extra=6)
     with django_assert_num_queries(len(small)):

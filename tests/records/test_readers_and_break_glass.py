@@ -97,10 +97,10 @@ def test_the_readers_page_reads_in_a_fixed_number_of_queries(client, django_asse
     reads_by_new_doctors(1)
     client.get(url)
     # session, account, staff roles, links, count, events, doctors, memberships, unread count
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         client.get(url)
     reads_by_new_doctors(5)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         html = client.get(url).content.decode()
     assert html.count("The whole record") == 6
 

@@ -135,7 +135,7 @@ def test_the_queue_lists_oldest_first_in_a_fixed_number_of_queries(
     client.get(url)
     # session, account, the staff roles, is a doctor, the doctor's departments, the
     # requests (person, problem, prescription), their items, the drugs, the unread count.
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         small = client.get(url)
     for _ in range(5):
         more = chronic_patient()
@@ -146,7 +146,7 @@ def test_the_queue_lists_oldest_first_in_a_fixed_number_of_queries(
             signed_at=timezone.now() - dt.timedelta(days=40),
         )
         services.renewal_request(prescription=prescription, account=more.account)
-    with django_assert_num_queries(9):
+    with django_assert_num_queries(8):
         big = client.get(url).content.decode()
     assert small.status_code == 200
     assert big.count(reverse("renewal_detail", args=[first.public_id])) == 1
@@ -165,7 +165,7 @@ def test_the_record_page_of_a_chronic_patient_reads_in_a_fixed_number_of_queries
     client.get(url)
     # test_my_record's page (no exams, referrals or notes here) with the renewal requests,
     # the prescriptions of chronic-care drugs, their items and drugs, and their renewals.
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         client.get(url)
     for _ in range(4):
         prescription = signed_prescription(
@@ -176,7 +176,7 @@ def test_the_record_page_of_a_chronic_patient_reads_in_a_fixed_number_of_queries
         )
         services.renewal_request(prescription=prescription, account=case.account)
     assert Prescription.objects.filter(encounter__patient=case.patient).count() == 5
-    with django_assert_num_queries(20):
+    with django_assert_num_queries(19):
         client.get(url)
 
 

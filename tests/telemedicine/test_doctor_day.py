@@ -99,6 +99,6 @@ def test_the_day_runs_a_fixed_number_of_queries(client, doctor, rows, django_ass
     assert response.content.decode().count("<tr>") == rows + 1
 
 
-# session, user, roles for the menu, unread badge, doctor, slots, appointments, and the queue of
-# "call next" (the day has an in-person session)
-QUERIES = 8
+# session, user with its roles (one read), unread badge, doctor, slots, appointments, and the
+# queue of "call next" (the day has an in-person session)
+QUERIES = 7
