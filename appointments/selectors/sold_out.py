@@ -12,6 +12,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+from django.core.cache import cache
+
 from appointments import fixed_sql, policies
 from appointments.errors import BookingRefused, ReferralPlacesFull, SlotFull
 from appointments.models import Appointment, Hold, Slot
@@ -105,3 +107,44 @@ _ASKER = (
     "FROM records_patientlink l JOIN records_patient p ON p.id = l.patient_id "
     "WHERE l.account_id = %(account)s AND l.revoked_at IS NULL AND l.can_book) AS people"
 )
+
+
+# --- The rush's early answer (portal.sold_out_early) -------------------------------------------
+# A full slot is remembered in the cache for FULL_SECONDS by the first request whose read found
+# it full, and forgotten at the commit that gives a place back (services.places); a booked form
+# key is remembered for KEY_SECONDS by the page that booked it. The middleware answers a POST
+# for a remembered slot before the session or the account is read, unless its form held a place
+# or named a referral, or its key booked already. The flag can only be stale toward "full" for
+# FULL_SECONDS after a change the give-back does not see (a capacity raised in the console):
+# the database stays the authority for every booking.
+FULL_SECONDS = 2
+KEY_SECONDS = 600
+
+
+def _full_key(slot_id: int) -> str:
+    return f"slot-full:{slot_id}"
+
+
+def _booked_key(key: str) -> str:
+    return f"booked-key:{key}"
+
+
+def sold_out_remember(*, slot: Slot) -> None:
+    cache.set(_full_key(slot.pk), slot.doctor_id, FULL_SECONDS)
+
+
+def sold_out_forget(*, slot_id: int) -> None:
+    cache.delete(_full_key(slot_id))
+
+
+def booked_key_remember(*, key: str, code: str) -> None:
+    if key:
+        cache.set(_booked_key(key), code, KEY_SECONDS)
+
+
+def sold_out_early(*, slot_id: int, key: str) -> tuple[int | None, str | None]:
+    """(the doctor of a slot remembered full, or None; the code a remembered key booked, or
+    None): one cache round trip."""
+    names = [_full_key(slot_id)] + ([_booked_key(key)] if key else [])
+    found = cache.get_many(names)
+    return found.get(names[0]), (found.get(names[1]) if key else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 from functools import cache
 
-from django.db import connection
+from django.db import connection, transaction
 
 from appointments import fixed_sql, policies
 from appointments.errors import ReferralPlacesFull, SlotFull
@@ -19,6 +19,7 @@ from appointments.selectors.slots import (
     slot_relations_columns,
     slot_with_relations,
 )
+from appointments.selectors.sold_out import sold_out_forget
 from appointments.services.next_free import (
     next_free_period_filled_later,
     next_free_periods_refresh_later,
@@ -105,6 +106,9 @@ def place_take(slot: Slot, *, now: dt.datetime, referral: bool) -> str:
 def place_give_back(slot: Slot, pool: str, *, now: dt.datetime) -> None:
     assignment, condition = _GIVE_BACK[pool]
     _update_counters(slot, assignment, condition, now, taking=False)
+    # The rush's early answer must not go on refusing a place that is free again.
+    slot_id = slot.pk
+    transaction.on_commit(lambda: sold_out_forget(slot_id=slot_id))
 
 
 def slot_fresh(slot: Slot) -> Slot:

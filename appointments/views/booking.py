@@ -27,7 +27,12 @@ from appointments.selectors.appointments import (
     referrals_usable_for,
 )
 from appointments.selectors.slots import reschedule_choices, slot_public
-from appointments.selectors.sold_out import slot_sold_out_refusal, sold_out_asker
+from appointments.selectors.sold_out import (
+    booked_key_remember,
+    slot_sold_out_refusal,
+    sold_out_asker,
+    sold_out_remember,
+)
 from appointments.services.booking import appointment_book
 from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
@@ -135,6 +140,9 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
         if asker.done_code is not None:
             return redirect("appointment_detail", asker.done_code)
         if not asker.held:
+            # The next POSTs for this slot are answered before the session is read
+            # (portal.sold_out_early) until a place is given back.
+            sold_out_remember(slot=slot)
             return _sold_out_page(request, slot=slot, refusal=early, people=asker.people)
         early = None
     elif early is not None and _live_hold(account=user, slot=slot) is not None:
@@ -167,6 +175,9 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                 refusal = refused
                 form.add_error(None, refused.message)
             else:
+                # A retried submit of this form lands on this booking, even when the early
+                # answer would call the slot full.
+                booked_key_remember(key=form.cleaned_data["key"], code=appointment.code)
                 messages.success(
                     request,
                     _("Booked. Your appointment code is %(code)s; a confirmation is on its way.")
