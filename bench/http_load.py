@@ -109,6 +109,26 @@ class Servers:
                 total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
         return total
 
+    def cpu_snapshot(self) -> dict[str, float]:
+        """User + system CPU so far of everything that serves a request on this machine: the
+        web (gunicorn's processes), every PostgreSQL process (nothing else uses the database
+        server during a run) and the bench's private Redis."""
+        tick = os.sysconf("SC_CLK_TCK")
+        totals = {"servers": self.cpu_seconds(), "database": 0.0, "redis": 0.0}
+        redis_pid = self.redis.pid if self.redis is not None else None
+        for entry in Path("/proc").iterdir():
+            if not entry.name.isdigit():
+                continue
+            with contextlib.suppress(OSError):
+                name, _, rest = (entry / "stat").read_text().partition(") ")
+                fields = rest.split()
+                seconds = (int(fields[11]) + int(fields[12])) / tick
+                if name.endswith("(postgres"):
+                    totals["database"] += seconds
+                elif int(entry.name) == redis_pid:
+                    totals["redis"] += seconds
+        return totals
+
     def stop(self) -> None:
         if self.web is not None:
             with contextlib.suppress(ProcessLookupError):
@@ -330,7 +350,8 @@ def start_profiles(servers: Servers) -> list:
                 subprocess.Popen(
                     [
                         *(str(spy), "record", "--pid", str(pid), "--format", "raw"),
-                        *("--output", str(out), "--rate", "50", "--nonblocking"),
+                        # Only samples holding the GIL: where the worker's CPU went.
+                        *("--output", str(out), "--rate", "200", "--nonblocking", "--gil"),
                     ],
                     stdout=subprocess.DEVNULL,
                     stderr=subprocess.DEVNULL,

@@ -25,11 +25,10 @@ A POST answered 302 is a booking; 200 with the page's refusal is a refusal; anyt
 broken connection, is an error. After each run the database is checked: no slot above its
 capacity, `booked == active appointments + live holds`, and the hot slot sold exactly 30.
 
-The load tool is a lean asyncio HTTP/1.1 client (uvloop, raw streams, pre-built requests): its
-CPU time is reported, as is the servers' (gunicorn's processes, from /proc) and the load
-average, since all of it shares this machine's cores. `--profile` records each web worker with
-py-spy during the 100-client run and the hot-slot run (var/bench/*.txt, collapsed stacks) and
-prints the hottest frames. Prints JSON.
+The load tool is a lean asyncio HTTP/1.1 client (uvloop, raw streams, pre-built requests). All
+of it shares this machine's cores, so each run reports the load average and, from /proc, the
+cores used by the load tool, the web (gunicorn), PostgreSQL and Redis. `--profile`: py-spy on
+each web worker in the 100-client and hot-slot runs (var/bench/*.txt), hottest frames printed.
 """
 
 from __future__ import annotations
@@ -286,13 +285,16 @@ class Bench:
     def measure(self, coroutine):
         """Run `coroutine`, with the CPU the load tool and the servers used meanwhile."""
         cpu = time.process_time()
-        server = self.servers.cpu_seconds()
+        servers = self.servers.cpu_snapshot()
         began = time.perf_counter()
         result = asyncio.run(coroutine)
         wall = time.perf_counter() - began
         return result, {
             "load_tool_cpu_cores": round((time.process_time() - cpu) / wall, 2),
-            "servers_cpu_cores": round((self.servers.cpu_seconds() - server) / wall, 2),
+            **{
+                f"{name}_cpu_cores": round((seconds - servers[name]) / wall, 2)
+                for name, seconds in self.servers.cpu_snapshot().items()
+            },
             "loadavg_1m": round(os.getloadavg()[0], 2),
         }
 
@@ -404,13 +406,8 @@ def main() -> None:
     parser.add_argument("--clients", type=int, nargs="*", default=[10, 100, 500])
     parser.add_argument("--workers", type=int, default=3, help="gunicorn worker processes")
     parser.add_argument("--pool", type=int, default=10, help="database connections per worker")
-    parser.add_argument(
-        "--gthread",
-        type=int,
-        default=0,
-        metavar="THREADS",
-        help="serve HTTP with gunicorn's threaded WSGI workers instead (no sockets; to compare)",
-    )
+    # Serve HTTP with gunicorn's threaded WSGI workers instead (no sockets; to compare).
+    parser.add_argument("--gthread", type=int, default=0, metavar="THREADS")
     parser.add_argument("--rate", type=float, default=300.0)
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--hot-clients", type=int, default=500)
