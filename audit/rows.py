@@ -4,13 +4,12 @@ A booking writes four kinds of row in its transaction (the appointment, its care
 audit events, the outbox messages). Through `create()`/`bulk_create()` each INSERT was compiled
 by the ORM and then merged with its parameters on the client by psycopg, a fifth of a booking's
 CPU in the rush's profile, for statements whose text never changes. `rows_insert` sends the
-statement the ORM sends (every concrete column but an automatic primary key, each value from
-the field's own `pre_save` and `get_db_prep_save`, several rows through UNNEST, the new keys
-RETURNING) as text built once per model and row count, with the values bound on the server,
-so psycopg prepares it on a connection that runs it often. It sends no signals, as
-`bulk_create` sends none: callers use it only for models whose saves nobody listens to.
-Elsewhere than PostgreSQL it is `bulk_create`. tests/audit/test_rows.py holds the rows it
-writes equal to the ORM's.
+same statement the ORM sends (every concrete column but an automatic primary key, each value
+from the field's own `pre_save` and `get_db_prep_save`, the new keys RETURNING) as text built
+once per model and row count, with the values bound on the server, so psycopg prepares it on a
+connection that runs it often. It sends no signals, as `bulk_create` sends none: callers use it
+only for models whose saves nobody listens to. Elsewhere than PostgreSQL it is `bulk_create`.
+tests/audit/test_rows.py holds the rows it writes equal to the ORM's.
 
 This module is in the lowest layer so that every app's hot write may use it."""
 
@@ -40,19 +39,10 @@ def _shape(model: type[Model]) -> tuple[list, str, str]:
 
 @cache
 def _statement(model: type[Model], count: int, ignore_conflicts: bool) -> str:
-    """One row: VALUES with a parameter per column. Several: a parameter per column all the
-    same, an array of the rows' values each (`UNNEST`, as Django's own bulk insert does on
-    PostgreSQL; the new rows come back in the arrays' order), so the text and its parameter
-    count stay small whatever the rows: psycopg caches the conversion of its placeholders only
-    for statements of at most 50 parameters, and the outbox's three rows have 63."""
     fields, head, pk = _shape(model)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
     tail = " ON CONFLICT DO NOTHING" if ignore_conflicts else ""
-    if count == 1:
-        return f'{head}({", ".join(["%s"] * len(fields))}){tail} RETURNING "{pk}"'
-    # The type without its length (varchar, not varchar(20)): no truncation on the way.
-    arrays = ", ".join(f"(%s)::{f.db_type(connection).split('(')[0]}[]" for f in fields)
-    into = head.removesuffix(" VALUES ")
-    return f'{into} SELECT * FROM UNNEST({arrays}){tail} RETURNING "{pk}"'  # noqa: S608 (names)
+    return f'{head}{", ".join([one] * count)}{tail} RETURNING "{pk}"'
 
 
 def rows_insert(
@@ -66,11 +56,10 @@ def rows_insert(
     if connection.vendor != "postgresql":
         return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
     fields, _head, _pk = _shape(model)
-    rows = []
+    values = []
     for obj in objs:
         obj._prepare_related_fields_for_save(operation_name="bulk_create")
-        rows.append([f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields])
-    values = rows[0] if len(rows) == 1 else [list(column) for column in zip(*rows, strict=True)]
+        values.extend(f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields)
     connection.ensure_connection()
     raw = psycopg.Cursor(connection.connection)
     cursor = (
