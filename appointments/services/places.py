@@ -19,7 +19,11 @@ from appointments.selectors.slots import (
     slot_relations_columns,
     slot_with_relations,
 )
-from appointments.selectors.sold_out import sold_out_forget
+from appointments.selectors.sold_out import (
+    slot_sold_out_refusal,
+    sold_out_forget,
+    sold_out_remember,
+)
 from appointments.services.next_free import (
     next_free_period_filled_later,
     next_free_periods_refresh_later,
@@ -95,6 +99,10 @@ def place_take(slot: Slot, *, now: dt.datetime, referral: bool) -> str:
     for way in order:
         assignment, condition = _TAKE[way]
         if _update_counters(slot, assignment, condition + base, now, taking=True):
+            if isinstance(slot_sold_out_refusal(slot=slot, now=now), SlotFull):
+                # The rush's early answer knows the slot is full from this commit on, rather
+                # than from the first request that reads it full after.
+                transaction.on_commit(lambda: sold_out_remember(slot=slot))
             return Pool.PUBLIC if way == "public" else Pool.REFERRAL
     slot.refresh_from_db(fields=["booked", "referral_booked", "closed_at"])
     policies.check_slot_open(slot=slot, now=now, referral=referral)

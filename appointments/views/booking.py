@@ -174,6 +174,10 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
             except BookingRefused as refused:
                 refusal = refused
                 form.add_error(None, refused.message)
+                if refused.code == FULL and referral is None:
+                    # Found full under the lock (the read before let it through): the next
+                    # POSTs are answered early, as after a read that finds it full.
+                    sold_out_remember(slot=slot)
             else:
                 # A retried submit of this form lands on this booking, even when the early
                 # answer would call the slot full.

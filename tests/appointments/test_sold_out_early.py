@@ -106,3 +106,26 @@ def test_a_place_given_back_is_bookable_at_once(django_capture_on_commit_callbac
 
     assert booked.status_code == 302
     assert Appointment.objects.get(slot=slot, status="booked").patient == bob
+
+
+def test_the_booking_that_takes_the_last_place_makes_the_next_post_early(
+    django_capture_on_commit_callbacks,
+):
+    slot = open_slot(capacity=2)
+    carol, carol_account = person()
+    with django_capture_on_commit_callbacks(execute=True):
+        assert book(signed_in(carol_account), slot, carol, "c1").status_code == 302
+    bob, bob_account = person()
+    bob_client = signed_in(bob_account)
+    # One place was left: this one still reaches the booking.
+    with django_capture_on_commit_callbacks(execute=True):
+        assert book(bob_client, slot, bob, "b1").status_code == 302
+
+    dan, dan_account = person()
+    dan_client = signed_in(dan_account)
+    with CaptureQueriesContext(connection) as seen:
+        page = book(dan_client, slot, dan, "d1")
+
+    # Nobody has been refused yet: the commit that filled the slot remembered it.
+    assert seen.captured_queries == []
+    assert "This time is fully booked" in page.content.decode()
