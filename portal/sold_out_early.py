@@ -16,14 +16,12 @@ It says nothing a visitor could not read on the doctor's page."""
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
-from django.template.loader import render_to_string
-from django.utils import translation
 
 from appointments.selectors.sold_out import sold_out_early
+from appointments.views.sold_out_early import sold_out_early_page
 
 BOOKING_POST = re.compile(r"^/appointments/book/(\d+)/$")
 
@@ -54,12 +52,4 @@ class SoldOutEarlyMiddleware:
             return redirect("appointment_detail", booked)
         if doctor_id is None:
             return None
-        return HttpResponse(_page(slot_id, doctor_id, translation.get_language()))
-
-
-@lru_cache(maxsize=1024)
-def _page(slot_id: int, doctor_id: int, language: str) -> str:
-    """The answer depends on nothing else: rendered once per slot and language."""
-    return render_to_string(
-        "appointments/sold_out_early.html", {"slot_id": slot_id, "doctor_id": doctor_id}
-    )
+        return HttpResponse(sold_out_early_page(slot_id=slot_id, doctor_id=doctor_id))

@@ -38,6 +38,7 @@ from appointments.services.holds import hold_create, hold_release
 from appointments.services.status import appointment_cancel, appointment_reschedule
 from appointments.services.waitlist import waitlist_join
 from appointments.views.decorators import account_appointment
+from appointments.views.sold_out_early import sold_out_early_page
 from hospitals.when import format_day, format_when
 
 FULL = "slot_full"
@@ -175,9 +176,13 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                 refusal = refused
                 form.add_error(None, refused.message)
                 if refused.code == FULL and referral is None:
-                    # Found full under the lock (the read before let it through): the next
-                    # POSTs are answered early, as after a read that finds it full.
+                    # Found full under the lock (the read before let it through, as it does
+                    # for the first seconds of a release): the short page, and the next POSTs
+                    # are answered early, as after a read that finds it full.
                     sold_out_remember(slot=slot)
+                    return HttpResponse(
+                        sold_out_early_page(slot_id=slot.pk, doctor_id=slot.doctor_id)
+                    )
             else:
                 # A retried submit of this form lands on this booking, even when the early
                 # answer would call the slot full.

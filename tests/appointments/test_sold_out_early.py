@@ -4,12 +4,15 @@ form that held a place, or whose key already booked, still gets its booking."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import pytest
-from django.db import connection
+from django.db import connection, connections, transaction
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from appointments.models import Appointment
+from appointments.models import Appointment, Slot
 from appointments.services import appointment_cancel
 from tests.appointments.conftest import open_slot, person
 
@@ -129,3 +132,41 @@ def test_the_booking_that_takes_the_last_place_makes_the_next_post_early(
     # Nobody has been refused yet: the commit that filled the slot remembered it.
     assert seen.captured_queries == []
     assert "This time is fully booked" in page.content.decode()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_booking_found_full_under_the_lock_gets_the_short_page():
+    """The first seconds of a release: the read before the lock let the POST through, and the
+    place went to the booking that held the lock."""
+    slot = open_slot(capacity=1)
+    bob, bob_account = person()
+    client = signed_in(bob_account)
+    answers = []
+    poster = threading.Thread(target=lambda: answers.append(book(client, slot, bob, "b1")))
+    with transaction.atomic():
+        Slot.objects.select_for_update().get(pk=slot.pk)
+        poster.start()
+        with connections["default"].cursor() as probe:
+            for _ in range(500):  # until the POST waits on the slot's row
+                probe.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                if probe.fetchone()[0]:
+                    break
+                time.sleep(0.01)
+        Slot.objects.filter(pk=slot.pk).update(booked=1)  # another booking took the place
+    poster.join(10)
+
+    (page,) = answers
+    body = page.content.decode()
+    assert page.status_code == 200
+    assert "This time is fully booked" in body
+    assert f'href="/appointments/book/{slot.pk}/"' in body
+    assert not Appointment.objects.filter(slot=slot).exists()
+    # And the next POST is answered without reading the database.
+    dan, dan_account = person()
+    dan_client = signed_in(dan_account)
+    with CaptureQueriesContext(connection) as seen:
+        assert "This time is fully booked" in book(dan_client, slot, dan, "d1").content.decode()
+    assert seen.captured_queries == []
