@@ -4,7 +4,8 @@
 Every process is a uvicorn worker serving HTTP and WebSockets; sockets of one consult may land
 on different processes, which share rooms through channels-redis. How many processes for a
 machine: WEB_CONCURRENCY (default: cores + 1, which kept both cores of a 2-core box busy beside
-PostgreSQL in bench/http_rush.py; see docs/operations.md for 2 and 16 cores)."""
+PostgreSQL in bench/http_rush.py; see docs/operations.md for 2 and 16 cores). Each process runs
+its requests on WEB_THREADS threads (portal/asgi.py; default 4, at most DATABASE_POOL_MAX)."""
 
 import multiprocessing
 import os
