@@ -8,7 +8,7 @@ same statement the ORM sends (every concrete column but an automatic primary key
 from the field's own `pre_save` and `get_db_prep_save`, the new keys RETURNING) as text built
 once per model and row count, with the values bound on the server, so psycopg prepares it on a
 connection that runs it often. It sends no signals, as `bulk_create` sends none: callers use it
-only for models whose saves nobody listens to. Elsewhere than PostgreSQL, and for a batch of more than `FEW_ROWS`, it is `bulk_create`.
+only for models whose saves nobody listens to. Elsewhere than PostgreSQL it is `bulk_create`.
 tests/audit/test_rows.py holds the rows it writes equal to the ORM's.
 
 This module is in the lowest layer so that every app's hot write may use it."""
@@ -23,9 +23,6 @@ from django.db import connection
 from django.db.models import AutoField, BigAutoField, Model, SmallAutoField
 
 _AUTO = (AutoField, BigAutoField, SmallAutoField)
-# A request's own writes (a booking's appointment, its care grant, two audit events, three
-# outbox rows) are this few; more rows are a batch.
-FEW_ROWS = 8
 
 
 @cache
@@ -56,10 +53,7 @@ def rows_insert(
     `ignore_conflicts` (as with `bulk_create`, whose keys stay unset then)."""
     if not objs:
         return list(objs)
-    if connection.vendor != "postgresql" or len(objs) > FEW_ROWS:
-        # A batch (the reminders' 500 appointments a claim, 1,500 outbox rows) goes as
-        # Django's bulk insert, one array a column through UNNEST: a VALUES list of that length
-        # is parsed on the client for every batch and planned row by row on the server.
+    if connection.vendor != "postgresql":
         return model.objects.bulk_create(objs, ignore_conflicts=ignore_conflicts)
     fields, _head, _pk = _shape(model)
     values = []

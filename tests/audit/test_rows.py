@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment
 from audit.models import AuditEvent
-from audit.rows import FEW_ROWS, rows_insert
+from audit.rows import rows_insert
 from notifications.models import OutboxMessage
 from records.models import CareRelationship
 from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, UserFactory
@@ -85,35 +85,6 @@ def test_outbox_rows_many_at_once_and_a_conflict_skipped():
     rows_insert(OutboxMessage, again, ignore_conflicts=True)
     assert OutboxMessage.objects.filter(subject_id="9").count() == 3
     assert OutboxMessage.objects.filter(subject_id="10").count() == 1
-
-
-def test_a_batch_is_written_whole_with_its_conflicts_skipped():
-    """The reminders' batches: more rows than a request writes, through bulk_create."""
-    user = UserFactory()
-    kind = ContentType.objects.get_for_model(Appointment)
-
-    def make(subject):
-        return OutboxMessage(
-            channel="sms",
-            account=user,
-            kind="appointment.reminder",
-            subject_type=kind,
-            subject_id=str(subject),
-            language="en",
-            params={"code": f"C{subject}"},
-            expires_at=AT + dt.timedelta(days=1),
-        )
-
-    rows_insert(OutboxMessage, [make(5)], ignore_conflicts=True)
-    batch = [make(subject) for subject in range(FEW_ROWS * 3)]
-
-    rows_insert(OutboxMessage, batch, ignore_conflicts=True)
-
-    written = OutboxMessage.objects.filter(kind="appointment.reminder")
-    assert written.count() == FEW_ROWS * 3  # subject 5 once, from before
-    assert sorted(int(s) for s in written.values_list("subject_id", flat=True)) == list(
-        range(FEW_ROWS * 3)
-    )
 
 
 def test_a_care_grant_and_an_appointment():
