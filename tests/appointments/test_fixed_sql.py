@@ -13,11 +13,11 @@ from django.utils import timezone
 
 from appointments import policies
 from appointments.models import Appointment, Hold, Slot
-from appointments.selectors import sold_out
+from appointments.selectors import doctor_grid, slots, sold_out
 from appointments.selectors.slots import slot_public, slots_public
 from appointments.services import hold_create
 from tests.appointments.conftest import later_slot, open_slot, person
-from tests.factories import AppointmentFactory, SlotFactory, UserFactory
+from tests.factories import AppointmentFactory, HospitalFactory, SlotFactory, UserFactory
 
 pytestmark = [
     pytest.mark.django_db,
@@ -184,3 +184,27 @@ def test_the_sold_out_asker_reads_what_the_orm_reads():
     assert asker_both(other, slot, key="k9").done_code is None
     assert asker_both(account, slot, key="").done_code is None
     assert asker_both(other, slot).people == [(stranger.pk, stranger.name)]
+
+
+def test_the_doctor_grid_reads_what_its_queryset_reads():
+    first = open_slot(capacity=2)
+    full = later_slot(first, hours=1, capacity=1, booked=1)
+    closed = later_slot(first, hours=2, closed_at=timezone.now())
+    other_site = later_slot(first, hours=24, site=HospitalFactory())
+    later_slot(first, hours=24 * 20)  # past the grid's two weeks
+    SlotFactory(start=first.start)  # another doctor's
+    now = timezone.now()
+    until = now + dt.timedelta(days=14)
+
+    fixed = slots._grid_slots_fixed(doctor_id=first.doctor_id, now=now, until=until)
+    orm = slots._grid_slots_orm(doctor_id=first.doctor_id, now=now, until=until)
+
+    assert [s.pk for s in fixed] == [first.pk, full.pk, closed.pk, other_site.pk]
+    assert [s.pk for s in fixed] == [s.pk for s in orm]
+    for mine, theirs in zip(fixed, orm, strict=True):
+        assert [getattr(mine, f.attname) for f in Slot._meta.concrete_fields] == [
+            getattr(theirs, f.attname) for f in Slot._meta.concrete_fields
+        ]
+        assert mine.site.__dict__ == theirs.site.__dict__ | {"_state": mine.site._state}
+    states = [p.state for day in doctor_grid(doctor=first.doctor, now=now) for p in day.periods]
+    assert states == ["open", "full", "closed", "open"]
