@@ -10,11 +10,12 @@ import pytest
 from django.contrib.contenttypes.models import ContentType
 from django.db import IntegrityError, connection, transaction
 from django.forms.models import model_to_dict
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from appointments.models import Appointment
 from audit.models import AuditEvent
-from audit.rows import rows_insert
+from audit.rows import FEW_ROWS, rows_insert
 from notifications.models import OutboxMessage
 from records.models import CareRelationship
 from tests.factories import AppointmentFactory, PatientFactory, SlotFactory, UserFactory
@@ -36,6 +37,22 @@ def both(model, make, skip=()):
     assert mine.pk is not None and not mine._state.adding
     assert columns(mine, skip) == columns(theirs, skip)
     return mine
+
+
+def both_batch(model, make, skip, count):
+    """`make(n, side)` for n in range(count) written by rows_insert (side 0) and by
+    bulk_create (side 1): the same columns row by row, each key back on its instance."""
+    mine = [make(n, 0) for n in range(count)]
+    theirs = [make(n, 1) for n in range(count)]
+    with CaptureQueriesContext(connection) as seen:
+        assert rows_insert(model, mine) == mine
+    (insert,) = seen.captured_queries
+    assert "jsonb_populate_recordset" in insert["sql"]  # one parameter, not a VALUES list
+    model.objects.bulk_create(theirs)
+    assert len({one.pk for one in mine}) == count
+    for one, other in zip(mine, theirs, strict=True):
+        assert not one._state.adding
+        assert columns(one, skip) == columns(other, skip)
 
 
 def test_an_audit_event_with_json_an_address_and_content_types():
@@ -135,3 +152,43 @@ def test_a_conflict_not_ignored_fails_and_writes_nothing():
         rows_insert(Appointment, [clash])
     assert Appointment.objects.filter(code=appointment.code).count() == 1
     assert connection.vendor in ("postgresql", "sqlite")
+
+
+@pytest.mark.parametrize("count", [FEW_ROWS + 1, 40])
+def test_a_batch_writes_what_bulk_create_writes(count):
+    """The reminders' batches, sent as one JSON document: JSON fields, timestamps, addresses,
+    Chinese, empty and missing values, each row's key back on its instance in order."""
+    user = UserFactory()
+    kind = ContentType.objects.get_for_model(Appointment)
+
+    def outbox(n, side):
+        return OutboxMessage(
+            channel=("email", "sms", "inapp")[n % 3],
+            account=user if n % 2 else None,
+            address="" if n % 2 else f"p{n}@example.com",
+            body=f"第{n}号 reminder\nline two",
+            secret=bool(n % 3),
+            kind="appointment.reminder",
+            subject_type=kind,
+            subject_id=f"{side}-{n}",
+            language="zh-hans",
+            params={"code": f"C{n}", "start_at": AT.isoformat(), "名字": "张伟", "n": [n, None]},
+            expires_at=AT + dt.timedelta(hours=n) if n % 4 else None,
+        )
+
+    volatile = {"message_id", "created_at", "next_attempt_at", "subject_id"}
+    both_batch(OutboxMessage, outbox, volatile, count)
+
+    def event(n, side):
+        return AuditEvent(
+            at=AT + dt.timedelta(seconds=n),
+            actor=user if n % 2 else None,
+            action="appointment.remind",
+            target_type=kind,
+            target_id=str(n),
+            data={"slot": n, "note": "提醒", "nested": {"ok": True}},
+            ip_address="2001:db8::1" if n % 2 else None,
+            request_id=f"r-{n}",
+        )
+
+    both_batch(AuditEvent, event, set(), count)
