@@ -96,6 +96,23 @@ from portal.middleware import AuditContextSocketMiddleware  # noqa: E402
 from portal.routing import websocket_urlpatterns  # noqa: E402
 from portal.socket_sign_in import SocketSignInMiddleware  # noqa: E402
 
+
+def _warm_up() -> None:
+    """What a process's first requests would otherwise load on their way, once, at start:
+    the channel layer (channels-redis and redis.asyncio, for the first live push) and the
+    broker's transport (kombu's, for the first outbox drain ask). Measured in
+    bench/http_rush.py, those imports were 8 % of a worker's first ten seconds of a rush, and a
+    release may come right after a deploy. Nothing here opens a connection."""
+    from channels.layers import get_channel_layer
+
+    from portal.celery import app as celery_app
+
+    get_channel_layer()
+    celery_app.connection_for_write().release()
+
+
+_warm_up()
+
 application = ProtocolTypeRouter(
     {
         "http": django_asgi_app,
