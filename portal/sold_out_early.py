@@ -4,9 +4,10 @@ Most POSTs of a rush ask for a period that is already full. The booking page ans
 from a read with no lock and no write (appointments.views.booking), but through the whole
 middleware: the session, the account and its roles, the page in the site's shell. That cost
 about twice a no-op POST, so one hot slot's 300 requests a second queued behind each other.
-Once a request has found a slot full, the slot is remembered in the cache for a moment
-(appointments.selectors.sold_out: `sold_out_remember`, forgotten at the commit that gives a
-place back), and this middleware answers the next POSTs for it with a short page: the
+Once a slot is full (the commit that took its last place, or a request that found it full),
+it is remembered in the cache for a moment (appointments.selectors.sold_out:
+`sold_out_remember`, forgotten at the commit that gives a place back), and this middleware
+answers the next POSTs for it with a short page (appointments.views.sold_out_early): the
 refusal, the waiting list one tap away (the confirmation page, which offers it with the
 people to choose from), another time. It reads one cache entry and nothing else, and writes
 nothing. It steps aside for a form that held a place (`held`), named a referral, or whose key
