@@ -110,8 +110,9 @@ _ASKER = (
 
 
 # --- The rush's early answer (portal.sold_out_early) -------------------------------------------
-# A full slot is remembered in the cache for FULL_SECONDS by the first request whose read found
-# it full, and forgotten at the commit that gives a place back (services.places); a booked form
+# A full slot is remembered in the cache for FULL_SECONDS by the commit that took its last place
+# (services.places), by a request whose read found it full and by a booking refused full under
+# the lock (views.booking), and forgotten at the commit that gives a place back; a booked form
 # key is remembered for KEY_SECONDS by the page that booked it. The middleware answers a POST
 # for a remembered slot before the session or the account is read, unless its form held a place
 # or named a referral, or its key booked already. The flag can only be stale toward "full" for
