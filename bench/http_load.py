@@ -102,31 +102,22 @@ class Servers:
 
     def cpu_seconds(self) -> float:
         """User + system CPU of the gunicorn master and its workers so far."""
-        total = 0.0
-        for pid in [self.web.pid, *self.worker_pids()]:
-            with contextlib.suppress(OSError):
-                fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-                total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        return sum(_cpu_of(pid)[1] for pid in [self.web.pid, *self.worker_pids()])
 
     def cpu_snapshot(self) -> dict[str, float]:
         """User + system CPU so far of everything that serves a request on this machine: the
         web (gunicorn's processes), every PostgreSQL process (nothing else uses the database
         server during a run) and the bench's private Redis."""
-        tick = os.sysconf("SC_CLK_TCK")
         totals = {"servers": self.cpu_seconds(), "database": 0.0, "redis": 0.0}
         redis_pid = self.redis.pid if self.redis is not None else None
         for entry in Path("/proc").iterdir():
             if not entry.name.isdigit():
                 continue
-            with contextlib.suppress(OSError):
-                name, _, rest = (entry / "stat").read_text().partition(") ")
-                fields = rest.split()
-                seconds = (int(fields[11]) + int(fields[12])) / tick
-                if name.endswith("(postgres"):
-                    totals["database"] += seconds
-                elif int(entry.name) == redis_pid:
-                    totals["redis"] += seconds
+            name, seconds = _cpu_of(int(entry.name))
+            if name == "postgres":
+                totals["database"] += seconds
+            elif int(entry.name) == redis_pid:
+                totals["redis"] += seconds
         return totals
 
     def stop(self) -> None:
@@ -138,6 +129,18 @@ class Servers:
         if self.redis is not None:
             self.redis.terminate()
             self.redis.wait(timeout=10)
+
+
+def _cpu_of(pid: int) -> tuple[str, float]:
+    """(command name, user + system CPU seconds so far) of a process, from /proc; ("", 0.0)
+    once it has gone."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return "", 0.0
+    head, _, rest = stat.rpartition(")")
+    fields = rest.split()
+    return head.partition("(")[2], (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 # --- The load tool: one kept-alive connection per client -----------------------------------
