@@ -173,8 +173,6 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                     key_checked=True,
                 )
             except BookingRefused as refused:
-                refusal = refused
-                form.add_error(None, refused.message)
                 if refused.code == FULL and referral is None:
                     # Found full under the lock (the read before let it through, as it does
                     # for the first seconds of a release): the short page, and the next POSTs
@@ -183,6 +181,8 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
                     return HttpResponse(
                         sold_out_early_page(slot_id=slot.pk, doctor_id=slot.doctor_id)
                     )
+                refusal = refused
+                form.add_error(None, refused.message)
             else:
                 # A retried submit of this form lands on this booking, even when the early
                 # answer would call the slot full.
