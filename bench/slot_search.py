@@ -3,16 +3,16 @@
     DATABASE_URL=postgres://postgres@127.0.0.1:5432/postgres \
         .venv/bin/python bench/slot_search.py [--sizes 100000 1000000] [--repeats 200] [--reuse]
 
-Everything happens in a scratch database (Django's test database, `test_<name>`), created and
-migrated at the start and dropped at the end. With `--reuse` each size keeps a database of its
-own (`test_<name>_slots<size>`) that is migrated, seeded only when it does not hold that city yet,
-and kept: seeding a million slots takes minutes, so a second run measures at once (the seeded
-times stay where the first run put them; drop the database to move them to now). For each size
-the slot table is emptied and seeded through a bench-only fast path (PostgreSQL COPY of
-generated rows: 500 slots per doctor over 50 days, a tenth of them already past, a third of the
-released ones full, a fifth online, some closed), then ANALYZEd; the searched names and every
-doctor's next free period are then written as the writes would have kept them. Then it times,
-with random doctors and dates:
+Each size has a scratch database of its own (`test_<name>_slots<size>`), created and migrated at
+the start and dropped at the end. With `--reuse` they are kept, and a city is seeded only when its
+database does not hold it yet: seeding a million slots takes minutes, so a second run measures at
+once (the seeded times stay where the first run put them; drop the database to move them to
+now). A city is seeded through a bench-only fast path (PostgreSQL COPY of generated rows: 500
+slots per doctor over 50 days, a tenth of them already past, a third of the released ones full, a
+fifth online, some closed), then ANALYZEd; the searched names and every doctor's next free period
+are then written as the writes would have kept them. Then it times, in turns of the sizes (8
+turns each, so that a moment when the machine is slow falls on every size alike: the ratio of one
+size to another is what the bench is for), with random doctors and dates:
 
 - the doctor page's grid query (`doctor_grid`: 14 days of one doctor's periods),
 - search in four shapes (`search_doctors`: words; a date and the afternoon; online in one
@@ -183,34 +183,43 @@ def percentile(values: list[float], fraction: float) -> float:
     return ordered[index]
 
 
-def timed_ms(function, repeats: int) -> dict:
-    """p50/p95 of whole calls, and the median of the part spent in the database's round trips
-    (sending, executing, receiving: every `execute` of the call), the rest being Python."""
-    samples, in_database, round_trips = [], [], []
-    spent = [0.0, 0]
+class Timings:
+    """The samples of one kind of call in one city, gathered over several blocks."""
 
-    def measured(execute, sql, params, many, context):
-        began = time.perf_counter()
-        try:
-            return execute(sql, params, many, context)
-        finally:
-            spent[0] += time.perf_counter() - began
-            spent[1] += 1
+    def __init__(self) -> None:
+        self.samples: list[float] = []
+        self.in_database: list[float] = []
+        self.round_trips: list[int] = []
 
-    with connection.execute_wrapper(measured):
-        for _ in range(repeats):
-            spent[:] = [0.0, 0]
+    def time(self, function, repeats: int) -> None:
+        """`repeats` whole calls, each with the part spent in the database's round trips
+        (sending, executing, receiving: every `execute` of the call), the rest being Python."""
+        spent = [0.0, 0]
+
+        def measured(execute, sql, params, many, context):
             began = time.perf_counter()
-            function()
-            samples.append((time.perf_counter() - began) * 1000)
-            in_database.append(spent[0] * 1000)
-            round_trips.append(spent[1])
-    return {
-        "p50_ms": round(statistics.median(samples), 3),
-        "p95_ms": round(percentile(samples, 0.95), 3),
-        "round_trips_p50_ms": round(statistics.median(in_database), 3),
-        "queries_per_call": round(statistics.mean(round_trips), 2),
-    }
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                spent[0] += time.perf_counter() - began
+                spent[1] += 1
+
+        with connection.execute_wrapper(measured):
+            for _ in range(repeats):
+                spent[:] = [0.0, 0]
+                began = time.perf_counter()
+                function()
+                self.samples.append((time.perf_counter() - began) * 1000)
+                self.in_database.append(spent[0] * 1000)
+                self.round_trips.append(spent[1])
+
+    def figures(self) -> dict:
+        return {
+            "p50_ms": round(statistics.median(self.samples), 3),
+            "p95_ms": round(percentile(self.samples, 0.95), 3),
+            "round_trips_p50_ms": round(statistics.median(self.in_database), 3),
+            "queries_per_call": round(statistics.mean(self.round_trips), 2),
+        }
 
 
 def explain(queryset=None, *, statement: tuple[str, dict] | None = None) -> dict:
@@ -254,10 +263,12 @@ def city_seeded(size: int) -> bool:
     )
 
 
-def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False) -> dict:
+def city_prepare(size: int, rng: random.Random, *, reuse: bool) -> tuple[dict, dict]:
+    """Seed the city of `size` slots in the current database (or find it there, with --reuse)
+    and write what the writes keep up to date; returns its figures so far and the calls to
+    time in it, by name."""
     from appointments.models import Slot
-    from appointments.selectors import RESULT_LIMIT, SearchQuery, doctor_grid, search_doctors
-    from appointments.selectors.search_sql import search_statement
+    from appointments.selectors import SearchQuery, doctor_grid, search_doctors
     from appointments.services import next_free_periods_refresh
     from hospitals.models import Doctor
     from hospitals.services import search_names_rebuild
@@ -280,7 +291,10 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
     refresh_seconds = time.perf_counter() - began
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE appointments_nextfreeperiod")
-        cursor.execute("ANALYZE hospitals_doctorsearchname")
+        # The names change only when a doctor, department or hospital is renamed: vacuumed,
+        # as autovacuum keeps such a table, so that its covering index answers alone.
+        for table in ("doctor", "department", "hospital"):
+            cursor.execute(f"VACUUM ANALYZE hospitals_{table}searchname")
     doctor_objects = list(Doctor.objects.all())
     today = timezone.localdate()
     slot_ids = list(Slot.objects.values_list("id", flat=True)[:5000])
@@ -295,6 +309,14 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
         ),
         "no_filter": lambda: SearchQuery(),
     }
+    calls = {
+        "baseline_fetch_one_slot_by_pk": lambda: Slot.objects.filter(
+            pk=rng.choice(slot_ids)
+        ).first(),
+        "doctor_page_grid": lambda: doctor_grid(doctor=rng.choice(doctor_objects)),
+    }
+    for name, make in shapes.items():
+        calls[name] = lambda make=make: search_doctors(query=make())
     result = {
         "slots": seeded,
         "doctors": len(doctors),
@@ -302,29 +324,28 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
         "reused_database": reused,
         "next_free_refresh_all_doctors_seconds": round(refresh_seconds, 2),
     }
-    baseline = timed_ms(lambda: Slot.objects.filter(pk=rng.choice(slot_ids)).first(), repeats)
-    result["baseline_fetch_one_slot_by_pk"] = baseline
-    grid = timed_ms(lambda: doctor_grid(doctor=rng.choice(doctor_objects)), repeats)
-    grid["ratio_p50_to_baseline"] = round(grid["p50_ms"] / baseline["p50_ms"], 1)
-    result["doctor_page_grid"] = grid
-    searches = {}
-    for name, make in shapes.items():
-        figures = timed_ms(lambda make=make: search_doctors(query=make()), repeats)
-        figures["ratio_p50_to_baseline"] = round(figures["p50_ms"] / baseline["p50_ms"], 1)
-        searches[name] = figures
-    result["search"] = searches
+    return result, calls
+
+
+def plans() -> dict:
+    """The plans of the grid and of each shape of search, in the current database."""
+    from appointments.models import Slot
+    from appointments.selectors import RESULT_LIMIT, SearchQuery
+    from appointments.selectors.search_sql import search_statement
+    from hospitals.models import Doctor
 
     now = timezone.now()
-    doctor = doctor_objects[len(doctor_objects) // 2]
+    doctors = Doctor.objects.order_by("pk")
+    doctor = doctors[doctors.count() // 2]
     grid_query = Slot.objects.filter(
         doctor=doctor, start__gt=now, start__lt=now + dt.timedelta(days=14)
     ).order_by("start", "mode")
-    afternoon = SearchQuery(day=today + dt.timedelta(days=3), day_part="afternoon")
+    afternoon = SearchQuery(day=timezone.localdate() + dt.timedelta(days=3), day_part="afternoon")
 
     def statement(query):
         return explain(statement=search_statement(query=query, now=now, limit=RESULT_LIMIT))
 
-    result["explain"] = {
+    return {
         "doctor_page_grid": explain(grid_query),
         "search_words": statement(SearchQuery(text="皮肤")),
         "search_date_and_afternoon": statement(afternoon),
@@ -333,22 +354,86 @@ def run_size(size: int, repeats: int, rng: random.Random, *, reuse: bool = False
         ),
         "search_no_filter": statement(SearchQuery()),
     }
-    return result
 
 
-def reused_run(size: int, repeats: int, rng: random.Random) -> dict:
-    """One size in its own kept database: created and migrated if need be, seeded if empty."""
-    settings_dict = connection.settings_dict
-    old_name, old_test = settings_dict["NAME"], dict(settings_dict.get("TEST") or {})
-    settings_dict.setdefault("TEST", {})["NAME"] = f"test_{old_name}_slots{size}"
-    connection.creation.create_test_db(verbosity=0, keepdb=True, serialize=False)
-    try:
-        return run_size(size, repeats, rng, reuse=True)
-    finally:
+class Cities:
+    """One scratch database per size (`test_<name>_slots<size>`), and the connection moved
+    from one to another: the sizes are timed in turns, so that what else the machine does
+    meanwhile falls on every size alike, and the ratio of one size to another measures the
+    code, not the moment."""
+
+    def __init__(self, sizes: list[int], *, keep: bool) -> None:
+        self.settings_dict = connection.settings_dict
+        self.old_name = self.settings_dict["NAME"]
+        self.old_test = dict(self.settings_dict.get("TEST") or {})
+        self.sizes, self.keep = sizes, keep
+
+    def name(self, size: int) -> str:
+        return f"test_{self.old_name}_slots{size}"
+
+    def create(self, size: int) -> None:
+        self._leave()
+        self.settings_dict.setdefault("TEST", {})["NAME"] = self.name(size)
+        connection.creation.create_test_db(
+            verbosity=0, keepdb=self.keep, autoclobber=True, serialize=False
+        )
+
+    def enter(self, size: int) -> None:
+        self._leave()
+        self.settings_dict["NAME"] = self.name(size)
+
+    def _leave(self) -> None:
         connection.close()
         connection.close_pool()
-        settings_dict["NAME"], settings_dict["TEST"] = old_name, old_test
-        django_settings.DATABASES[connection.alias]["NAME"] = old_name
+
+    def finish(self) -> None:
+        for size in self.sizes:
+            if not self.keep:
+                self.enter(size)
+                connection.creation.destroy_test_db(self.old_name, verbosity=0)
+        self._leave()
+        self.settings_dict["NAME"], self.settings_dict["TEST"] = self.old_name, self.old_test
+        django_settings.DATABASES[connection.alias]["NAME"] = self.old_name
+
+
+BLOCKS = 8  # turns per size: each times every call `repeats / BLOCKS` times
+WARM_CALLS = 6  # untimed calls of each kind after a move (past psycopg's prepare threshold)
+
+
+def measure(sizes: list[int], repeats: int, rng: random.Random, *, reuse: bool) -> list[dict]:
+    """Prepare every size, then time them in turns of `repeats / BLOCKS` calls of each kind,
+    and plan each query once per size."""
+    cities = Cities(sizes, keep=reuse)
+    prepared = {}
+    try:
+        for size in sizes:
+            cities.create(size)
+            prepared[size] = city_prepare(size, rng, reuse=reuse)
+        timings = {size: {name: Timings() for name in prepared[size][1]} for size in sizes}
+        per_block = max(1, repeats // BLOCKS)
+        for _block in range(BLOCKS):
+            for size in sizes:
+                cities.enter(size)
+                for name, call in prepared[size][1].items():
+                    for _ in range(WARM_CALLS):
+                        call()
+                    timings[size][name].time(call, per_block)
+        runs = []
+        for size in sizes:
+            cities.enter(size)
+            result = prepared[size][0]
+            figures = {name: timing.figures() for name, timing in timings[size].items()}
+            baseline = figures.pop("baseline_fetch_one_slot_by_pk")
+            result["baseline_fetch_one_slot_by_pk"] = baseline
+            for entry in figures.values():
+                entry["ratio_p50_to_baseline"] = round(entry["p50_ms"] / baseline["p50_ms"], 1)
+            result["doctor_page_grid"] = figures.pop("doctor_page_grid")
+            result["search"] = figures
+            result["explain"] = plans()
+            runs.append(result)
+        return runs
+    finally:
+        cities.finish()
 
 
 def main() -> None:
@@ -366,14 +451,7 @@ def main() -> None:
     setup_test_environment()
     rng = random.Random(arguments.seed)
     load_before = os.getloadavg()
-    if arguments.reuse:
-        runs = [reused_run(size, arguments.repeats, rng) for size in arguments.sizes]
-    else:
-        old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True)
-        try:
-            runs = [run_size(size, arguments.repeats, rng) for size in arguments.sizes]
-        finally:
-            connection.creation.destroy_test_db(old_name, verbosity=0)
+    runs = measure(arguments.sizes, arguments.repeats, rng, reuse=arguments.reuse)
     teardown_test_environment()
     if not arguments.plans:
         for run in runs:
