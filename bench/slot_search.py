@@ -362,11 +362,12 @@ class Cities:
     meanwhile falls on every size alike, and the ratio of one size to another measures the
     code, not the moment."""
 
-    def __init__(self, sizes: list[int], *, keep: bool) -> None:
+    def __init__(self, *, keep: bool) -> None:
         self.settings_dict = connection.settings_dict
         self.old_name = self.settings_dict["NAME"]
         self.old_test = dict(self.settings_dict.get("TEST") or {})
-        self.sizes, self.keep = sizes, keep
+        self.keep = keep
+        self.created: list[int] = []
 
     def name(self, size: int) -> str:
         return f"test_{self.old_name}_slots{size}"
@@ -377,6 +378,7 @@ class Cities:
         connection.creation.create_test_db(
             verbosity=0, keepdb=self.keep, autoclobber=True, serialize=False
         )
+        self.created.append(size)
 
     def enter(self, size: int) -> None:
         self._leave()
@@ -387,8 +389,9 @@ class Cities:
         connection.close_pool()
 
     def finish(self) -> None:
-        for size in self.sizes:
-            if not self.keep:
+        """Drop the databases made (unless kept) and point the connection back."""
+        if not self.keep:
+            for size in self.created:
                 self.enter(size)
                 connection.creation.destroy_test_db(self.old_name, verbosity=0)
         self._leave()
@@ -403,7 +406,7 @@ WARM_CALLS = 6  # untimed calls of each kind after a move (past psycopg's prepar
 def measure(sizes: list[int], repeats: int, rng: random.Random, *, reuse: bool) -> list[dict]:
     """Prepare every size, then time them in turns of `repeats / BLOCKS` calls of each kind,
     and plan each query once per size."""
-    cities = Cities(sizes, keep=reuse)
+    cities = Cities(keep=reuse)
     prepared = {}
     try:
         for size in sizes:
