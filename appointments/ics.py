@@ -20,6 +20,7 @@ from django.urls import reverse
 from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 from icalendar import Alarm, Calendar, Event, Timezone, vCalAddress, vText
+from icalendar.parser import Contentline
 
 from appointments.models import Appointment, Mode
 from appointments.selectors.sessions import doctor_sessions
@@ -171,6 +172,18 @@ def _vtimezone(tzid: str) -> bytes | None:
         return None
 
 
+# icalendar folds a content line once it reaches 75 octets (RFC 5545 §3.1).
+FOLD_AT = 75
+
+
+def _line(line: Contentline) -> bytes:
+    """One content line as icalendar writes it, CRLF included. icalendar's folding encodes a
+    line character by character, a fifth of a reminder's .ics; most lines are far shorter than
+    a fold, and those are written as they are."""
+    data = line.encode()
+    return (data if len(data) < FOLD_AT else line.to_ical()) + b"\r\n"
+
+
 def _to_ical(calendar: Calendar) -> bytes:
     """`calendar.to_ical()` with the VTIMEZONEs its events need, from the per-process cache,
     spliced in as bytes before the first event (parsing and re-serialising a cached VTIMEZONE
@@ -180,7 +193,7 @@ def _to_ical(calendar: Calendar) -> bytes:
         for component in (_vtimezone(tzid) for tzid in sorted(calendar.get_missing_tzids()))
         if component is not None
     )
-    text = calendar.to_ical()
+    text = b"".join(_line(line) for line in calendar.content_lines() if line)
     if not zones:
         return text
     at = text.find(b"BEGIN:VEVENT")

@@ -78,6 +78,22 @@ def test_no_reason_name_or_id_number_leaks_into_the_file(client, alice, booked):
         assert secret not in unfolded
 
 
+def test_long_lines_are_folded_as_icalendar_folds_them(client, alice, booked):
+    """Short lines are written as they are and long ones folded by icalendar: the file reads
+    back and writes out the same, and no line passes RFC 5545's 75 octets."""
+    site = booked.slot.site
+    site.address_en = "Building 7, " + "Outpatient Hall, " * 8 + "Ningbo"
+    site.save()
+
+    _calendar, text = download(client, alice, booked.code)
+
+    assert text.endswith("\r\n") and "\r\n\r\n" not in text
+    lines = text.split("\r\n")
+    assert max(len(line.encode()) for line in lines) <= 75
+    assert any(line.startswith(" ") for line in lines)  # the address was folded
+    assert Calendar.from_ical(text).to_ical().decode() == text
+
+
 def test_a_cancelled_appointment_downloads_as_a_cancellation(client, alice, booked):
     booked.status = "cancelled"
     booked.cancel_reason = "patient"
