@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from celery import shared_task
 
-from notifications.services import outbox_deliver_due
+from notifications.services.outbox import outbox_deliver_due
 
 
-# Idempotent by the rows it claims (a row is marked sent in the transaction that sends it), so a
-# worker lost mid-task may hand the message back: at worst one e-mail repeats, same Message-ID.
+# Idempotent by the rows it claims (leased, sent, then marked sent), so a worker lost mid-task
+# may hand the message back once the lease ends: at worst one e-mail repeats, same Message-ID.
 @shared_task(
     acks_late=True,
     reject_on_worker_lost=True,

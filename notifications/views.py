@@ -14,7 +14,7 @@ from django.views.decorators.http import require_GET, require_POST
 from accounts.services import account_message_channels_set
 from notifications.models import Notification
 from notifications.selectors import inbox_page, unread_count
-from notifications.services import notification_mark_all_read, notification_mark_read
+from notifications.services.inbox import notification_mark_all_read, notification_mark_read
 
 # How often the badge asks when no push arrives (the in-memory channel layer, a lost socket).
 POLL_SECONDS = 30

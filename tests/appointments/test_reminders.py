@@ -154,9 +154,10 @@ def test_a_batch_of_reminders_costs_the_same_queries_however_many_it_holds(
     with django_assert_num_queries(8):
         assert reminders_send_due_batch(now=now, batch=6) == 6  # and the online consults' rooms
 
-    # savepoint, claim (by id, then read), the inbox INSERT in its savepoint, one UPDATE
-    with django_assert_num_queries(8):
+    # the lease in its savepoint (claim by id, read, lease UPDATE), the inbox INSERT in its
+    # savepoint, one UPDATE
+    with django_assert_num_queries(9):
         assert outbox_deliver_due(now=now, batch=6) == 6
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(9):
         assert outbox_deliver_due(now=now, batch=18) == 18  # e-mail, SMS and inbox of each
     assert Notification.objects.count() == 8 and len(mail.outbox) == 8

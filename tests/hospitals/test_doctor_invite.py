@@ -16,7 +16,8 @@ from hospitals import services
 from hospitals.models import Doctor, StaffMembership
 from notifications import sms
 from notifications.models import OutboxMessage
-from notifications.services import outbox_deliver_due, row_render
+from notifications.services import outbox_deliver_due
+from notifications.services.delivery import row_render
 from tests.concurrency import race
 from tests.conftest import with_totp
 from tests.factories import DepartmentFactory, DoctorFactory, StaffMembershipFactory, UserFactory

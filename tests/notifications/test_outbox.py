@@ -13,7 +13,8 @@ from django.utils import timezone
 
 from notifications import sms
 from notifications.models import Notification, OutboxMessage
-from notifications.services import MAX_ATTEMPTS, notify, outbox_deliver_due
+from notifications.services import notify, outbox_deliver_due
+from notifications.services.delivery import MAX_ATTEMPTS
 from tests.factories import UserFactory
 
 pytestmark = pytest.mark.django_db
