@@ -8,6 +8,7 @@ import asyncio
 import contextlib
 import os
 import re
+import shutil
 import signal
 import socket
 import statistics
@@ -55,6 +56,9 @@ class Servers:
             ],
             stdout=subprocess.DEVNULL,
         )
+        self.ready_dir = self.var / "ready"
+        shutil.rmtree(self.ready_dir, ignore_errors=True)
+        self.ready_dir.mkdir(parents=True)
         env = {
             **os.environ,
             "DATABASE_URL": self.database_url,
@@ -74,23 +78,29 @@ class Servers:
             # with the clients' first POSTs (a reset connection is an error here).
             "WEB_KEEPALIVE": "75",
             "LOG_LEVEL": "WARNING",
+            "WEB_READY_DIR": str(self.ready_dir),
         }
         self.var.mkdir(parents=True, exist_ok=True)
         self.log = open(self.var / "http_rush_server.log", "w")  # noqa: SIM115
         self.web = subprocess.Popen(
-            [str(Path(sys.executable).parent / "gunicorn"), *self.app],
+            [
+                str(Path(sys.executable).parent / "gunicorn"),
+                *("--config", str(self.root / "bench" / "gunicorn_ready.py")),
+                *self.app,
+            ],
             cwd=self.root,
             env=env,
             stdout=self.log,
             stderr=subprocess.STDOUT,
             start_new_session=True,
         )
+        # Every worker has loaded the app (bench/gunicorn_ready.py), not merely the socket open.
         deadline = time.monotonic() + 90
         while time.monotonic() < deadline:
-            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", self.port)):
-                if len(self.worker_pids()) >= self.workers:
-                    return
-            time.sleep(0.3)
+            ready = {int(path.name) for path in self.ready_dir.iterdir()}
+            if len(ready & set(self.worker_pids())) >= self.workers:
+                return
+            time.sleep(0.2)
         raise RuntimeError("gunicorn did not start: see var/bench/http_rush_server.log")
 
     def worker_pids(self) -> list[int]:
@@ -119,6 +129,21 @@ class Servers:
             elif int(entry.name) == redis_pid:
                 totals["redis"] += seconds
         return totals
+
+    def clients_per_worker(self) -> list[int]:
+        """How many open client connections each web worker holds (from `ss`), most first. A
+        kept-alive connection stays with the worker that accepted it."""
+        listing = subprocess.run(
+            ["ss", "-tnpH", "state", "established", f"( sport = :{self.port} )"],
+            capture_output=True,
+            text=True,
+            check=False,
+        ).stdout
+        counts = dict.fromkeys(self.worker_pids(), 0)
+        for pid in re.findall(r"pid=(\d+)", listing):
+            if int(pid) in counts:
+                counts[int(pid)] += 1
+        return sorted(counts.values(), reverse=True)
 
     def stop(self) -> None:
         if self.web is not None:

@@ -376,6 +376,7 @@ class Bench:
 
         async def run():
             opened = await open_pages(clients, [path] * count)
+            opened["clients_per_worker"] = self.servers.clients_per_worker()
             release([slot_id])
             spies = start_profiles(self.servers) if self.args.profile else []
             began = time.perf_counter()
