@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 from django import forms
+from django.core.exceptions import ValidationError
 from django.forms.models import ModelChoiceIterator
 from django.utils.translation import gettext_lazy as _
 
@@ -35,9 +38,24 @@ class _PeopleReadOnce(ModelChoiceIterator):
 
 class PersonChoiceField(forms.ModelChoiceField):
     iterator = _PeopleReadOnce
+    # The chosen person by id (a selector's one read), instead of the queryset's lookup: set
+    # by the form that has one.
+    lookup: Callable[[str], Patient | None] | None = None
 
     def label_from_instance(self, obj: Patient) -> str:
         return obj.name
+
+    def to_python(self, value):
+        if self.lookup is None or value in self.empty_values:
+            return super().to_python(value)
+        person = self.lookup(value)
+        if person is None:
+            raise ValidationError(
+                self.error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": value},
+            )
+        return person
 
 
 class ConfirmForm(forms.Form):
@@ -61,9 +79,12 @@ class ConfirmForm(forms.Form):
     # once (appointment_book returns the same appointment for the same key).
     key = forms.CharField(widget=forms.HiddenInput, max_length=64)
 
-    def __init__(self, *args, patients, **kwargs) -> None:
+    def __init__(self, *args, patients, lookup=None, **kwargs) -> None:
+        """`lookup`: one of `patients` by id, or None (appointments.selectors.
+        person_to_book_for), read instead of the queryset when the form is posted."""
         super().__init__(*args, **kwargs)
         self.fields["patient"].queryset = patients
+        self.fields["patient"].lookup = lookup
 
 
 class WaitlistForm(forms.Form):

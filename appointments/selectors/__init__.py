@@ -26,6 +26,7 @@ from appointments.selectors.appointments import (
     appointments_upcoming_and_past,
     future_appointments_count,
     people_to_book_for,
+    person_to_book_for,
     referrals_usable_for,
 )
 from appointments.selectors.calendar import (
@@ -167,6 +168,7 @@ __all__ = [
     "people_to_book_for",
     "period_of",
     "period_rows",
+    "person_to_book_for",
     "queue_state",
     "referrals_usable_for",
     "release_times",

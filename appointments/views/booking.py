@@ -24,6 +24,7 @@ from appointments.selectors.appointments import (
     appointment_in_slot_for_account,
     hold_live_for,
     people_to_book_for,
+    person_to_book_for,
     referrals_usable_for,
 )
 from appointments.selectors.slots import reschedule_choices, slot_public
@@ -152,7 +153,12 @@ def appointment_confirm(request: HttpRequest, slot_id: int) -> HttpResponse:
     if referral is not None:
         people = people.filter(pk=referral.patient_id)
     if request.method == "POST":
-        form = ConfirmForm(request.POST, patients=people)
+        # The chosen person in one fixed read (a referral's page keeps the queryset: its
+        # person only).
+        lookup = None
+        if referral is None:
+            lookup = lambda pk: person_to_book_for(account=user, pk=pk)  # noqa: E731
+        form = ConfirmForm(request.POST, patients=people, lookup=lookup)
         chose = form.is_valid()  # one of the people: the page need not ask whether any exist
         if chose:
             refusal = early

@@ -149,6 +149,21 @@ def test_someone_the_account_may_not_book_for_is_refused_by_the_form(client, ali
     assert Appointment.objects.count() == 0
 
 
+@pytest.mark.parametrize("chosen", ["", "abc", "1.5", "-1", "0", str(2**63), "9" * 40])
+def test_a_missing_or_malformed_person_is_refused_by_the_form(client, alice, family, chosen):
+    slot = open_slot()
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    response = client.post(
+        f"/appointments/book/{slot.pk}/", {"patient": chosen, "key": key_of(page)}
+    )
+
+    html = response.content.decode()
+    assert response.status_code == 200 and Appointment.objects.count() == 0
+    expected = "Choose who the appointment is for." if not chosen else "Choose one of the people"
+    assert expected in html
+
+
 def test_a_full_period_offers_the_waiting_list(client, alice, family):
     slot = open_slot(capacity=1, booked=1)
 

@@ -208,3 +208,23 @@ def test_the_doctor_grid_reads_what_its_queryset_reads():
         assert mine.site.__dict__ == theirs.site.__dict__ | {"_state": mine.site._state}
     states = [p.state for day in doctor_grid(doctor=first.doctor, now=now) for p in day.periods]
     assert states == ["open", "full", "closed", "open"]
+
+
+def test_the_booking_forms_person_reads_what_the_orm_reads():
+    from appointments.selectors.appointments import _person_fixed, _person_orm
+
+    mine, account = person()
+    revoked, _ = person(account, relationship="child")
+    revoked.links.update(revoked_at=timezone.now())
+    may_not_book, _ = person(account, relationship="parent")
+    may_not_book.links.update(can_book=False)
+    someone_elses, _ = person()
+
+    for pk in (mine.pk, revoked.pk, may_not_book.pk, someone_elses.pk, someone_elses.pk + 1000):
+        fixed, orm = _person_fixed(account, pk), _person_orm(account, pk)
+        assert (fixed is None) == (orm is None) == (pk != mine.pk)
+    loaded, expected = _person_fixed(account, mine.pk), _person_orm(account, mine.pk)
+    assert [getattr(loaded, f.attname) for f in loaded._meta.concrete_fields] == [
+        getattr(expected, f.attname) for f in expected._meta.concrete_fields
+    ]
+    assert loaded.id_number == expected.id_number and loaded.name == expected.name
