@@ -57,10 +57,20 @@ def appointments_upcoming_and_past(
 
 def appointment_in_slot_for_account(*, account, slot) -> Appointment | None:
     """A live (booked) appointment in this slot of a person the account acts for, or None: the
-    confirmation page then takes no hold (going Back after booking must not take a place)."""
+    confirmation page then takes no hold (going Back after booking must not take a place).
+
+    With its person only, which is what the page says of it: joined with every relation of
+    `appointments_for_account`, PostgreSQL spent 6 ms planning the statement for 0.2 ms of
+    running it, on every confirmation page."""
+    if not account.is_authenticated:
+        return None
     return (
-        appointments_for_account(account=account)
-        .filter(slot=slot, status=Appointment.Status.BOOKED)
+        Appointment.objects.filter(
+            slot=slot,
+            status=Appointment.Status.BOOKED,
+            patient_id__in=_linked_patient_ids(account),
+        )
+        .select_related("patient")
         .order_by("pk")
         .first()
     )

@@ -12,6 +12,7 @@ import time_machine
 from django.core import mail
 
 from appointments.models import Appointment, Hold, WaitlistEntry
+from appointments.services import appointment_book
 from notifications.services import outbox_deliver_due
 from records.models import Referral
 from tests.appointments.conftest import counters_hold, later_slot, open_slot, person
@@ -328,6 +329,20 @@ def test_going_back_to_a_booked_period_takes_no_hold_and_shows_the_appointment(
     counters_hold(slot)
     assert "already has an appointment at this time" in page
     assert f'href="/appointments/{appointment.code}/"' in page
+
+
+def test_another_accounts_booking_in_the_period_is_not_shown_as_this_accounts(
+    client, alice, family
+):
+    slot = open_slot(capacity=2)
+    stranger, other_account = person()
+    appointment_book(patient=stranger, slot=slot, booked_by=other_account)
+
+    page = signed_in(client, alice).get(f"/appointments/book/{slot.pk}/").content.decode()
+
+    assert "already has an appointment at this time" not in page
+    assert stranger.name not in page
+    assert Hold.objects.filter(state="live", account=alice).count() == 1
 
 
 def test_cancelling_asks_first_and_a_cancelled_appointment_offers_the_cancellation_file(
