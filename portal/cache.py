@@ -10,6 +10,7 @@ per process, until Redis answers again.
 from __future__ import annotations
 
 import logging
+import threading
 import time
 
 from django.core.cache.backends.locmem import LocMemCache
@@ -39,13 +40,41 @@ _DEGRADING_METHODS = (
 )
 
 
+class _Shared:
+    """What every instance of one configured cache shares within a process. Django gives each
+    thread, and under ASGI each request, a cache object of its own (`caches` lives in the
+    request's context): kept per instance, the fallback memory and the "Redis is down" mark
+    lasted one request (rate limits stopped counting while Redis was down, and each request
+    waited out its own connect timeout), and every request built its own Redis client."""
+
+    def __init__(self, number: int, timeout) -> None:
+        self.fallback = LocMemCache(f"redis-fallback-{number}", {"TIMEOUT": timeout})
+        self.down_until = 0.0
+        self.client = None
+
+
+_SHARED: dict[str, _Shared] = {}
+_SHARED_LOCK = threading.Lock()
+
+
 class DegradingRedisCache(RedisCache):
     def __init__(self, server: str, params: dict) -> None:
         super().__init__(server, params)
-        self._fallback = LocMemCache(
-            f"redis-fallback-{id(self)}", {"TIMEOUT": self.default_timeout}
-        )
-        self._redis_down_until = 0.0
+        key = f"{server} {sorted(params.items())!r}"
+        with _SHARED_LOCK:
+            shared = _SHARED.get(key)
+            if shared is None:
+                shared = _SHARED[key] = _Shared(len(_SHARED), self.default_timeout)
+        self._shared = shared
+        self._fallback = shared.fallback
+
+    @property
+    def client(self):
+        """django-redis's client (and through it redis-py's), one per process for this cache:
+        its connection pool was already shared, the objects around it were built per request."""
+        if self._shared.client is None:
+            self._shared.client = self._client_cls(self._server, self._params, self)
+        return self._shared.client
 
     def ping(self) -> None:
         """Raise unless Redis itself answers (for /healthz: the fallback does not count)."""
@@ -54,13 +83,13 @@ class DegradingRedisCache(RedisCache):
 
 def _degrading(name: str):
     def method(self: DegradingRedisCache, *args, **kwargs):
-        if time.monotonic() >= self._redis_down_until:
+        if time.monotonic() >= self._shared.down_until:
             try:
                 return getattr(RedisCache, name)(self, *args, **kwargs)
             # django-redis re-raises the client's own error when not told to swallow it.
             except (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError) as exc:
                 logger.warning("Redis cache unreachable (%s); using process memory for now", exc)
-                self._redis_down_until = time.monotonic() + RETRY_AFTER_SECONDS
+                self._shared.down_until = time.monotonic() + RETRY_AFTER_SECONDS
         return getattr(self._fallback, name)(*args, **kwargs)
 
     method.__name__ = name
