@@ -15,6 +15,13 @@ workers = int(os.environ.get("WEB_CONCURRENCY", multiprocessing.cpu_count() + 1)
 worker_class = "portal.serving.PortalUvicornWorker"
 # A rush holds thousands of sockets open at once; the kernel's queue must not refuse them first.
 backlog = int(os.environ.get("WEB_BACKLOG", "2048"))
+# Each worker listens on a socket of its own (SO_REUSEPORT) and the kernel spreads new
+# connections over them. On one shared socket the first worker to wake accepted a whole burst:
+# 100 clients of bench/http_rush.py fell 68/24/8 on three workers, whose CPU went 0.78/0.24/
+# 0.09 cores while the bookings waited on the first. A worker that exits drops the connections
+# still waiting in its own queue unless the kernel hands them on (net.ipv4.tcp_migrate_req=1,
+# docs/operations.md). WEB_REUSE_PORT=false goes back to one shared socket.
+reuse_port = os.environ.get("WEB_REUSE_PORT", "true").lower() not in ("0", "false", "no")
 # Kept-alive connections from the proxy (and the bench) are reused between requests.
 keepalive = int(os.environ.get("WEB_KEEPALIVE", "5"))
 # A worker that answers nothing for this long is killed and replaced (sockets stay open: the

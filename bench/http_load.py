@@ -114,6 +114,10 @@ class Servers:
         """User + system CPU of the gunicorn master and its workers so far."""
         return sum(_cpu_of(pid)[1] for pid in [self.web.pid, *self.worker_pids()])
 
+    def worker_cpu(self) -> dict[int, float]:
+        """User + system CPU so far of each web worker, by pid."""
+        return {pid: _cpu_of(pid)[1] for pid in self.worker_pids()}
+
     def cpu_snapshot(self) -> dict[str, float]:
         """User + system CPU so far of everything that serves a request on this machine: the
         web (gunicorn's processes), every PostgreSQL process (nothing else uses the database
@@ -154,6 +158,11 @@ class Servers:
         if self.redis is not None:
             self.redis.terminate()
             self.redis.wait(timeout=10)
+
+
+def cores_per_worker(before: dict[int, float], after: dict[int, float], wall: float) -> list:
+    """Each web worker's cores over `wall` seconds (from two `worker_cpu` readings), most first."""
+    return sorted((round((after[p] - before.get(p, 0.0)) / wall, 2) for p in after), reverse=True)
 
 
 def _cpu_of(pid: int) -> tuple[str, float]:
@@ -290,8 +299,9 @@ class Tally:
         }
 
 
-async def open_pages(clients: list[Client], paths: list[str]) -> dict:
-    """Every client opens its page (before the release); the GETs timed on their own."""
+async def open_pages(clients: list[Client], paths: list[str], servers: Servers) -> dict:
+    """Every client opens its page (before the release); the GETs timed on their own, and how
+    the clients' connections then fall on the workers."""
     times: list[float] = []
     errors = 0
 
@@ -313,6 +323,7 @@ async def open_pages(clients: list[Client], paths: list[str]) -> dict:
         "gets_per_second": round(len(times) / seconds, 1),
         **percentiles(times),
         "errors": errors,
+        "clients_per_worker": servers.clients_per_worker(),
     }
 
 

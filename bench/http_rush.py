@@ -51,6 +51,7 @@ from http_load import (
     Client,
     Servers,
     closed_loop,
+    cores_per_worker,
     finish_profiles,
     open_loop,
     open_pages,
@@ -285,12 +286,14 @@ class Bench:
     def measure(self, coroutine):
         """Run `coroutine`, with the CPU the load tool and the servers used meanwhile."""
         cpu = time.process_time()
-        servers = self.servers.cpu_snapshot()
+        servers, workers = self.servers.cpu_snapshot(), self.servers.worker_cpu()
         began = time.perf_counter()
         result = asyncio.run(coroutine)
         wall = time.perf_counter() - began
+        after = self.servers.worker_cpu()
         return result, {
             "load_tool_cpu_cores": round((time.process_time() - cpu) / wall, 2),
+            "worker_cpu_cores": cores_per_worker(workers, after, wall),
             **{
                 f"{name}_cpu_cores": round((seconds - servers[name]) / wall, 2)
                 for name, seconds in self.servers.cpu_snapshot().items()
@@ -304,7 +307,7 @@ class Bench:
         per_client = posts // count
 
         async def run():
-            opened = await open_pages(clients, ["/bench/noop/"] * count)
+            opened = await open_pages(clients, ["/bench/noop/"] * count, self.servers)
             began = time.perf_counter()
             work = [[("/bench/noop/", {"key": "noop"})] * per_client for _ in clients]
             tally = await closed_loop(clients, work)
@@ -341,7 +344,7 @@ class Bench:
         profile = self.args.profile and count == 100
 
         async def run():
-            opened = await open_pages(clients, [items[0][0] for items in work])
+            opened = await open_pages(clients, [items[0][0] for items in work], self.servers)
             release(slot_ids)
             spies = start_profiles(self.servers) if profile else []
             began = time.perf_counter()
@@ -375,8 +378,7 @@ class Bench:
             items.append((index, path, {"patient": patient, "key": uuid.uuid4().hex}))
 
         async def run():
-            opened = await open_pages(clients, [path] * count)
-            opened["clients_per_worker"] = self.servers.clients_per_worker()
+            opened = await open_pages(clients, [path] * count, self.servers)
             release([slot_id])
             spies = start_profiles(self.servers) if self.args.profile else []
             began = time.perf_counter()
