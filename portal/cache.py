@@ -61,12 +61,13 @@ class DegradingRedisCache(RedisCache):
     def __init__(self, server: str, params: dict) -> None:
         super().__init__(server, params)
         key = f"{server} {sorted(params.items())!r}"
-        with _SHARED_LOCK:
-            shared = _SHARED.get(key)
-            if shared is None:
-                shared = _SHARED[key] = _Shared(len(_SHARED), self.default_timeout)
+        shared = _SHARED.get(key)  # every request builds an instance: no lock once it exists
+        if shared is None:
+            with _SHARED_LOCK:
+                shared = _SHARED.get(key)
+                if shared is None:
+                    shared = _SHARED[key] = _Shared(len(_SHARED), self.default_timeout)
         self._shared = shared
-        self._fallback = shared.fallback
 
     @property
     def client(self):
@@ -90,7 +91,7 @@ def _degrading(name: str):
             except (ConnectionInterrupted, RedisConnectionError, RedisTimeoutError) as exc:
                 logger.warning("Redis cache unreachable (%s); using process memory for now", exc)
                 self._shared.down_until = time.monotonic() + RETRY_AFTER_SECONDS
-        return getattr(self._fallback, name)(*args, **kwargs)
+        return getattr(self._shared.fallback, name)(*args, **kwargs)
 
     method.__name__ = name
     return method
