@@ -1,15 +1,23 @@
 from __future__ import annotations
 
+import datetime as dt
 import os
 import socket
 from urllib.parse import urlparse
+from zoneinfo import ZoneInfo
 
 import pytest
+import time_machine
 from django.core import mail
 from django.utils import translation
 
 from notifications import sms
 from tests.factories import PASSWORD, StaffFactory, UserFactory
+
+# 09:55 in Shanghai on a Wednesday: a slot at 10:00 is on the same local day, in the same month,
+# and its room is open. Tests that book "now" and check in pin the clock here, because at 23:30
+# local time a slot "in forty minutes" falls on tomorrow and its check-in is refused.
+CLINIC_MOMENT = dt.datetime(2026, 12, 2, 9, 55, tzinfo=ZoneInfo("Asia/Shanghai"))
 
 IN_CI = os.environ.get("CI") == "true"
 
@@ -130,3 +138,10 @@ def sign_in_recently(client, user):
     ]
     session.save()
     return user
+
+
+@pytest.fixture
+def clinic_hours():
+    """The clock stands still at CLINIC_MOMENT, 09:55 Shanghai on a weekday."""
+    with time_machine.travel(CLINIC_MOMENT, tick=False) as traveller:
+        yield traveller

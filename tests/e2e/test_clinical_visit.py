@@ -8,9 +8,10 @@ import pytest
 import time_machine
 
 from records.models import Allergy, ClinicalNote, Referral
+from tests.conftest import CLINIC_MOMENT
 from tests.e2e.conftest import htmx_at_rest
 from tests.factories import PASSWORD, DepartmentFactory, DoctorFactory
-from tests.records.conftest import CLINIC_MOMENT, checked_in_visit
+from tests.records.conftest import checked_in_visit
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

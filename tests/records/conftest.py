@@ -17,7 +17,6 @@ from dataclasses import dataclass
 from typing import Any
 
 import pytest
-import time_machine
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.utils import timezone
 from PIL import Image
@@ -36,7 +35,7 @@ from records.models import (
 )
 from records.signals import future_appointments_counted
 from telemedicine.services import consultation_admit, consultation_join
-from tests.appointments.conftest import SHANGHAI, open_slot, person
+from tests.appointments.conftest import open_slot, person
 from tests.conftest import with_totp
 from tests.factories import (
     ClinicalNoteFactory,
@@ -52,7 +51,6 @@ from tests.factories import (
 
 CHILD_BIRTH = dt.date(2019, 6, 1)
 CHILD_ID = make_id_number(birth_date=CHILD_BIRTH, sex="male", sequence=7)
-CLINIC_MOMENT = dt.datetime(2026, 12, 2, 9, 55, tzinfo=SHANGHAI)  # a Wednesday
 
 
 @pytest.fixture
@@ -87,13 +85,6 @@ def future_appointments():
     future_appointments_counted.connect(counter, dispatch_uid="tests.future_appointments")
     yield counts
     future_appointments_counted.disconnect(dispatch_uid="tests.future_appointments")
-
-
-@pytest.fixture
-def clinic_hours():
-    """The clock stands still at CLINIC_MOMENT, 09:55 Shanghai on a weekday."""
-    with time_machine.travel(CLINIC_MOMENT, tick=False) as traveller:
-        yield traveller
 
 
 # --- Clinical visits --------------------------------------------------------------------------

@@ -10,8 +10,9 @@ from appointments.models import Appointment
 from appointments.services import appointment_check_in
 from records.models import CareRelationship, Encounter
 from tests.concurrency import race
+from tests.conftest import CLINIC_MOMENT
 from tests.factories import UserFactory
-from tests.records.conftest import CLINIC_MOMENT, booked_visit
+from tests.records.conftest import booked_visit
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.xdist_group("races")]
 
