@@ -145,3 +145,10 @@ def clinic_hours():
     """The clock stands still at CLINIC_MOMENT, 09:55 Shanghai on a weekday."""
     with time_machine.travel(CLINIC_MOMENT, tick=False) as traveller:
         yield traveller
+
+
+@pytest.fixture
+def clinic_hours_ticking():
+    """The clock starts at CLINIC_MOMENT and runs: for sockets, browsers and live servers."""
+    with time_machine.travel(CLINIC_MOMENT, tick=True) as traveller:
+        yield traveller

@@ -13,7 +13,7 @@ from django.utils import timezone
 
 from tests.factories import DoctorFactory, HospitalFactory, SlotFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours_ticking")]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

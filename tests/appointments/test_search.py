@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from tests.factories import DepartmentFactory, DoctorFactory, HospitalFactory, SlotFactory
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours_ticking")]
 
 SHANGHAI = zoneinfo.ZoneInfo("Asia/Shanghai")
 

@@ -115,6 +115,9 @@ def test_the_holiday_calendar_holds_2026_and_2027_with_make_up_working_days():
     assert dates.filter(date__year=2027, kind="workday").exists()
 
 
+# The two weeks counted are an ordinary fortnight: around the Spring Festival a week of them
+# is a holiday and has no slots.
+@pytest.mark.usefixtures("clinic_hours_ticking")
 def test_the_demo_patient_books_for_two_family_members_and_the_city_has_two_weeks_of_slots():
     call_command("seed_demo", stdout=io.StringIO())
 

@@ -15,7 +15,7 @@ from tests.telemedicine.remote import clinic_visit, remote_consultation
 
 pytestmark = [
     pytest.mark.django_db(transaction=True),
-    pytest.mark.usefixtures("own_channel_layer"),
+    pytest.mark.usefixtures("own_channel_layer", "clinic_hours_ticking"),
 ]
 
 

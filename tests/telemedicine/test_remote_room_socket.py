@@ -11,7 +11,10 @@ from tests.sockets import TIMEOUT, async_test, receive_until
 from tests.telemedicine.conftest import consult_socket, joined
 from tests.telemedicine.remote import remote_consultation
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("clinic_hours_ticking"),
+]
 
 
 async def presence_of(communicator, count: int) -> dict:
