@@ -16,7 +16,9 @@ from appointments.models import CalendarToken
 from appointments.services import calendar_token_issue, calendar_token_revoke
 from tests.factories import AppointmentFactory, HospitalFactory, PatientLinkFactory, UserFactory
 
-pytestmark = pytest.mark.django_db
+# The booking below is on 3 December 2026: the clock starts the day before, so the feed, which
+# keeps a month of the past, still lists it in January.
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("clinic_hours_ticking")]
 
 REASON = "反复皮疹三周，怀疑湿疹"
 
