@@ -266,7 +266,9 @@ def percentiles(values: list[float]) -> dict:
 class Tally:
     def __init__(self) -> None:
         self.booked: list[float] = []
+        self.booked_sent: list[float] = []
         self.refused: list[float] = []
+        self.refused_sent: list[float] = []  # when each refusal was sent (perf_counter)
         self.errors = 0
         self.error_samples: list[str] = []
 
@@ -274,12 +276,27 @@ class Tally:
         took = time.perf_counter() - began
         if status == 302:
             self.booked.append(took)
+            self.booked_sent.append(began)
         elif status == 200 and refused:
             self.refused.append(took)
+            self.refused_sent.append(began)
         else:
             self.errors += 1
             if len(self.error_samples) < 5:
                 self.error_samples.append(error or f"status {status}")
+
+    def _refused_first_second(self) -> dict:
+        """The refusals sent in the first second after the earliest one, where a rush's
+        queue is (the places being taken), and their latency: is the tail there or spread?"""
+        if not self.refused_sent:
+            return {"refusals": 0, **percentiles([])}
+        first = min(self.refused_sent + self.booked_sent)
+        early = [
+            took
+            for sent, took in zip(self.refused_sent, self.refused, strict=True)
+            if sent - first < 1.0
+        ]
+        return {"refusals": len(early), **percentiles(early)}
 
     def report(self, seconds: float) -> dict:
         posts = len(self.booked) + len(self.refused) + self.errors
@@ -293,6 +310,7 @@ class Tally:
             "refusals_per_second": round(len(self.refused) / seconds, 1),
             "booked": percentiles(self.booked),
             "refused": percentiles(self.refused),
+            "refused_sent_in_first_second": self._refused_first_second(),
             "all": percentiles(self.booked + self.refused),
             "errors": self.errors,
             "error_samples": self.error_samples,
