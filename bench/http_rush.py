@@ -49,6 +49,7 @@ from urllib.parse import urlsplit, urlunsplit
 from benchenv import ROOT, prepare_environment
 from http_load import (
     Client,
+    LockWaits,
     Servers,
     closed_loop,
     cores_per_worker,
@@ -379,6 +380,8 @@ class Bench:
 
         async def run():
             opened = await open_pages(clients, [path] * count, self.servers)
+            waits = LockWaits(SCRATCH_URL)
+            waits.start()
             release([slot_id])
             spies = start_profiles(self.servers) if self.args.profile else []
             began = time.perf_counter()
@@ -386,17 +389,11 @@ class Bench:
             seconds = time.perf_counter() - began
             for client in clients:
                 client.close()
-            return opened, tally.report(seconds), late, spies
+            return opened, tally.report(seconds), late, spies, waits.stop()
 
-        (opened, report, late, spies), cpu = self.measure(run())
-        result = {
-            "clients": count,
-            "planned_rate": self.args.rate,
-            "sent_late": late,
-            "gets_before_release": opened,
-            **report,
-            **cpu,
-        }
+        (opened, report, late, spies, waits), cpu = self.measure(run())
+        result = {"clients": count, "planned_rate": self.args.rate, "sent_late": late}
+        result.update(gets_before_release=opened, **report, **cpu, lock_waits=waits)
         result.update(check_database([slot_id]))
         result["exactly_30_booked"] = result["booked_in_db"] == HOT_PLACES
         if spies:
