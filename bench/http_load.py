@@ -14,10 +14,11 @@ import socket
 import statistics
 import subprocess
 import sys
-import threading
 import time
 from pathlib import Path
 from urllib.parse import urlencode
+
+from db_watch import statements_report, statements_reset
 
 
 def free_port() -> int:
@@ -398,7 +399,9 @@ async def open_loop(
 
 
 def start_profiles(servers: Servers) -> list:
-    """py-spy on every web worker, writing collapsed stacks until `finish_profiles`."""
+    """py-spy on every web worker, writing collapsed stacks until `finish_profiles`, and the
+    database's statements counted from now (bench/db_watch.py)."""
+    statements_reset(servers.database_url)
     spies = []
     spy = Path(sys.executable).parent / "py-spy"
     for pid in servers.worker_pids():
@@ -420,9 +423,9 @@ def start_profiles(servers: Servers) -> list:
     return spies
 
 
-def finish_profiles(spies: list) -> dict:
+def finish_profiles(spies: list, database_url: str) -> dict:
     """Stop py-spy and sum the collapsed stacks: the frames most often on the CPU, by self
-    time and by inclusive time, over every worker."""
+    time and by inclusive time, over every worker; and the database's statements by time."""
     for process, _out in spies:
         process.send_signal(signal.SIGINT)
     inclusive: dict[str, int] = {}
@@ -453,48 +456,5 @@ def finish_profiles(spies: list) -> dict:
         "files": [str(out) for _p, out in spies],
         "top_self_percent": top(own, 25),
         "top_inclusive_percent": top(inclusive, 40),
+        "database_statements": statements_report(database_url),
     }
-
-
-class LockWaits:
-    """Samples the database's sessions every 5 ms from a thread of its own while a rush runs:
-    how many wait for a lock (on a hot slot, for its row) and, while any do, how many others
-    are running a statement. A lock holder that is not running one is working in Python with
-    its transaction open."""
-
-    def __init__(self, database_url: str) -> None:
-        self.database_url = database_url
-        self.samples: list[tuple[float, int, int]] = []  # (time, waiting, active)
-        self._stop = threading.Event()
-        self._thread = threading.Thread(target=self._run, daemon=True)
-
-    def start(self) -> None:
-        self._thread.start()
-
-    def _run(self) -> None:
-        import psycopg
-
-        with psycopg.connect(self.database_url, autocommit=True) as conn:
-            while not self._stop.is_set():
-                waiting, active = conn.execute(
-                    "SELECT count(*) FILTER (WHERE wait_event_type = 'Lock'), "
-                    "count(*) FILTER (WHERE state = 'active') FROM pg_stat_activity "
-                    "WHERE datname = current_database() AND pid <> pg_backend_pid()"
-                ).fetchone()
-                self.samples.append((time.perf_counter(), waiting, active))
-                time.sleep(0.005)
-
-    def stop(self) -> dict:
-        self._stop.set()
-        self._thread.join()
-        queued = [(at, waiting, active) for at, waiting, active in self.samples if waiting]
-        if not queued:
-            return {"seconds_with_lock_waits": 0.0, "peak_waiting": 0}
-        return {
-            "seconds_with_lock_waits": round(queued[-1][0] - queued[0][0], 2),
-            "peak_waiting": max(waiting for _, waiting, _ in queued),
-            "mean_waiting": round(statistics.mean(waiting for _, waiting, _ in queued), 1),
-            "mean_running_beside_them": round(
-                statistics.mean(active - waiting for _, waiting, active in queued), 2
-            ),
-        }

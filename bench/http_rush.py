@@ -47,9 +47,9 @@ from decimal import Decimal
 from urllib.parse import urlsplit, urlunsplit
 
 from benchenv import ROOT, prepare_environment
+from db_watch import LockWaits
 from http_load import (
     Client,
-    LockWaits,
     Servers,
     closed_loop,
     cores_per_worker,
@@ -359,7 +359,7 @@ class Bench:
         result = {"clients": count, "gets_before_release": opened, **report, **cpu}
         result.update(check_database(slot_ids))
         if spies:
-            result["profile"] = finish_profiles(spies)
+            result["profile"] = finish_profiles(spies, SCRATCH_URL)
         return result
 
     def hot(self) -> dict:
@@ -397,7 +397,7 @@ class Bench:
         result.update(check_database([slot_id]))
         result["exactly_30_booked"] = result["booked_in_db"] == HOT_PLACES
         if spies:
-            result["profile"] = finish_profiles(spies)
+            result["profile"] = finish_profiles(spies, SCRATCH_URL)
         return result
 
 
