@@ -248,8 +248,8 @@ def personal_feed_ics(appointments: Iterable[Appointment], *, language: str | No
         return _to_ical(calendar)
 
 
-FEED_PAST_DAYS = 7
-FEED_FUTURE_DAYS = 60
+DOCTOR_FEED_PAST_DAYS = 7  # the doctor's sessions feed; the personal feed keeps a month
+DOCTOR_FEED_FUTURE_DAYS = 60
 
 
 def doctor_sessions_calendar(*, doctor: Doctor) -> bytes:
@@ -261,8 +261,8 @@ def doctor_sessions_calendar(*, doctor: Doctor) -> bytes:
     calendar.add("x-wr-calname", _("Sessions of %(name)s") % {"name": doctor.display_name})
     sessions = doctor_sessions(
         doctor=doctor,
-        start=now - dt.timedelta(days=FEED_PAST_DAYS),
-        end=now + dt.timedelta(days=FEED_FUTURE_DAYS),
+        start=now - dt.timedelta(days=DOCTOR_FEED_PAST_DAYS),
+        end=now + dt.timedelta(days=DOCTOR_FEED_FUTURE_DAYS),
     )
     for session in sessions:
         event = Event()
