@@ -16,14 +16,15 @@ def _connect(database_url: str):
     return psycopg.connect(database_url, autocommit=True)
 
 
+def _loaded(conn) -> bool:
+    libraries = conn.execute("SELECT current_setting('shared_preload_libraries')").fetchone()[0]
+    return "pg_stat_statements" in [name.strip() for name in libraries.split(",")]
+
+
 def statements_reset(database_url: str) -> bool:
     """Start counting the statements from zero; False when pg_stat_statements is not loaded."""
     with _connect(database_url) as conn:
-        loaded = conn.execute(
-            "SELECT 'pg_stat_statements' = ANY(string_to_array("
-            "current_setting('shared_preload_libraries'), ','))"
-        ).fetchone()[0]
-        if not loaded:
+        if not _loaded(conn):
             return False
         conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
         conn.execute("SELECT pg_stat_statements_reset()")
@@ -34,9 +35,12 @@ def statements_report(database_url: str, top: int = 12) -> dict | None:
     """The statements of this database since the reset, by total time (planning and
     execution, including waits for locks), with their share of the total."""
     with _connect(database_url) as conn:
-        if not conn.execute(
-            "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
-        ).fetchone():
+        if (
+            not _loaded(conn)
+            or not conn.execute(
+                "SELECT 1 FROM pg_extension WHERE extname = 'pg_stat_statements'"
+            ).fetchone()
+        ):
             return None
         rows = conn.execute(
             "SELECT s.query, s.calls, s.total_plan_time + s.total_exec_time AS ms "
