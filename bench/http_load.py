@@ -423,7 +423,7 @@ def start_profiles(servers: Servers) -> list:
     return spies
 
 
-def finish_profiles(spies: list, database_url: str) -> dict:
+def finish_profiles(spies: list, servers: Servers) -> dict:
     """Stop py-spy and sum the collapsed stacks: the frames most often on the CPU, by self
     time and by inclusive time, over every worker; and the database's statements by time."""
     for process, _out in spies:
@@ -456,5 +456,5 @@ def finish_profiles(spies: list, database_url: str) -> dict:
         "files": [str(out) for _p, out in spies],
         "top_self_percent": top(own, 25),
         "top_inclusive_percent": top(inclusive, 40),
-        "database_statements": statements_report(database_url),
+        "database_statements": statements_report(servers.database_url),
     }

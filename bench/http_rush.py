@@ -359,7 +359,7 @@ class Bench:
         result = {"clients": count, "gets_before_release": opened, **report, **cpu}
         result.update(check_database(slot_ids))
         if spies:
-            result["profile"] = finish_profiles(spies, SCRATCH_URL)
+            result["profile"] = finish_profiles(spies, self.servers)
         return result
 
     def hot(self) -> dict:
@@ -380,7 +380,7 @@ class Bench:
 
         async def run():
             opened = await open_pages(clients, [path] * count, self.servers)
-            waits = LockWaits(SCRATCH_URL)
+            waits = LockWaits(self.servers.database_url)
             waits.start()
             release([slot_id])
             spies = start_profiles(self.servers) if self.args.profile else []
@@ -397,7 +397,7 @@ class Bench:
         result.update(check_database([slot_id]))
         result["exactly_30_booked"] = result["booked_in_db"] == HOT_PLACES
         if spies:
-            result["profile"] = finish_profiles(spies, SCRATCH_URL)
+            result["profile"] = finish_profiles(spies, self.servers)
         return result
 
 

@@ -17,9 +17,13 @@ from zoneinfo import ZoneInfo
 import pytest
 import time_machine
 
+# Read once, when the plugin loads: without TEST_CLOCK the run stops here, not at every test.
+MOMENT = dt.datetime.fromisoformat(os.environ["TEST_CLOCK"]).replace(
+    tzinfo=ZoneInfo("Asia/Shanghai")
+)
+
 
 @pytest.fixture(autouse=True)
 def _moved_clock():
-    moment = dt.datetime.fromisoformat(os.environ["TEST_CLOCK"])
-    with time_machine.travel(moment.replace(tzinfo=ZoneInfo("Asia/Shanghai")), tick=True):
+    with time_machine.travel(MOMENT, tick=True):
         yield

@@ -26,12 +26,18 @@ def _db_watch():
 
 @pytest.fixture
 def database_url():
+    """The test database's conninfo, password included where the settings have one."""
     if connection.vendor != "postgresql":
         pytest.skip("bench/db_watch.py reads PostgreSQL's own views")
+    from psycopg.conninfo import make_conninfo
+
     settings = connection.settings_dict
-    return (
-        f"postgresql://{settings['USER']}@{settings['HOST'] or '127.0.0.1'}:"
-        f"{settings['PORT'] or 5432}/{settings['NAME']}"
+    return make_conninfo(
+        dbname=settings["NAME"],
+        user=settings["USER"],
+        password=settings["PASSWORD"] or None,
+        host=settings["HOST"] or "127.0.0.1",
+        port=settings["PORT"] or 5432,
     )
 
 
