@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
+import os
+import threading
 import time
 
 from celery import current_app
@@ -59,10 +62,34 @@ def enqueue_drain() -> None:
         _ask(countdown)
 
 
+class _Broker:
+    """This process's connection for drain asks, kept between them: opening one (kombu's
+    transport, the Redis handshake, the channel) cost 10-12 ms of CPU an ask, most of an ask's
+    cost in bench/http_rush.py. One ask at a time uses it (asks run on executor threads)."""
+
+    lock = threading.Lock()
+    connection = None
+    key: tuple | None = None
+
+    @classmethod
+    def drop(cls) -> None:
+        if cls.connection is not None:
+            with contextlib.suppress(Exception):
+                cls.connection.release()
+        cls.connection = cls.key = None
+
+
 def _ask(countdown: float | None) -> None:
-    try:
-        # current_app: the portal's Celery app (portal/celery.py), without importing upward.
-        with current_app.connection_for_write() as connection:
+    with _Broker.lock:
+        # The broker the app names now, in this process (not one inherited across a fork).
+        key = (os.getpid(), current_app.conf.broker_url)
+        try:
+            if _Broker.key != key:
+                _Broker.drop()
+                # current_app: the portal's Celery app (portal/celery.py), without importing
+                # upward.
+                _Broker.connection, _Broker.key = current_app.connection_for_write(), key
+            connection = _Broker.connection
             # One quick try: a request never waits on a broker that is down.
             connection.ensure_connection(
                 max_retries=1, interval_start=0, interval_step=0, timeout=2
@@ -70,5 +97,9 @@ def _ask(countdown: float | None) -> None:
             current_app.send_task(
                 DELIVER_OUTBOX_TASK, connection=connection, retry=False, countdown=countdown
             )
-    except Exception as exc:  # any broker failure: the beat will drain
-        logger.warning("Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__)
+        except Exception as exc:  # any broker failure: the beat will drain
+            # The next ask opens a new connection (the broker may have restarted).
+            _Broker.drop()
+            logger.warning(
+                "Outbox drain not enqueued (%s); the beat will deliver", type(exc).__name__
+            )

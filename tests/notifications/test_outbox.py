@@ -321,3 +321,45 @@ def test_a_rush_of_commits_asks_for_one_drain_now_and_one_at_the_end_of_the_wind
 
     assert [headers["task"] for headers in asked] == [drain.DELIVER_OUTBOX_TASK] * 2
     assert asked[0]["eta"] is None and asked[1]["eta"] is not None
+
+
+def test_drain_asks_share_one_broker_connection_and_a_failed_one_is_opened_again(redis_url):
+    """Issue 16: opening a broker connection cost an ask 10-12 ms of a web worker's CPU. The
+    asks of a process go over one kept connection (the same Redis client serves every ask);
+    after a broker that could not be reached, the next ask connects afresh."""
+    import redis
+    from celery import current_app
+
+    from notifications import drain
+
+    server = redis.Redis.from_url(redis_url)
+    database = f"{redis_url.rsplit('/', 1)[0]}/13"  # no other test's database
+
+    def clients_on_it() -> set[str]:
+        return {c["id"] for c in server.client_list() if c["db"] == "13"}
+
+    queue = current_app.conf.task_default_queue
+    conf = current_app.conf
+    healthy = conf.broker_url
+    drain._Broker.drop()
+    try:
+        conf.broker_url = database
+        seen = set()
+        for _ in range(10):
+            drain._ask(None)
+            seen |= clients_on_it()
+        waiting = redis.Redis.from_url(database).llen(queue)
+
+        conf.broker_url = "redis://127.0.0.1:9/0"  # nothing listens there
+        drain._ask(None)  # logged, not raised: the beat drains
+        conf.broker_url = database
+        drain._ask(None)
+        after_outage = redis.Redis.from_url(database).llen(queue)
+    finally:
+        conf.broker_url = healthy
+        drain._Broker.drop()
+        redis.Redis.from_url(database).delete(queue)
+
+    assert waiting == 10
+    assert 1 <= len(seen) <= 2  # kept open between asks: kombu's connection (and its channel's)
+    assert after_outage == 11
