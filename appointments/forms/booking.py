@@ -81,9 +81,12 @@ class ConfirmForm(forms.Form):
 
     def __init__(self, *args, patients, lookup=None, **kwargs) -> None:
         """`lookup`: one of `patients` by id, or None (appointments.selectors.
-        person_to_book_for), read instead of the queryset when the form is posted."""
+        person_to_book_for), read instead of the queryset when the form is posted. `patients`
+        may be None with a `lookup`: the caller sets the field's queryset before the form is
+        shown."""
         super().__init__(*args, **kwargs)
-        self.fields["patient"].queryset = patients
+        if patients is not None:
+            self.fields["patient"].queryset = patients
         self.fields["patient"].lookup = lookup
 
 

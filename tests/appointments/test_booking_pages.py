@@ -146,7 +146,10 @@ def test_someone_the_account_may_not_book_for_is_refused_by_the_form(client, ali
         {"patient": family["mother"].pk, "key": key_of(page)},
     )
 
-    assert "Choose one of the people you may book for." in response.content.decode()
+    html = response.content.decode()
+    assert "Choose one of the people you may book for." in html
+    # The page shown again offers the people the account may book for.
+    assert f'<option value="{family["me"].pk}"' in html
     assert Appointment.objects.count() == 0
 
 
