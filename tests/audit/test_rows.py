@@ -192,3 +192,60 @@ def test_a_batch_writes_what_bulk_create_writes(count):
         )
 
     both_batch(AuditEvent, event, set(), count)
+
+
+def test_a_value_not_of_its_columns_type_is_converted_as_the_orm_converts_it():
+    """Values of the column's own type are sent as they are; any other (a number in a text
+    column, a translated text still lazy, a number as text in a key) takes the field's own
+    conversion, as `bulk_create` does."""
+    from django.utils.translation import gettext_lazy
+
+    user = UserFactory()
+    kind = ContentType.objects.get_for_model(Appointment)
+    subjects = iter([41, 42])
+
+    def make():
+        return OutboxMessage(
+            channel="inapp",
+            account_id=str(user.pk),
+            kind="t.mixed",
+            subject_type=kind,
+            subject_id=next(subjects),
+            language="en",
+            title=gettext_lazy("Booked"),
+            params={},
+        )
+
+    mine = both(
+        OutboxMessage, make, skip={"message_id", "created_at", "next_attempt_at", "subject_id"}
+    )
+    row = columns(mine)
+    assert (row["subject_id"], row["title"], row["account_id"]) == ("41", "Booked", user.pk)
+
+
+def test_each_value_sent_is_what_the_field_itself_prepares():
+    """The short way for values of their column's own type sends exactly what the ORM would,
+    down to the integer's parameter type (psycopg's Int2/Int4 on PostgreSQL)."""
+    from audit.rows import insert_values
+
+    appointment = AppointmentFactory(sequence=2, visit_reason="咳嗽")
+    user = UserFactory()
+    rows = [
+        appointment,
+        OutboxMessage(
+            channel="sms",
+            account=user,
+            kind="appointment.booked",
+            subject_type=ContentType.objects.get_for_model(Appointment),
+            subject_id=str(appointment.pk),
+            language="zh-hans",
+            params={"code": appointment.code},
+            attempts=3,
+        ),
+        AuditEvent(actor=user, action="appointment.book", data={"slot": 1}),
+    ]
+    for obj in rows:
+        fields = [f for f in obj._meta.concrete_fields if not f.primary_key]
+        expected = [f.get_db_prep_save(f.pre_save(obj, True), connection) for f in fields]
+        sent = insert_values(obj)
+        assert [(type(v), repr(v)) for v in sent] == [(type(v), repr(v)) for v in expected]
