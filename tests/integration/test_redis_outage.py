@@ -63,13 +63,25 @@ async def participant(clients: Clients, port: int, public_id, key: str, role: st
         backoff = min(backoff * 2, 4)
 
 
-async def until(condition, *, seconds: float, what: str) -> None:
-    """Bounded polling: the condition must hold within `seconds` (generous on 2 cores)."""
+async def until(condition, *, seconds: float, what: str, detail=None) -> None:
+    """Bounded polling: the condition must hold within `seconds` (generous on 2 cores). On a
+    timeout `detail()` says what was seen (this test failed once on a slow CI run)."""
     for _ in range(int(seconds * 4)):
         if condition():
             return
         await asyncio.sleep(0.25)
-    raise AssertionError(f"not within {seconds} s: {what}")
+    seen = f"; {detail()}" if detail is not None else ""
+    raise AssertionError(f"not within {seconds} s: {what}{seen}")
+
+
+def stuck(clients: Clients, everyone: list[tuple]) -> str:
+    """Who has not got both parties yet: open or not, what presence it last saw, its drops."""
+    behind = [p for p in everyone if clients.presence.get(p) != BOTH]
+    return f"{len(behind)} behind, e.g. " + ", ".join(
+        f"{p[1]} {'open' if p in clients.sockets else 'closed'} "
+        f"presence={clients.presence.get(p)} drops={clients.drops[p]}"
+        for p in behind[:6]
+    )
 
 
 def book_through(port: int, slot, patient, account) -> int:
@@ -118,6 +130,7 @@ def test_fifty_rooms_survive_a_redis_crash_and_booking_never_stops():
                         lambda: all(clients.presence.get(p) == BOTH for p in everyone),
                         seconds=120,
                         what="every room has both parties",
+                        detail=lambda: stuck(clients, everyone),
                     )
 
                     redis.stop()
@@ -136,6 +149,7 @@ def test_fifty_rooms_survive_a_redis_crash_and_booking_never_stops():
                         lambda: all(clients.presence.get(p) == BOTH for p in everyone),
                         seconds=180,
                         what="every client rejoined its room",
+                        detail=lambda: stuck(clients, everyone),
                     )
                     for index, (public_id, *_) in enumerate(rooms):
                         await clients.sockets[(public_id, "patient")].send(
