@@ -225,7 +225,9 @@ def refresh_gathered() -> int:
     try:
         return next_free_periods_refresh(doctor_ids=doctor_ids) if doctor_ids else 0
     except Exception:
-        logger.warning("next free periods not refreshed for %d doctors", len(doctor_ids))
+        logger.warning(
+            "next free periods not refreshed for %d doctors", len(doctor_ids), exc_info=True
+        )
         return 0
     finally:
         connection.close()
